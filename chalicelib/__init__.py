@@ -1,0 +1,1 @@
+"""The loyalty program backend: everything app.py wires together."""

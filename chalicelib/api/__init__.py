@@ -1,0 +1,1 @@
+"""The HTTP surface: one blueprint per audience, each view parse → one service call → render."""

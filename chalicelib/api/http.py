@@ -1,0 +1,161 @@
+"""The one decorator every route goes through.
+
+It authenticates, parses the body and query into their models, calls the view, renders the
+result through the response model, and maps every error to API.md's error body. Chalice's HTTP
+middleware does not see exceptions raised in views, so the mapping lives here, once. The
+operation it records on each handler is what ``openapi.py`` documents.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import structlog
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.auth import authenticate
+from chalicelib.config import settings
+from chalicelib.domain.identity import Identity, Role
+from chalicelib.errors import BadRequest, InvalidField, LoyaltyError, PayloadTooLarge
+from chalicelib.store.base import as_unavailable
+
+log = structlog.get_logger("loyalty.api")
+
+PUBLIC: frozenset[Role] | None = None
+ANY_MEMBER = frozenset({Role.CUSTOMER})
+STAFF = frozenset({Role.CASHIER, Role.MARKETER, Role.ADMIN})
+CASHIER = frozenset({Role.CASHIER})
+ADMIN = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    summary: str
+    roles: frozenset[Role] | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    tag: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a view gets: the verified caller and the parsed request."""
+
+    identity: Identity
+    body: Any
+    query: Any
+    headers: Mapping[str, str]
+
+
+ANONYMOUS = Identity(sub="")
+
+
+def operation(
+    bp: Blueprint,
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    roles: frozenset[Role] | None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    op = Operation(method, summary, roles, body, query, response, status, tag=bp._import_name.rsplit(".", 1)[-1])
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def handler(**path_params: str) -> Response:
+            request = bp.current_request
+            try:
+                identity = ANONYMOUS if roles is None else authenticate(request.headers.get("authorization"), roles)
+                call = Call(
+                    identity=identity,
+                    body=parse_body(request.raw_body, body) if body else None,
+                    query=parse_query(request.query_params or {}, query) if query else None,
+                    headers=request.headers,
+                )
+                result = view(call, **{k: unquote(v) for k, v in path_params.items()})
+            except Exception as exc:  # noqa: BLE001 - the one place errors become responses
+                return error_response(exc)
+            return render(result, status, response)
+
+        handler.operation = op  # type: ignore[attr-defined]
+        bp.route(path, methods=[method], content_types=["application/json"])(handler)
+        return handler
+
+    return decorate
+
+
+def parse_body(raw: str | bytes | None, model: type[BaseModel]) -> BaseModel:
+    raw = raw.encode() if isinstance(raw, str) else (raw or b"")
+    if len(raw) > settings().max_body_bytes:
+        raise PayloadTooLarge(f"the body is over {settings().max_body_bytes} bytes")
+    if not raw.strip():
+        raise BadRequest("a JSON body is required", code="malformed_json")
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def parse_query(params: Mapping[str, str], model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def validation_error(exc: ValidationError) -> LoyaltyError:
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    first = errors[0]
+    if first["type"] == "json_invalid":
+        return BadRequest("the body is not valid JSON", code="malformed_json")
+    details = [{"field": _field(e["loc"]), "message": _message(e)} for e in errors]
+    return InvalidField(details[0]["field"], details[0]["message"], details=details)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "missing":
+        return "is required"
+    return str(error["msg"])
+
+
+def render(result: Any, status: int, model: type[BaseModel] | None) -> Response:
+    if status == 204:
+        return Response(body="", status_code=204)
+    if model is not None and not isinstance(result, model):
+        result = model.model_validate(result)
+    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    return Response(body=json.dumps(body), status_code=status, headers=_json_headers())
+
+
+def _json_headers() -> dict[str, str | list[str]]:
+    return {"Content-Type": "application/json"}
+
+
+def error_response(exc: Exception) -> Response:
+    error = exc if isinstance(exc, LoyaltyError) else as_unavailable(exc)
+    if error is None:
+        log.exception("unhandled_error", error_type=type(exc).__name__)
+        body: dict[str, Any] = {"error": {"code": "internal_error", "message": "an internal error occurred"}}
+        return Response(body=json.dumps(body), status_code=500, headers=_json_headers())
+    if error.status >= 500:
+        log.warning("dependency_unavailable", code=error.code, error_type=type(exc).__name__)
+    return Response(body=json.dumps(error.body()), status_code=error.status, headers=_json_headers())

@@ -1,0 +1,80 @@
+"""The customer app: ``/v1/me/...``, always the caller's own data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.http import ANY_MEMBER, Call, operation
+from chalicelib.domain.clock import system_clock
+from chalicelib.services import members
+
+me = Blueprint(__name__)
+
+
+@operation(
+    me,
+    "POST",
+    "/",
+    summary="Join the program",
+    roles=ANY_MEMBER,
+    body=schemas.JoinRequest,
+    response=schemas.Profile,
+    status=201,
+)
+def join(call: Call) -> Any:
+    return members.join(call.identity, call.body, clock=system_clock)
+
+
+@operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=schemas.Profile)
+def get_profile(call: Call) -> Any:
+    return members.profile(call.identity, clock=system_clock)
+
+
+@operation(
+    me,
+    "PATCH",
+    "/",
+    summary="Change my name, consent, quiet hours, time zone, interests",
+    roles=ANY_MEMBER,
+    body=schemas.UpdateProfileRequest,
+    response=schemas.Profile,
+)
+def update_profile(call: Call) -> Any:
+    return members.update(call.identity, call.body, clock=system_clock)
+
+
+@operation(me, "DELETE", "/", summary="Leave the program: personal data erased", roles=ANY_MEMBER, status=204)
+def leave(call: Call) -> Any:
+    members.leave(call.identity, clock=system_clock)
+
+
+@operation(me, "GET", "/export", summary="Everything stored about me", roles=ANY_MEMBER, response=schemas.Export)
+def export(call: Call) -> Any:
+    return members.export(call.identity, clock=system_clock)
+
+
+@operation(me, "GET", "/card", summary="My card number and a fresh QR payload", roles=ANY_MEMBER, response=schemas.Card)
+def card(call: Call) -> Any:
+    return members.card(call.identity, clock=system_clock)
+
+
+@operation(
+    me,
+    "POST",
+    "/devices",
+    summary="Register a push token",
+    roles=ANY_MEMBER,
+    body=schemas.DeviceRequest,
+    response=schemas.DeviceModel,
+    status=201,
+)
+def add_device(call: Call) -> Any:
+    return members.add_device(call.identity, call.body, clock=system_clock)
+
+
+@operation(me, "DELETE", "/devices/{token}", summary="Unregister a push token", roles=ANY_MEMBER, status=204)
+def remove_device(call: Call, token: str) -> Any:
+    members.remove_device(call.identity, token)

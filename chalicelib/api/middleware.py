@@ -1,0 +1,55 @@
+"""Cross-cutting HTTP work: a request id, one access-log line, and API.md's error body for the
+errors Chalice raises itself before a view runs (unsupported media type, bad request)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from chalice.app import Request, Response
+
+log = structlog.get_logger("loyalty.http")
+
+_CHALICE_CODES = {
+    "BadRequestError": "bad_request",
+    "UnauthorizedError": "unauthorized",
+    "ForbiddenError": "forbidden",
+    "NotFoundError": "not_found",
+    "MethodNotAllowedError": "method_not_allowed",
+    "RequestTimeoutError": "request_timeout",
+    "ConflictError": "conflict",
+    "UnprocessableEntityError": "unprocessable_entity",
+    "TooManyRequestsError": "rate_limited",
+    "UnsupportedMediaType": "unsupported_media_type",
+    "InternalServerError": "internal_error",
+}
+
+
+def access_log(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    started = time.perf_counter()
+    request_id = (event.context or {}).get("requestId") or uuid.uuid4().hex
+    response = _as_error_body(get_response(event))
+    response.headers["X-Request-Id"] = request_id
+    log.info(
+        "request",
+        request_id=request_id,
+        method=event.method,
+        route=(event.context or {}).get("resourcePath"),
+        status=response.status_code,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+    return response
+
+
+def _as_error_body(response: Response) -> Response:
+    """Chalice's own ``{"Code", "Message"}`` errors in API.md's ``{"error": {...}}`` shape."""
+    body: Any = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = _CHALICE_CODES.get(str(body["Code"]), "error")
+        response.body = json.dumps({"error": {"code": code, "message": str(body.get("Message", ""))}})
+        response.headers["Content-Type"] = "application/json"
+    return response

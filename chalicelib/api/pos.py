@@ -1,0 +1,27 @@
+"""The cashier's point of sale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.http import CASHIER, Call, operation
+from chalicelib.domain.clock import system_clock
+from chalicelib.services import cards
+
+pos = Blueprint(__name__)
+
+
+@operation(
+    pos,
+    "GET",
+    "/cards/{code}",
+    summary="Find a member by card number, QR payload or phone number",
+    roles=CASHIER,
+    query=schemas.CardLookupQuery,
+    response=schemas.CardSummary,
+)
+def lookup_card(call: Call, code: str) -> Any:
+    return cards.lookup(call.identity, code, call.query.amount, clock=system_clock)

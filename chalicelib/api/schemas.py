@@ -1,0 +1,197 @@
+"""Request and response models: the single source of validation and of the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
+
+
+def _known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a known IANA time zone (e.g. Europe/Berlin)") from None
+    return value
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
+PhoneText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[0-9+()\-./ ]+$")
+]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_timezone)]
+LocalTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Interest = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_CONTROL_CHARS)
+]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+class JoinRequest(Request):
+    name: Name
+    phone: PhoneText = Field(description="Any usual format; read in the program's default region, stored as E.164.")
+    birthday: date
+    referral_code: (
+        Annotated[str, StringConstraints(min_length=4, max_length=16, pattern=r"^[A-Za-z0-9\- ]+$")] | None
+    ) = None
+    marketing_consent: bool
+    timezone: Timezone | None = None
+    home_store_id: Identifier | None = None
+
+
+class QuietHoursModel(Request):
+    start: LocalTime = Field(description="Local time HH:MM from which nothing is pushed.")
+    end: LocalTime = Field(description="Local time HH:MM until which nothing is pushed; may be past midnight.")
+
+
+class UpdateProfileRequest(Request):
+    name: Name | None = None
+    marketing_consent: bool | None = None
+    quiet_hours: QuietHoursModel | None = Field(default=None, description="null clears the quiet hours.")
+    timezone: Timezone | None = None
+    interests: Annotated[list[Interest], Field(max_length=20)] | None = None
+    home_store_id: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> UpdateProfileRequest:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for field in ("name", "marketing_consent", "timezone"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class TierProgressModel(Response):
+    tier: str
+    next_tier: str | None
+    spend_needed_minor: int | None = Field(description="Spend still needed in the tier window, minor units.")
+    visits_needed: int | None
+
+
+class Profile(Response):
+    customer_id: str
+    name: str
+    phone: str
+    birthday: date
+    card_number: str
+    referral_code: str
+    tier: str
+    points_balance: int
+    tier_progress: TierProgressModel
+    discount_percent: int = Field(description="The cumulative discount the member gets on the next visit.")
+    marketing_consent: bool
+    timezone: str
+    home_store_id: str | None
+    quiet_hours: QuietHoursModel | None
+    interests: list[str]
+    joined_at: datetime
+    currency: str
+
+
+class Card(Response):
+    card_number: str
+    card_number_display: str = Field(description="Grouped for reading aloud at the till.")
+    qr_payload: str = Field(description="Signed, short-lived; render it as a QR code.")
+    expires_at: datetime
+
+
+class DeviceRequest(Request):
+    token: Annotated[str, StringConstraints(min_length=8, max_length=1024, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+    platform: Literal["android", "ios", "web"]
+
+
+class DeviceModel(Response):
+    token: str
+    platform: str
+    registered_at: datetime
+
+
+class ClaimExport(Response):
+    kind: str
+    value: str
+
+
+class Export(Response):
+    exported_at: datetime
+    profile: Profile
+    devices: list[DeviceModel]
+    identifiers: list[ClaimExport]
+    referred_by: str | None
+
+
+# --- point of sale -------------------------------------------------------------------------
+
+
+class CardLookupQuery(Request):
+    amount: Annotated[int, Field(ge=0, le=10**10)] | None = Field(
+        default=None, description="The bill in minor units, to say how many points can be redeemed on it."
+    )
+
+
+class CardSummary(Response):
+    customer_id: str
+    name: str
+    card_number: str
+    tier: str
+    points_balance: int
+    discount_percent: int
+    currency: str
+    amount: int | None
+    redeemable_points: int | None = Field(description="Points that can be redeemed on ?amount=, after the cap.")
+    redeemable_value: int | None = Field(description="What those points are worth, minor units.")
+    offers: list[dict[str, Any]] = Field(description="Wallet offers usable now.")
+
+
+# --- places --------------------------------------------------------------------------------
+
+
+class StoreModel(Response):
+    store_id: str
+    merchant_id: str
+    name: str
+    geofence: dict[str, Any]
+    timezone: str | None
+    address: str | None
+
+
+class StoreList(Response):
+    items: list[StoreModel]
+    next_cursor: str | None
+
+
+# --- system --------------------------------------------------------------------------------
+
+
+class Health(Response):
+    status: Literal["ok"]
+
+
+class PageQuery(Request):
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+
+
+class ErrorDetail(Response):
+    code: str = Field(description="snake_case, stable: clients branch on it.")
+    message: str = Field(description="For people; may change.")
+    field: str | None = Field(default=None, description="The request field at fault, dotted for nested fields.")
+
+
+class ErrorBody(Response):
+    error: ErrorDetail

@@ -1,0 +1,99 @@
+"""The digital card: a human-typeable number with a check digit, and a signed, short-lived QR.
+
+The card number is what a customer can read out at the till; the Luhn check digit catches every
+single mistyped digit and most swaps of neighbours. The QR payload carries only the card number,
+a timestamp and an HMAC, so a forged or edited code is refused and a screenshot goes stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from stdnum import luhn
+
+from chalicelib.domain.clock import Clock
+
+CARD_NUMBER_DIGITS = 10
+QR_PREFIX = "LC1."
+_SEPARATORS = re.compile(r"[\s\-.]")
+
+
+class InvalidCardCode(ValueError):
+    """The code is neither a valid card number nor a genuine QR payload."""
+
+
+class ExpiredCardCode(ValueError):
+    """A genuine QR payload whose validity has run out (a stale screenshot)."""
+
+
+def new_card_number(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
+    """A fresh card number: nine random digits (no leading zero) and a Luhn check digit."""
+    body = str(10 ** (CARD_NUMBER_DIGITS - 2) + randbelow(9 * 10 ** (CARD_NUMBER_DIGITS - 2)))
+    return body + luhn.calc_check_digit(body)
+
+
+def parse_card_number(typed: str) -> str | None:
+    """The card number in ``typed`` (spaces and dashes allowed), or None if it is not one.
+
+    Raises :class:`InvalidCardCode` when it has the shape of a card number but the check digit
+    does not match: a mistyped digit must not find another customer.
+    """
+    digits = _SEPARATORS.sub("", typed)
+    if not digits.isdigit() or len(digits) != CARD_NUMBER_DIGITS:
+        return None
+    if not luhn.is_valid(digits):
+        raise InvalidCardCode("the card number's check digit does not match")
+    return digits
+
+
+def format_card_number(number: str) -> str:
+    """Grouped for reading aloud: ``1234 567 890``."""
+    return f"{number[:4]} {number[4:7]} {number[7:]}"
+
+
+@dataclass(frozen=True)
+class QrCode:
+    payload: str
+    expires_at: datetime
+
+
+class _ClockedSigner(TimestampSigner):
+    def __init__(self, secret: str, clock: Clock) -> None:
+        super().__init__(secret, salt="loyalty.card.qr", digest_method=hashlib.sha256)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock().timestamp())
+
+
+def issue_qr(card_number: str, *, secret: str, ttl_s: int, clock: Clock) -> QrCode:
+    signer = _ClockedSigner(secret, clock)
+    issued = datetime.fromtimestamp(signer.get_timestamp(), UTC)
+    payload = QR_PREFIX + signer.sign(card_number).decode("ascii")
+    return QrCode(payload=payload, expires_at=issued + timedelta(seconds=ttl_s))
+
+
+def is_qr_payload(code: str) -> bool:
+    return code.startswith(QR_PREFIX)
+
+
+def read_qr(payload: str, *, secret: str, ttl_s: int, clock: Clock) -> str:
+    """The card number inside a QR payload; raises if forged, edited or expired."""
+    signer = _ClockedSigner(secret, clock)
+    try:
+        value = signer.unsign(payload[len(QR_PREFIX) :], max_age=ttl_s)
+    except SignatureExpired as exc:
+        raise ExpiredCardCode("the QR code has expired: ask the customer to refresh the card") from exc
+    except BadSignature as exc:
+        # Also raised for a timestamp in the future: a code not issued by us.
+        raise InvalidCardCode("the QR code is not genuine") from exc
+    number = value.decode("ascii")
+    if parse_card_number(number) is None:
+        raise InvalidCardCode("the QR code is not genuine")
+    return number

@@ -1,0 +1,58 @@
+"""Merchants, stores, beacons and staff: the program's places and people, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.identity import Role
+
+
+@dataclass(frozen=True)
+class Merchant:
+    merchant_id: str
+    name: str
+    #: Merchants that share the program with this one (a coalition); points earned at one may
+    #: be spent at the others.
+    partner_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Store:
+    store_id: str
+    merchant_id: str
+    name: str
+    #: ``{"center": [lon, lat], "radius_m": r}`` or a GeoJSON Polygon.
+    geofence: dict[str, Any]
+    timezone: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Beacon:
+    beacon_id: str
+    store_id: str
+    zone: str
+    uuid: str | None = None
+    major: int | None = None
+    minor: int | None = None
+    namespace: str | None = None
+    instance: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """The key a sighting is looked up by: the advertised identity, upper-case hex."""
+        if self.uuid is not None:
+            return f"ibeacon:{self.uuid.upper()}:{self.major}:{self.minor}"
+        return f"eddystone-uid:{(self.namespace or '').upper()}:{(self.instance or '').upper()}"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    sub: str
+    name: str
+    role: Role
+    merchant_id: str | None = None
+    store_id: str | None = None
+    #: Points a cashier may grant as compensation without an admin's approval.
+    compensation_limit_points: int = 0

@@ -1,0 +1,106 @@
+"""The program's rules (earning, redemption, tiers, cumulative discount) and what follows from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    #: Spend (minor units) or visits within the tier window that reach this tier; either suffices.
+    min_spend_minor: int = 0
+    min_visits: int = 0
+    #: Earning multiplier in percent (150 = 1.5x), so that point arithmetic stays in integers.
+    earn_multiplier_percent: int = 100
+    perks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedemptionRules:
+    point_value_minor: int = 1
+    min_points: int = 100
+    max_share_percent: int = 50
+
+
+@dataclass(frozen=True)
+class CumulativeDiscount:
+    """A discount that grows with each visit in a calendar month, back to the base the next."""
+
+    enabled: bool = False
+    base_percent: int = 0
+    step_percent: int = 1
+    max_percent: int = 15
+    stacks_with_sale_items: bool = False
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    name: str
+    currency: str
+    default_region: str
+    timezone: str
+    points_per_currency_unit: int = 1
+    redemption: RedemptionRules = field(default_factory=RedemptionRules)
+    tiers: tuple[Tier, ...] = (Tier("Bronze"),)
+    tier_window_days: int = 365
+    cumulative_discount: CumulativeDiscount = field(default_factory=CumulativeDiscount)
+    expiry_months: int | None = None
+    version: int = 1
+
+    @property
+    def base_tier(self) -> Tier:
+        return self.tiers[0]
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    tier: str
+    next_tier: str | None
+    spend_needed_minor: int | None
+    visits_needed: int | None
+
+
+def tier_for(rules: ProgramRules, spend_minor: int, visits: int) -> Tier:
+    """The highest tier whose spend or visits threshold the window reaches."""
+    reached = rules.base_tier
+    for tier in rules.tiers[1:]:
+        if _reaches(tier, spend_minor, visits):
+            reached = tier
+    return reached
+
+
+def _reaches(tier: Tier, spend_minor: int, visits: int) -> bool:
+    by_spend = tier.min_spend_minor > 0 and spend_minor >= tier.min_spend_minor
+    by_visits = tier.min_visits > 0 and visits >= tier.min_visits
+    return by_spend or by_visits
+
+
+def tier_progress(rules: ProgramRules, current: str, spend_minor: int, visits: int) -> TierProgress:
+    """How far the member is from the tier above the one they hold."""
+    names = [t.name for t in rules.tiers]
+    index = names.index(current) if current in names else 0
+    if index + 1 >= len(rules.tiers):
+        return TierProgress(tier=names[index], next_tier=None, spend_needed_minor=None, visits_needed=None)
+    nxt = rules.tiers[index + 1]
+    return TierProgress(
+        tier=names[index],
+        next_tier=nxt.name,
+        spend_needed_minor=max(0, nxt.min_spend_minor - spend_minor) if nxt.min_spend_minor else None,
+        visits_needed=max(0, nxt.min_visits - visits) if nxt.min_visits else None,
+    )
+
+
+def cumulative_discount_percent(rules: CumulativeDiscount, visits_this_month: int) -> int:
+    """Base plus a step per visit already made this month, capped."""
+    if not rules.enabled:
+        return 0
+    return min(rules.max_percent, rules.base_percent + rules.step_percent * max(0, visits_this_month))
+
+
+def redeemable_points(balance: int, bill_minor: int, rules: RedemptionRules) -> int:
+    """Points the customer may spend on this bill: capped by the balance and the bill share."""
+    if bill_minor <= 0 or balance < rules.min_points:
+        return 0
+    cap_minor = bill_minor * rules.max_share_percent // 100
+    return min(balance, cap_minor // rules.point_value_minor)

@@ -1,0 +1,1 @@
+"""Scheduled and queue-driven work (birthdays, reminders, campaigns, expiry)."""

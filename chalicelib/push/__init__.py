@@ -1,0 +1,1 @@
+"""Push notifications: the sender interface, the Firebase (FCM v1) sender, fan-out batching."""

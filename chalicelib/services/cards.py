@@ -1,0 +1,80 @@
+"""The till's card lookup: a QR payload, a typed card number, or a phone number said aloud."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.domain import cards
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.identity import Identity
+from chalicelib.domain.members import Member
+from chalicelib.domain.phones import InvalidPhone, looks_like_phone, normalise_phone
+from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
+from chalicelib.errors import Gone, InvalidField, NotFound
+from chalicelib.services import program
+from chalicelib.store import members as store
+
+
+def find_member(code: str, *, clock: Clock) -> Member:
+    """The member a code at the till names; 404 if none, a clear 4xx if the code is bad."""
+    code = code.strip()
+    config = settings()
+    if cards.is_qr_payload(code):
+        try:
+            qr_number = cards.read_qr(code, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
+        except cards.ExpiredCardCode as exc:
+            raise Gone(str(exc), code="qr_expired") from None
+        except cards.InvalidCardCode as exc:
+            raise InvalidField("code", str(exc), code="invalid_qr") from None
+        return _found(store.member_by_claim("card", qr_number))
+    bad_card: cards.InvalidCardCode | None = None
+    number: str | None
+    try:
+        number = cards.parse_card_number(code)
+    except cards.InvalidCardCode as exc:
+        number, bad_card = None, exc
+    if number is not None:
+        member = store.member_by_claim("card", number)
+        if member is not None:
+            return member
+    if looks_like_phone(code):
+        try:
+            phone = normalise_phone(code, program.rules().default_region)
+        except InvalidPhone:
+            pass
+        else:
+            return _found(store.member_by_claim("phone", phone))
+    if bad_card is not None:
+        raise InvalidField("code", str(bad_card), code="invalid_card_number")
+    if number is not None:
+        raise NotFound("no member has this card", code="card_not_found")
+    raise InvalidField("code", "not a card number, QR code or phone number", code="unrecognised_code")
+
+
+def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
+    member = find_member(code, clock=clock)
+    rules = program.rules()
+    points = redeemable_points(member.points_balance, amount, rules.redemption) if amount is not None else None
+    return {
+        "customer_id": member.customer_id,
+        "name": member.name,
+        "card_number": member.card_number,
+        "tier": member.tier,
+        "points_balance": member.points_balance,
+        "discount_percent": cumulative_discount_percent(
+            rules.cumulative_discount, member.visits_in_month(program.month_key(rules, clock()))
+        ),
+        "currency": rules.currency,
+        "amount": amount,
+        "redeemable_points": points,
+        "redeemable_value": points * rules.redemption.point_value_minor if points is not None else None,
+        # Offers arrive with the offer engine; until a member holds one, the wallet is empty.
+        "offers": [],
+    }
+
+
+def _found(member: Member | None) -> Member:
+    if member is None:
+        raise NotFound("no member has this card", code="card_not_found")
+    return member

@@ -1,0 +1,81 @@
+"""Connection settings shared by every model, and the transaction helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.config import settings
+from chalicelib.errors import Unavailable
+
+_settings = settings()
+
+
+class BaseMeta:
+    region = _settings.aws_region
+    host = _settings.dynamodb_endpoint
+    billing_mode = "PAY_PER_REQUEST"
+    connect_timeout_seconds = _settings.dynamodb_connect_timeout_s
+    read_timeout_seconds = _settings.dynamodb_read_timeout_s
+    max_retry_attempts = 3
+
+
+def table_name(short: str) -> str:
+    return _settings.table_name(short)
+
+
+@lru_cache(maxsize=1)
+def connection() -> Connection:
+    """One low-level connection per warm Lambda, for transactions."""
+    return Connection(
+        region=BaseMeta.region,
+        host=BaseMeta.host,
+        connect_timeout_seconds=BaseMeta.connect_timeout_seconds,
+        read_timeout_seconds=BaseMeta.read_timeout_seconds,
+        max_retry_attempts=BaseMeta.max_retry_attempts,
+    )
+
+
+@contextmanager
+def transaction() -> Iterator[TransactWrite]:
+    with TransactWrite(connection=connection()) as tx:
+        yield tx
+
+
+def failed_items(error: TransactWriteError) -> list[int]:
+    """Indexes of the transaction's items whose condition failed, in the order they were added."""
+    return [
+        i
+        for i, reason in enumerate(error.cancellation_reasons)
+        if reason is not None and reason.code == "ConditionalCheckFailed"
+    ]
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """True when a single-item write was refused by its condition."""
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+def as_unavailable(error: Exception) -> Unavailable | None:
+    """Our 503 for an error that means DynamoDB could not be reached or is throttling us."""
+    if isinstance(error, PynamoDBException):
+        code = error.cause_response_code
+        if code in _RETRYABLE_CODES or code is None:
+            return Unavailable("the database did not answer; try again", code="store_unavailable")
+    return None
+
+
+_RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)

@@ -1,0 +1,324 @@
+"""Members, their uniqueness claims and their push devices (see the key design in ``__init__``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.domain.members import Device, Member, ProfileChanges, QuietHours
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.store.base import BaseMeta, condition_failed, failed_items, table_name, transaction
+
+MAX_DEVICES_PER_MEMBER = 10
+
+
+class CodeTaken(Conflict):
+    """A generated card number or referral code collided with an existing one: draw again."""
+
+    code = "code_taken"
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"the generated {kind} is taken")
+        self.kind = kind
+
+
+class MemberModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("members")
+
+    sub = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    birthday = UnicodeAttribute()
+    #: ``MM-DD`` of the birthday, for the birthday job's index.
+    birthday_md = UnicodeAttribute()
+    card_number = UnicodeAttribute()
+    referral_code = UnicodeAttribute()
+    referred_by = UnicodeAttribute(null=True)
+    joined_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+    marketing_consent = BooleanAttribute()
+    consent_updated_at = UTCDateTimeAttribute()
+    timezone = UnicodeAttribute()
+    tier = UnicodeAttribute()
+    points_balance = NumberAttribute(default=0)
+    home_store_id = UnicodeAttribute(null=True)
+    quiet_start = UnicodeAttribute(null=True)
+    quiet_end = UnicodeAttribute(null=True)
+    interests = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]  # stored as str
+    visits_total = NumberAttribute(default=0)
+    spend_total_minor = NumberAttribute(default=0)
+    last_visit_at = UTCDateTimeAttribute(null=True)
+    visits_month = UnicodeAttribute(null=True)
+    month_visits = NumberAttribute(default=0)
+
+
+class ClaimModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("claims")
+
+    claim = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute()
+    sub = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")
+    created_at = UTCDateTimeAttribute()
+    retired_at = UTCDateTimeAttribute(null=True)
+
+
+class DeviceTokenIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-call]
+    class Meta:
+        index_name = "by_token"
+        projection = KeysOnlyProjection()
+
+    token = UnicodeAttribute(hash_key=True)
+
+
+class DeviceModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("devices")
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    token = UnicodeAttribute(range_key=True)
+    platform = UnicodeAttribute()
+    registered_at = UTCDateTimeAttribute()
+    by_token = DeviceTokenIndex()
+
+
+def claim_key(kind: str, value: str) -> str:
+    return f"{kind}#{value}"
+
+
+def _to_member(item: MemberModel) -> Member:
+    quiet = (
+        QuietHours(start=item.quiet_start, end=item.quiet_end)
+        if item.quiet_start is not None and item.quiet_end is not None
+        else None
+    )
+    return Member(
+        customer_id=item.customer_id,
+        sub=item.sub,
+        name=item.name,
+        phone=item.phone,
+        birthday=date.fromisoformat(item.birthday),
+        card_number=item.card_number,
+        referral_code=item.referral_code,
+        referred_by=item.referred_by,
+        joined_at=item.joined_at,
+        updated_at=item.updated_at,
+        marketing_consent=item.marketing_consent,
+        consent_updated_at=item.consent_updated_at,
+        timezone=item.timezone,
+        tier=item.tier,
+        points_balance=int(item.points_balance),
+        home_store_id=item.home_store_id,
+        quiet_hours=quiet,
+        interests=tuple(item.interests or ()),
+        visits_total=int(item.visits_total),
+        spend_total_minor=int(item.spend_total_minor),
+        last_visit_at=item.last_visit_at,
+        visits_month=item.visits_month,
+        month_visits=int(item.month_visits),
+    )
+
+
+def _to_item(member: Member) -> MemberModel:
+    return MemberModel(
+        member.sub,
+        customer_id=member.customer_id,
+        name=member.name,
+        phone=member.phone,
+        birthday=member.birthday.isoformat(),
+        birthday_md=member.birthday.strftime("%m-%d"),
+        card_number=member.card_number,
+        referral_code=member.referral_code,
+        referred_by=member.referred_by,
+        joined_at=member.joined_at,
+        updated_at=member.updated_at,
+        marketing_consent=member.marketing_consent,
+        consent_updated_at=member.consent_updated_at,
+        timezone=member.timezone,
+        tier=member.tier,
+        points_balance=member.points_balance,
+        home_store_id=member.home_store_id,
+        quiet_start=member.quiet_hours.start if member.quiet_hours else None,
+        quiet_end=member.quiet_hours.end if member.quiet_hours else None,
+        interests=list(member.interests) or None,
+        visits_total=member.visits_total,
+        spend_total_minor=member.spend_total_minor,
+        last_visit_at=member.last_visit_at,
+        visits_month=member.visits_month,
+        month_visits=member.month_visits,
+    )
+
+
+def create_member(member: Member) -> None:
+    """Write the member and all its uniqueness claims in one transaction.
+
+    Raises ``Conflict(already_member)`` if this ``sub`` has joined, ``Conflict(phone_taken)`` if
+    the phone belongs to another member, :class:`CodeTaken` if a generated code collided.
+    """
+    claims = [
+        ("phone", member.phone),
+        ("card", member.card_number),
+        ("referral", member.referral_code),
+        ("customer", member.customer_id),
+    ]
+    try:
+        with transaction() as tx:
+            tx.save(_to_item(member), condition=MemberModel.sub.does_not_exist())
+            for kind, value in claims:
+                tx.save(
+                    ClaimModel(
+                        claim_key(kind, value),
+                        customer_id=member.customer_id,
+                        sub=member.sub,
+                        created_at=member.joined_at,
+                    ),
+                    condition=ClaimModel.claim.does_not_exist(),
+                )
+    except TransactWriteError as error:
+        failed = failed_items(error)
+        if not failed:
+            raise Conflict("another request for this member is in progress; try again", code="try_again") from error
+        if 0 in failed:
+            raise Conflict("this account has already joined the program", code="already_member") from error
+        kind = claims[failed[0] - 1][0]
+        if kind == "phone":
+            raise Conflict("this phone number belongs to another member", code="phone_taken") from error
+        raise CodeTaken(kind) from error
+
+
+def get_member(sub: str) -> Member | None:
+    try:
+        return _to_member(MemberModel.get(sub, consistent_read=True))
+    except MemberModel.DoesNotExist:
+        return None
+
+
+def find_claim(kind: str, value: str) -> tuple[str, str] | None:
+    """``(sub, customer_id)`` of the active member holding this claim, or None."""
+    try:
+        claim = ClaimModel.get(claim_key(kind, value))
+    except ClaimModel.DoesNotExist:
+        return None
+    if claim.status != "active" or claim.sub is None:
+        return None
+    return claim.sub, claim.customer_id
+
+
+def member_by_claim(kind: str, value: str) -> Member | None:
+    found = find_claim(kind, value)
+    return get_member(found[0]) if found else None
+
+
+def update_profile(sub: str, changes: ProfileChanges, now: datetime) -> Member:
+    actions: list[Any] = [MemberModel.updated_at.set(now)]
+    if changes.name is not None:
+        actions.append(MemberModel.name.set(changes.name))
+    if changes.marketing_consent is not None:
+        actions.append(MemberModel.marketing_consent.set(changes.marketing_consent))
+        actions.append(MemberModel.consent_updated_at.set(now))
+    if changes.timezone is not None:
+        actions.append(MemberModel.timezone.set(changes.timezone))
+    if changes.quiet_hours is not None:
+        actions.append(MemberModel.quiet_start.set(changes.quiet_hours.start))
+        actions.append(MemberModel.quiet_end.set(changes.quiet_hours.end))
+    elif changes.clear_quiet_hours:
+        actions.append(MemberModel.quiet_start.remove())
+        actions.append(MemberModel.quiet_end.remove())
+    if changes.interests is not None:
+        actions.append(
+            MemberModel.interests.set(list(changes.interests)) if changes.interests else MemberModel.interests.remove()
+        )
+    if changes.home_store_id is not None:
+        actions.append(MemberModel.home_store_id.set(changes.home_store_id))
+    item = MemberModel(sub)
+    try:
+        item.update(actions=actions, condition=MemberModel.sub.exists())
+    except UpdateError as error:
+        if condition_failed(error):
+            raise NotFound("you are not a member of the program", code="not_a_member") from error
+        raise
+    return _to_member(item)
+
+
+def erase_member(sub: str, now: datetime) -> Member:
+    """Erase the member's personal data in one transaction and free the phone number.
+
+    The member item and devices go; the card, referral and customer claims stay as retired
+    tombstones without the ``sub``, so the numbers are never reissued and the books can still
+    name the anonymous ``customer_id``.
+    """
+    member = get_member(sub)
+    if member is None:
+        raise NotFound("you are not a member of the program", code="not_a_member")
+    devices = list(DeviceModel.query(member.customer_id))
+    try:
+        with transaction() as tx:
+            tx.delete(MemberModel(sub), condition=MemberModel.customer_id == member.customer_id)
+            tx.delete(ClaimModel(claim_key("phone", member.phone)), condition=ClaimModel.sub == sub)
+            for kind, value in (
+                ("card", member.card_number),
+                ("referral", member.referral_code),
+                ("customer", member.customer_id),
+            ):
+                tx.update(
+                    ClaimModel(claim_key(kind, value)),
+                    actions=[
+                        ClaimModel.status.set("retired"),
+                        ClaimModel.sub.remove(),
+                        ClaimModel.retired_at.set(now),
+                    ],
+                    condition=ClaimModel.sub == sub,
+                )
+            for device in devices:
+                tx.delete(device)
+    except TransactWriteError as error:
+        raise Conflict("the membership changed while leaving; try again", code="try_again") from error
+    return member
+
+
+def devices_of(customer_id: str) -> list[Device]:
+    return [
+        Device(token=d.token, platform=d.platform, registered_at=d.registered_at)
+        for d in DeviceModel.query(customer_id)
+    ]
+
+
+def register_device(customer_id: str, token: str, platform: str, now: datetime) -> Device:
+    """Add a push token; it moves from another member if it was theirs, and the oldest of this
+    member's devices makes room when they already have the maximum."""
+    mine = sorted(DeviceModel.query(customer_id), key=lambda d: d.registered_at)
+    elsewhere = [d for d in DeviceModel.by_token.query(token) if d.customer_id != customer_id]
+    others = [d for d in mine if d.token != token]
+    evicted = others[: max(0, len(others) - (MAX_DEVICES_PER_MEMBER - 1))]
+    device = DeviceModel(customer_id, token, platform=platform, registered_at=now)
+    try:
+        with transaction() as tx:
+            tx.save(device)
+            for stale in [*elsewhere, *evicted]:
+                tx.delete(DeviceModel(stale.customer_id, stale.token))
+    except TransactWriteError as error:
+        raise Conflict("the device list changed meanwhile; try again", code="try_again") from error
+    return Device(token=token, platform=platform, registered_at=now)
+
+
+def remove_device(customer_id: str, token: str) -> None:
+    try:
+        DeviceModel(customer_id, token).delete(condition=DeviceModel.token.exists())
+    except DeleteError as error:
+        if condition_failed(error):
+            raise NotFound("no such device", code="device_not_found") from error
+        raise

@@ -1,0 +1,1 @@
+"""Runnable helpers: ``python -m scripts.NAME --help``."""

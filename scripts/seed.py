@@ -1,0 +1,174 @@
+"""Demo data for the local stack: program rules, two partner merchants, three stores in Berlin
+with geofences and iBeacons, staff of every role and a dozen members. Safe to run twice.
+
+    python -m scripts.seed      (against LOYALTY_DYNAMODB_ENDPOINT; make run does it for you)
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from chalicelib.api.schemas import JoinRequest
+from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
+from chalicelib.domain.clock import system_clock
+from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.program import CumulativeDiscount, ProgramRules, RedemptionRules, Tier
+from chalicelib.errors import Conflict
+from chalicelib.services import members, places, program
+from chalicelib.store import catalog, tables
+
+PROGRAM = ProgramRules(
+    name="Kiez Card",
+    currency="EUR",
+    default_region="DE",
+    timezone="Europe/Berlin",
+    points_per_currency_unit=1,
+    redemption=RedemptionRules(point_value_minor=1, min_points=100, max_share_percent=50),
+    tiers=(
+        Tier("Bronze"),
+        Tier("Silver", min_spend_minor=30_000, min_visits=12, earn_multiplier_percent=125, perks=("free refill",)),
+        Tier(
+            "Gold",
+            min_spend_minor=100_000,
+            min_visits=40,
+            earn_multiplier_percent=150,
+            perks=("free refill", "birthday cake"),
+        ),
+    ),
+    tier_window_days=365,
+    cumulative_discount=CumulativeDiscount(enabled=True, base_percent=5, step_percent=1, max_percent=15),
+    expiry_months=24,
+)
+
+MERCHANTS = (
+    Merchant("m_kiez", "Kiez Kaffee", partner_ids=("m_nordlicht",)),
+    Merchant("m_nordlicht", "Nordlicht Mode", partner_ids=("m_kiez",)),
+)
+
+STORES = (
+    Store(
+        "s_kiez_mitte",
+        "m_kiez",
+        "Kiez Kaffee Mitte",
+        geofence={"center": [13.4016, 52.5303], "radius_m": 80},
+        timezone="Europe/Berlin",
+        address="Torstraße 100, 10119 Berlin",
+    ),
+    Store(
+        "s_kiez_kreuzberg",
+        "m_kiez",
+        "Kiez Kaffee Kreuzberg",
+        geofence={"center": [13.4185, 52.4986], "radius_m": 60},
+        timezone="Europe/Berlin",
+        address="Oranienstraße 50, 10969 Berlin",
+    ),
+    Store(
+        "s_nordlicht_alex",
+        "m_nordlicht",
+        "Nordlicht Mode am Alexanderplatz",
+        geofence={
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [13.4120, 52.5215],
+                    [13.4142, 52.5222],
+                    [13.4150, 52.5209],
+                    [13.4128, 52.5202],
+                    [13.4120, 52.5215],
+                ]
+            ],
+        },
+        timezone="Europe/Berlin",
+        address="Alexanderplatz 9, 10178 Berlin",
+    ),
+)
+
+BEACON_UUID = "F7826DA6-4FA2-4E98-8024-BC5B71E0893E"
+BEACONS = (
+    Beacon("b_mitte_door", "s_kiez_mitte", "entrance", uuid=BEACON_UUID, major=100, minor=1),
+    Beacon("b_mitte_till", "s_kiez_mitte", "till", uuid=BEACON_UUID, major=100, minor=2),
+    Beacon("b_kreuzberg_door", "s_kiez_kreuzberg", "entrance", uuid=BEACON_UUID, major=200, minor=1),
+    Beacon("b_alex_door", "s_nordlicht_alex", "entrance", uuid=BEACON_UUID, major=300, minor=1),
+    Beacon("b_alex_fitting", "s_nordlicht_alex", "fitting rooms", uuid=BEACON_UUID, major=300, minor=2),
+)
+
+STAFF = (
+    StaffMember("demo-admin", "Ada Admin", Role.ADMIN),
+    StaffMember("demo-marketer", "Mia Marketing", Role.MARKETER, merchant_id="m_kiez"),
+    StaffMember(
+        "demo-cashier-mitte",
+        "Carl Kasse",
+        Role.CASHIER,
+        merchant_id="m_kiez",
+        store_id="s_kiez_mitte",
+        compensation_limit_points=200,
+    ),
+    StaffMember(
+        "demo-cashier-kreuzberg",
+        "Kai Kasse",
+        Role.CASHIER,
+        merchant_id="m_kiez",
+        store_id="s_kiez_kreuzberg",
+        compensation_limit_points=200,
+    ),
+    StaffMember(
+        "demo-cashier-alex",
+        "Nora Nordlicht",
+        Role.CASHIER,
+        merchant_id="m_nordlicht",
+        store_id="s_nordlicht_alex",
+        compensation_limit_points=300,
+    ),
+)
+
+#: (sub, name, phone as typed at the till, birthday, consent, home store)
+CUSTOMERS = (
+    ("alice", "Alice Becker", "0151 23456701", date(1990, 4, 12), True, "s_kiez_mitte"),
+    ("bob", "Bob Schulz", "0151 23456702", date(1985, 11, 23), True, "s_kiez_kreuzberg"),
+    ("carla", "Carla Meyer", "0160 9876503", date(1998, 1, 30), False, "s_kiez_mitte"),
+    ("deniz", "Deniz Yılmaz", "+49 170 5550104", date(1979, 7, 4), True, "s_nordlicht_alex"),
+    ("emma", "Emma Wagner", "0171 2223305", date(2001, 9, 15), True, None),
+    ("felix", "Felix Hoffmann", "0152 33344406", date(1969, 12, 24), True, "s_kiez_kreuzberg"),
+    ("greta", "Greta Schäfer", "0157 44455507", date(1993, 3, 3), False, None),
+    ("hannes", "Hannes Koch", "0176 5556608", date(1988, 5, 19), True, "s_kiez_mitte"),
+    ("ines", "Inês Costa", "+351 912 345 609", date(1995, 8, 8), True, "s_nordlicht_alex"),
+    ("jonas", "Jonas Richter", "0163 7778810", date(1975, 2, 14), True, "s_kiez_mitte"),
+    ("katrin", "Katrin Wolf", "0172 8889911", date(1982, 6, 1), False, "s_kiez_kreuzberg"),
+    ("lena", "Lena Neumann", "0159 09990012", date(2004, 10, 31), True, None),
+)
+
+
+def seed() -> dict[str, int]:
+    created_tables = tables.create_missing_tables()
+    for thing in (PROGRAM, *MERCHANTS, *STORES, *BEACONS, *STAFF):
+        catalog.put(thing)
+    program.forget()
+    places.forget()
+    joined = 0
+    for sub, name, phone, birthday, consent, home in CUSTOMERS:
+        request = JoinRequest(name=name, phone=phone, birthday=birthday, marketing_consent=consent, home_store_id=home)
+        try:
+            members.join(Identity(sub=sub, roles=frozenset({Role.CUSTOMER})), request, clock=system_clock)
+            joined += 1
+        except Conflict as exc:
+            if exc.code != "already_member":
+                raise
+    return {
+        "tables created": len(created_tables),
+        "stores": len(STORES),
+        "beacons": len(BEACONS),
+        "staff": len(STAFF),
+        "members joined now": joined,
+        "members in demo": len(CUSTOMERS),
+    }
+
+
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    for key, value in seed().items():
+        print(f"{key:>20}: {value}")
+
+
+if __name__ == "__main__":
+    main()
