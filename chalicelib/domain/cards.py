@@ -21,6 +21,8 @@ from chalicelib.domain.clock import Clock
 
 CARD_NUMBER_DIGITS = 10
 QR_PREFIX = "LC1."
+#: How far ahead of ours another server's clock may be when it signs a QR code.
+CLOCK_SKEW_S = 5
 _SEPARATORS = re.compile(r"[\s\-.]")
 
 
@@ -85,13 +87,17 @@ def is_qr_payload(code: str) -> bool:
 
 def read_qr(payload: str, *, secret: str, ttl_s: int, clock: Clock) -> str:
     """The card number inside a QR payload; raises if forged, edited or expired."""
-    signer = _ClockedSigner(secret, clock)
+    # Read as if a little later, allowing as much more age: a code signed by a server whose clock
+    # runs up to CLOCK_SKEW_S ahead is still good, and expiry stays at ttl_s from signing.
+    skewed = _ClockedSigner(secret, lambda: clock() + timedelta(seconds=CLOCK_SKEW_S))
     try:
-        value = signer.unsign(payload[len(QR_PREFIX) :], max_age=ttl_s)
+        value = skewed.unsign(payload[len(QR_PREFIX) :], max_age=ttl_s + CLOCK_SKEW_S)
     except SignatureExpired as exc:
+        if exc.date_signed is not None and exc.date_signed > clock() + timedelta(seconds=CLOCK_SKEW_S):
+            # Signed with our key but dated ahead of our clock: not a code we issued.
+            raise InvalidCardCode("the QR code is not genuine") from exc
         raise ExpiredCardCode("the QR code has expired: ask the customer to refresh the card") from exc
     except BadSignature as exc:
-        # Also raised for a timestamp in the future: a code not issued by us.
         raise InvalidCardCode("the QR code is not genuine") from exc
     number = value.decode("ascii")
     if parse_card_number(number) is None:

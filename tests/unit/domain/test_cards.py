@@ -1,0 +1,81 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain import cards
+
+SECRET = "unit-test-secret-0123456789abcdef0123"
+T0 = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
+
+
+def at(moment: datetime):
+    return lambda: moment
+
+
+@given(st.integers(min_value=0, max_value=9 * 10**8 - 1))
+def test_new_card_numbers_have_ten_digits_no_leading_zero_and_a_valid_check_digit(draw):
+    number = cards.new_card_number(lambda _: draw)
+    assert len(number) == 10 and number[0] != "0"
+    assert cards.parse_card_number(number) == number
+
+
+@given(
+    st.integers(min_value=0, max_value=9 * 10**8 - 1),
+    st.integers(min_value=0, max_value=9),
+    st.integers(min_value=1, max_value=9),
+)
+def test_a_single_mistyped_digit_is_always_caught(draw, position, shift):
+    number = cards.new_card_number(lambda _: draw)
+    digit = (int(number[position]) + shift) % 10
+    typo = number[:position] + str(digit) + number[position + 1 :]
+    with pytest.raises(cards.InvalidCardCode):
+        cards.parse_card_number(typo)
+
+
+def test_card_numbers_are_read_with_spaces_and_dashes():
+    number = cards.new_card_number(lambda _: 12345678)
+    assert cards.parse_card_number(cards.format_card_number(number)) == number
+    assert cards.parse_card_number(f"{number[:3]}-{number[3:]}") == number
+
+
+@pytest.mark.parametrize("text", ["", "abc", "12345", "01511234567", "+4915112345678", "123456789012"])
+def test_what_is_not_shaped_like_a_card_number_is_not_one(text):
+    assert cards.parse_card_number(text) is None
+
+
+def test_a_qr_payload_reads_back_within_its_lifetime():
+    qr = cards.issue_qr("5203114615", secret=SECRET, ttl_s=300, clock=at(T0))
+    assert qr.expires_at == T0 + timedelta(seconds=300)
+    assert cards.is_qr_payload(qr.payload)
+    later = at(T0 + timedelta(seconds=299))
+    assert cards.read_qr(qr.payload, secret=SECRET, ttl_s=300, clock=later) == "5203114615"
+
+
+def test_a_stale_qr_screenshot_is_expired():
+    qr = cards.issue_qr("5203114615", secret=SECRET, ttl_s=300, clock=at(T0))
+    with pytest.raises(cards.ExpiredCardCode):
+        cards.read_qr(qr.payload, secret=SECRET, ttl_s=300, clock=at(T0 + timedelta(seconds=301)))
+
+
+def test_an_edited_or_foreign_qr_is_refused():
+    qr = cards.issue_qr("5203114615", secret=SECRET, ttl_s=300, clock=at(T0))
+    edited = qr.payload.replace("5203114615", "5203114623")
+    for payload in (edited, qr.payload[:-2] + "xx"):
+        with pytest.raises(cards.InvalidCardCode):
+            cards.read_qr(payload, secret=SECRET, ttl_s=300, clock=at(T0))
+    with pytest.raises(cards.InvalidCardCode):
+        cards.read_qr(qr.payload, secret="another-secret-entirely-0123456789", ttl_s=300, clock=at(T0))
+
+
+def test_a_qr_from_the_future_is_refused():
+    qr = cards.issue_qr("5203114615", secret=SECRET, ttl_s=300, clock=at(T0 + timedelta(hours=1)))
+    with pytest.raises(cards.InvalidCardCode):
+        cards.read_qr(qr.payload, secret=SECRET, ttl_s=300, clock=at(T0))
+
+
+def test_the_qr_carries_no_personal_data_only_the_card_number_time_and_signature():
+    qr = cards.issue_qr("5203114615", secret=SECRET, ttl_s=300, clock=at(T0))
+    prefix, number, _timestamp, _signature = qr.payload.split(".")
+    assert (prefix + ".", number) == (cards.QR_PREFIX, "5203114615")

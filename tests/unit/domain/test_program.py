@@ -1,0 +1,67 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain.program import (
+    CumulativeDiscount,
+    ProgramRules,
+    RedemptionRules,
+    Tier,
+    cumulative_discount_percent,
+    redeemable_points,
+    tier_for,
+    tier_progress,
+)
+
+RULES = ProgramRules(
+    name="Test",
+    currency="EUR",
+    default_region="DE",
+    timezone="Europe/Berlin",
+    tiers=(Tier("Bronze"), Tier("Silver", 30_000, 12), Tier("Gold", 100_000, 40)),
+)
+
+
+@given(
+    balance=st.integers(min_value=0, max_value=10**9),
+    bill=st.integers(min_value=-100, max_value=10**9),
+    value=st.integers(min_value=1, max_value=100),
+    minimum=st.integers(min_value=0, max_value=1000),
+    share=st.integers(min_value=0, max_value=100),
+)
+def test_redeemable_points_never_exceed_the_balance_nor_the_share_of_the_bill(balance, bill, value, minimum, share):
+    rules = RedemptionRules(point_value_minor=value, min_points=minimum, max_share_percent=share)
+    points = redeemable_points(balance, bill, rules)
+    assert 0 <= points <= balance
+    assert points * value <= max(0, bill) * share // 100
+    if balance < minimum:
+        assert points == 0
+
+
+def test_half_the_bill_can_be_paid_with_points_by_default():
+    assert redeemable_points(10_000, 1_250, RedemptionRules()) == 625
+
+
+def test_below_the_minimum_balance_nothing_is_redeemable():
+    assert redeemable_points(99, 10_000, RedemptionRules(min_points=100)) == 0
+
+
+def test_tier_is_reached_by_spend_or_by_visits():
+    assert tier_for(RULES, 0, 0).name == "Bronze"
+    assert tier_for(RULES, 30_000, 0).name == "Silver"
+    assert tier_for(RULES, 0, 12).name == "Silver"
+    assert tier_for(RULES, 100_000, 3).name == "Gold"
+
+
+def test_progress_names_the_next_tier_and_what_is_missing():
+    progress = tier_progress(RULES, "Bronze", 10_000, 5)
+    assert (progress.next_tier, progress.spend_needed_minor, progress.visits_needed) == ("Silver", 20_000, 7)
+    top = tier_progress(RULES, "Gold", 0, 0)
+    assert top.next_tier is None and top.spend_needed_minor is None
+
+
+@given(st.integers(min_value=0, max_value=1000))
+def test_the_cumulative_discount_grows_per_visit_and_stops_at_the_cap(visits):
+    rules = CumulativeDiscount(enabled=True, base_percent=5, step_percent=1, max_percent=15)
+    percent = cumulative_discount_percent(rules, visits)
+    assert percent == min(15, 5 + visits)
+    assert cumulative_discount_percent(CumulativeDiscount(enabled=False), visits) == 0
