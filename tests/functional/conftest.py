@@ -14,19 +14,19 @@ os.environ.update(
 os.environ.pop("LOYALTY_DYNAMODB_ENDPOINT", None)
 os.environ.pop("LOYALTY_DEV_JWT_SECRET", None)
 
-import json  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+import json
+from collections.abc import Iterator
+from typing import Any
 
-import pytest  # noqa: E402
-from chalice.test import Client  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import pytest
+from chalice.test import Client
+from moto import mock_aws
 
-from app import app  # noqa: E402
-from chalicelib.services import places, program  # noqa: E402
-from chalicelib.store import catalog, tables  # noqa: E402
-from scripts import seed  # noqa: E402
-from scripts.token import mint  # noqa: E402
+from app import app
+from chalicelib.services import places, program
+from chalicelib.store import catalog, tables
+from scripts import seed
+from scripts.token import mint
 
 CASHIER = {"sub": "demo-cashier-mitte", "roles": ["cashier"], "merchant_id": "m_kiez", "store_id": "s_kiez_mitte"}
 
@@ -50,8 +50,15 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def call(self, method: str, path: str, token: str | None = None, body: Any = None,
-             raw: bytes | str | None = None, headers: dict[str, str] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body: Any = None,
+        raw: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         sent = {"Content-Type": "application/json", **(headers or {})}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"

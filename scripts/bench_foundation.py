@@ -1,0 +1,713 @@
+"""Figures for the foundation: cold import, Lambda package size, DynamoDB requests per call, HTTP latency.
+
+    python -m scripts.bench_foundation                          (make bench)
+    python -m scripts.bench_foundation --skip-package --requests 200 --threads 4
+
+1. ``import app`` in N fresh interpreters (timed inside the child, so start-up is excluded),
+   plus the whole process's wall time and where the import time goes (``-X importtime``).
+2. The Lambda package: ``requirements.txt`` installed for manylinux2014_x86_64 / CPython 3.11
+   with ``app.py`` and ``chalicelib/``, unzipped and zipped, against Lambda's 250 MB / 50 MB.
+3. DynamoDB requests per call of ``POST /v1/me``, ``GET /v1/me`` and ``GET /v1/cards/{code}``,
+   in-process on DynamoDB Local, on a warm process (one warm-up call of each kind first).
+4. Latency and throughput of ``GET /v1/me`` over HTTP on ``python -m scripts.serve``, from one
+   thread and then from several.
+
+Everything runs on 127.0.0.1 in temporary directories; Ctrl-C or SIGTERM cleans up children
+and files. Progress goes to stdout as it happens, the table of figures comes last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from unittest import mock
+from urllib.parse import quote
+
+from scripts import dynamodb_local, serve
+
+ROOT = dynamodb_local.ROOT
+MIB = 1024 * 1024
+#: Lambda's limits for a .zip deployment (MiB, as AWS counts them).
+LAMBDA_UNZIPPED_LIMIT_MB = 250
+LAMBDA_ZIPPED_LIMIT_MB = 50
+LAMBDA_PLATFORM = "manylinux2014_x86_64"
+LAMBDA_PYTHON = "3.11"
+
+#: A placeholder endpoint for children that only import the app (nothing listens there).
+NO_ENDPOINT = "http://127.0.0.1:9"
+IMPORT_CHILD = "import time\nt = time.perf_counter()\nimport app\nprint('bench-import-s', time.perf_counter() - t)\n"
+
+BENCH_SUB = "bench-user"
+BENCH_PHONE = "0151 99988877"
+CASHIER_SUB = "demo-cashier-mitte"
+CASHIER_MERCHANT = "m_kiez"
+
+HTTP_TIMEOUT_S = 10.0
+SERVER_START_TIMEOUT_S = 120.0
+SERVER_STOP_TIMEOUT_S = 30.0
+HTTP_WARMUP_REQUESTS = 20
+
+
+class BenchError(RuntimeError):
+    """A measurement could not be taken; the message says why."""
+
+
+def progress(message: str) -> None:
+    print(message, flush=True)
+
+
+@dataclass
+class Report:
+    """The figures gathered so far, as (section, label, value) rows, and notes for the end."""
+
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, section: str, label: str, value: str) -> None:
+        self.rows.append((section, label, value))
+
+    def render(self) -> str:
+        width = max((len(label) for _, label, _ in self.rows), default=10)
+        lines = ["", "=" * (width + 60), "Foundation figures", "=" * (width + 60)]
+        section = None
+        for sec, label, value in self.rows:
+            if sec != section:
+                lines.append(f"-- {sec}")
+                section = sec
+            lines.append(f"  {label:<{width}}  {value}")
+        if self.notes:
+            lines.append("-- notes")
+            lines.extend(f"  * {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+def local_env(endpoint: str, base: dict[str, str]) -> dict[str, str]:
+    """``base`` with the settings ``scripts.serve.configure_environment`` would make (os.environ untouched)."""
+    with mock.patch.dict(os.environ, base, clear=True):
+        serve.configure_environment(endpoint)
+        return dict(os.environ)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms"
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of already sorted values."""
+    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+# --- 1. cold import ---------------------------------------------------------------------------
+
+
+def measure_import(report: Report, runs: int, env: dict[str, str]) -> None:
+    progress(f"[import] `import app` in {runs} fresh interpreters")
+    inner: list[float] = []
+    wall: list[float] = []
+    for i in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORT_CHILD],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        wall.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise BenchError(f"`import app` failed: {done.stderr.strip().splitlines()[-1:]}")
+        line = next((x for x in done.stdout.splitlines() if x.startswith("bench-import-s ")), None)
+        if line is None:
+            raise BenchError(f"the child printed no timing: {done.stdout!r}")
+        inner.append(float(line.split()[1]))
+        progress(f"  run {i + 1}/{runs}: import {ms(inner[-1])}, whole process {ms(wall[-1])}")
+    report.add(
+        "cold import of `app`",
+        f"import app (in child, n={runs})",
+        f"median {ms(statistics.median(inner))}  (min {ms(min(inner))}, max {ms(max(inner))})",
+    )
+    report.add(
+        "cold import of `app`",
+        'python -c "import app" wall',
+        f"median {ms(statistics.median(wall))}  (min {ms(min(wall))}, max {ms(max(wall))})",
+    )
+    try:
+        top = import_breakdown(env)
+    except (BenchError, subprocess.SubprocessError, ValueError) as exc:
+        progress(f"  (no -X importtime breakdown: {exc})")
+        return
+    report.add(
+        "cold import of `app`",
+        "self time by package (1 run)",
+        ", ".join(f"{name} {us / 1000:.0f}" for name, us in top) + " ms",
+    )
+
+
+def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int]]:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise BenchError("the -X importtime run failed")
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _cumulative, name = line.split(":", 1)[1].split("|")
+        rows.append((name.strip(), int(self_us)))
+    return rows
+
+
+def import_breakdown(env: dict[str, str], top: int = 6) -> list[tuple[str, int]]:
+    """Microseconds of import self time per top-level package, start-up modules left out."""
+    startup = {name for name, _ in _importtime("pass", env)}
+    by_package: Counter[str] = Counter()
+    for name, self_us in _importtime("import app", env):
+        if name not in startup:
+            by_package[name.split(".")[0]] += self_us
+    return by_package.most_common(top)
+
+
+# --- 2. Lambda package --------------------------------------------------------------------------
+
+
+def measure_package(report: Report, workdir: Path) -> None:
+    target = workdir / "package"
+    pip = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--target",
+        str(target),
+    ]
+    lambda_args = [
+        "--platform",
+        LAMBDA_PLATFORM,
+        "--only-binary=:all:",
+        "--python-version",
+        LAMBDA_PYTHON,
+        "-r",
+        "requirements.txt",
+    ]
+    progress(f"[package] pip install -r requirements.txt for {LAMBDA_PLATFORM} / CPython {LAMBDA_PYTHON} ...")
+    started = time.perf_counter()
+    done = subprocess.run([*pip, *lambda_args], cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode == 0:
+        mode = f"{LAMBDA_PLATFORM} wheels for CPython {LAMBDA_PYTHON}"
+    else:
+        why = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        progress(f"  the Lambda-platform install failed ({why}); falling back to a plain --target install")
+        shutil.rmtree(target, ignore_errors=True)
+        done = subprocess.run([*pip, "-r", "requirements.txt"], cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BenchError(f"pip install failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        mode = "FALLBACK: plain --target install for this machine's platform"
+        report.notes.append(f"package: the {LAMBDA_PLATFORM} install failed ({why}); sizes are for this machine")
+    progress(f"  installed in {time.perf_counter() - started:.1f} s ({mode})")
+
+    shutil.copy2(ROOT / "app.py", target / "app.py")
+    shutil.copytree(ROOT / "chalicelib", target / "chalicelib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+    total = pyc = 0
+    by_top: Counter[str] = Counter()
+    files = sorted(p for p in target.rglob("*") if p.is_file())
+    for path in files:
+        size = path.stat().st_size
+        total += size
+        rel = path.relative_to(target)
+        if "__pycache__" in rel.parts:
+            pyc += size
+        by_top[rel.parts[0].split("-")[0] if rel.parts[0].endswith(".dist-info") else rel.parts[0]] += size
+    progress(f"  zipping {len(files)} files ({total / MIB:.1f} MB) ...")
+    archive = workdir / "lambda.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in files:
+            zf.write(path, path.relative_to(target).as_posix())
+    zipped = archive.stat().st_size
+
+    section = "Lambda package (requirements.txt + app.py + chalicelib/)"
+    report.add(section, "built with", mode)
+    report.add(
+        section,
+        "unzipped",
+        f"{total / MIB:.1f} MB of {LAMBDA_UNZIPPED_LIMIT_MB} MB ({100 * total / (LAMBDA_UNZIPPED_LIMIT_MB * MIB):.0f}%)"
+        f", of which __pycache__ {pyc / MIB:.1f} MB",
+    )
+    report.add(
+        section,
+        "zipped (deflate)",
+        f"{zipped / MIB:.1f} MB of {LAMBDA_ZIPPED_LIMIT_MB} MB ({100 * zipped / (LAMBDA_ZIPPED_LIMIT_MB * MIB):.0f}%)",
+    )
+    report.add(
+        section,
+        "largest parts (unzipped)",
+        ", ".join(f"{name} {size / MIB:.1f}" for name, size in by_top.most_common(5)) + " MB",
+    )
+
+
+# --- 3. DynamoDB requests per call --------------------------------------------------------------
+
+
+@dataclass
+class ApiCall:
+    operation: str
+    capacity: float | None
+    items: int = 1
+
+
+def _capacity(response: Any) -> float | None:
+    consumed = response.get("ConsumedCapacity") if isinstance(response, dict) else None
+    if isinstance(consumed, dict):
+        consumed = [consumed]
+    if not consumed:
+        return None
+    return float(sum(c.get("CapacityUnits", 0.0) for c in consumed))
+
+
+class DynamoCounter:
+    """Counts the dynamodb service's botocore API calls while :meth:`measure` is active."""
+
+    def __init__(self) -> None:
+        self.calls: list[ApiCall] = []
+        self._active = False
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        counter = self
+
+        def counting(client: Any, operation_name: str, api_params: Any) -> Any:
+            if not counter._active or client.meta.service_model.service_name != "dynamodb":
+                return original(client, operation_name, api_params)
+            items = (len(api_params.get("TransactItems") or ()) or 1) if isinstance(api_params, dict) else 1
+            try:
+                response = original(client, operation_name, api_params)
+            except BaseException:
+                counter.calls.append(ApiCall(operation_name, None, items))
+                raise
+            counter.calls.append(ApiCall(operation_name, _capacity(response), items))
+            return response
+
+        BaseClient._make_api_call = counting  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+    @contextmanager
+    def measure(self) -> Iterator[list[ApiCall]]:
+        calls: list[ApiCall] = []
+        self.calls = calls
+        self._active = True
+        try:
+            yield calls
+        finally:
+            self._active = False
+
+
+def _ops(calls: list[ApiCall]) -> str:
+    if not calls:
+        return "none"
+    ops = Counter(c.operation for c in calls)
+    items = Counter({c.operation: c.items for c in calls if c.items > 1})
+    return ", ".join(f"{op} x{n}" + (f" ({items[op]} items)" if op in items else "") for op, n in ops.items())
+
+
+def _cu(calls: list[ApiCall]) -> str:
+    known = [c.capacity for c in calls if c.capacity is not None]
+    return f"{sum(known):g} CU as DynamoDB Local counts" if known else "CU n/a"
+
+
+def measure_requests(report: Report, samples: int) -> None:
+    if any(name == "app" or name.startswith("chalicelib") for name in sys.modules):
+        raise BenchError("the app was imported before its environment was set")
+    with tempfile.TemporaryDirectory(prefix="bench-dynamo-") as tmp:
+        progress("[requests] starting DynamoDB Local ...")
+        dynamo, endpoint = dynamodb_local.start(Path(tmp))
+        try:
+            serve.configure_environment(endpoint)
+            _measure_requests(report, samples, endpoint)
+        finally:
+            dynamodb_local.stop(dynamo)
+
+
+def _measure_requests(report: Report, samples: int, endpoint: str) -> None:
+    import structlog
+    from chalice.test import Client
+
+    from app import app
+    from scripts import seed
+    from scripts.token import mint
+
+    # The access log would print a JSON line per call among the progress lines.
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - closed below
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=devnull))
+    try:
+        progress(f"  DynamoDB Local on {endpoint}; creating tables and seeding ...")
+        for key, value in seed.seed().items():
+            progress(f"  seed {key}: {value}")
+        counter = DynamoCounter()
+        cashier = {"Authorization": f"Bearer {mint(CASHIER_SUB, ['cashier'], merchant_id=CASHIER_MERCHANT)}"}
+
+        def customer(sub: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {mint(sub, ['customer'])}", "Content-Type": "application/json"}
+
+        def join_body(phone: str) -> str:
+            return json.dumps(
+                {"name": "Bench User", "phone": phone, "birthday": "1990-01-01", "marketing_consent": True}
+            )
+
+        with counter.installed(), Client(app, project_dir=str(ROOT)) as client:
+            http = client.http
+
+            def checked(label: str, call: Callable[[], Any], status: int) -> tuple[Any, list[ApiCall]]:
+                with counter.measure() as calls:
+                    response = call()
+                if response.status_code != status:
+                    raise BenchError(f"{label}: {response.status_code} {response.body[:300]!r}")
+                return response, calls
+
+            def kind(label: str, calls: list[Callable[[], Any]], status: int) -> list[ApiCall]:
+                """One warm-up call (reported apart), then the measured ones."""
+                _, warmup = checked(label, calls[0], status)
+                measured = [checked(label, call, status)[1] for call in calls[1:]]
+                counts = [len(m) for m in measured]
+                shapes = Counter(_ops(m) for m in measured)
+                per_call = statistics.mean(counts)
+                spread = f" (min {min(counts)}, max {max(counts)})" if min(counts) != max(counts) else ""
+                shape = shapes.most_common(1)[0][0] + (" (varies)" if len(shapes) > 1 else "")
+                value = f"{per_call:g} req/call{spread}: {shape}; {_cu(measured[0])}; warm-up call: {_ops(warmup)}"
+                report.add("DynamoDB requests per call (warm process, DynamoDB Local)", label, value)
+                tx_items = sum(c.items for c in measured[0] if c.operation == "TransactWriteItems")
+                if tx_items:
+                    report.notes.append(
+                        f"{label}: DynamoDB Local counts a transaction as 2 CU per table; on AWS its {tx_items} items"
+                        f" cost at least {2 * tx_items} WCU (2 per item per KB)"
+                    )
+                progress(f"  {label}: {value}")
+                return warmup
+
+            # POST /v1/me: a warm-up join and `samples` measured ones, each a new member.
+            joins: list[Callable[[], Any]] = []
+            members = [("bench-warmup", "0151 99988800"), (BENCH_SUB, BENCH_PHONE)]
+            members += [(f"{BENCH_SUB}-{i}", f"0151 999889{i:02d}") for i in range(1, samples)]
+            for sub, phone in members:
+                joins.append(
+                    lambda sub=sub, phone=phone: http.post("/v1/me", headers=customer(sub), body=join_body(phone))
+                )
+            progress(f"  measuring {samples} calls of each kind after one warm-up ...")
+            kind("POST /v1/me (join)", joins, 201)
+
+            me = customer(BENCH_SUB)
+            kind("GET /v1/me", [lambda: http.get("/v1/me", headers=me)] * (samples + 1), 200)
+
+            card = json.loads(http.get("/v1/me/card", headers=me).body)
+            by_number = "/v1/cards/" + quote(card["card_number"], safe="")
+            kind("GET /v1/cards/{card number}", [lambda: http.get(by_number, headers=cashier)] * (samples + 1), 200)
+            # A fresh QR payload per call, as a till would scan (each valid for minutes).
+            qr_paths = []
+            for _ in range(samples + 1):
+                qr = json.loads(http.get("/v1/me/card", headers=me).body)["qr_payload"]
+                qr_paths.append("/v1/cards/" + quote(qr, safe=""))
+            kind(
+                "GET /v1/cards/{QR payload}",
+                [lambda path=path: http.get(path, headers=cashier) for path in qr_paths],
+                200,
+            )
+            by_phone = "/v1/cards/" + quote(BENCH_PHONE, safe="")
+            kind("GET /v1/cards/{phone} (extra)", [lambda: http.get(by_phone, headers=cashier)] * (samples + 1), 200)
+    finally:
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory())
+        devnull.close()
+
+
+# --- 4. HTTP latency ----------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float]
+    wall_s: float
+    errors: Counter[str]
+
+
+def run_load(url: str, headers: dict[str, str], total: int, threads: int) -> LoadResult:
+    """``total`` GETs of ``url`` split over ``threads`` threads, each with its own session."""
+    import requests
+
+    shares = [total // threads + (1 if i < total % threads else 0) for i in range(threads)]
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(threads + 1)
+    stop = threading.Event()
+
+    def worker(count: int) -> None:
+        mine: list[float] = []
+        bad: Counter[str] = Counter()
+        with requests.Session() as session:
+            session.headers.update(headers)
+            try:
+                start.wait()
+            except threading.BrokenBarrierError:
+                return
+            for _ in range(count):
+                if stop.is_set():
+                    break
+                began = time.perf_counter()
+                try:
+                    response = session.get(url, timeout=HTTP_TIMEOUT_S)
+                except requests.RequestException as exc:
+                    bad[type(exc).__name__] += 1
+                    continue
+                mine.append(time.perf_counter() - began)
+                if response.status_code != 200:
+                    bad[str(response.status_code)] += 1
+        with lock:
+            latencies.extend(mine)
+            errors.update(bad)
+
+    workers = [threading.Thread(target=worker, args=(n,), daemon=True) for n in shares]
+    for w in workers:
+        w.start()
+    try:
+        start.wait()
+        began = time.perf_counter()
+        for w in workers:
+            w.join()
+        wall = time.perf_counter() - began
+    except BaseException:
+        stop.set()
+        start.abort()
+        raise
+    return LoadResult(sorted(latencies), wall, errors)
+
+
+class Server:
+    """``python -m scripts.serve`` as a child in its own session, dying with us if we are killed."""
+
+    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+        self.port = dynamodb_local.free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "serve.log"
+        data_dir = workdir / "data"
+        self._env = {
+            **env,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "DATA_DIR": str(data_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._args = [
+            sys.executable,
+            "-m",
+            "scripts.serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(data_dir),
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def start(self) -> None:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                self._args,
+                cwd=ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches only us; we stop it with SIGTERM
+                preexec_fn=dynamodb_local._die_with_parent if sys.platform.startswith("linux") else None,
+            )
+
+    def wait_healthy(self) -> float:
+        import requests
+
+        assert self.process is not None
+        started = time.perf_counter()
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"scripts.serve exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                response = requests.get(f"{self.base_url}/v1/health", timeout=1)
+            except requests.RequestException as exc:
+                last = type(exc).__name__
+            else:
+                if response.status_code == 200:
+                    return time.perf_counter() - started
+                last = f"{response.status_code} {response.text[:200]}"
+            time.sleep(0.2)
+        raise BenchError(f"scripts.serve was not healthy within {SERVER_START_TIMEOUT_S:.0f} s ({last})")
+
+    def stop(self) -> int | None:
+        process = self.process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=SERVER_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                progress(f"  scripts.serve ignored SIGTERM for {SERVER_STOP_TIMEOUT_S:.0f} s; killing its group")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        return process.returncode
+
+
+def measure_http(report: Report, total: int, threads: int, base_env: dict[str, str]) -> None:
+    import requests
+
+    from chalicelib.config import from_environ
+    from scripts.token import mint
+
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        server = Server(Path(tmp), base_env)
+        progress(f"[http] starting python -m scripts.serve on 127.0.0.1:{server.port} ...")
+        server.start()
+        try:
+            progress(f"  healthy after {server.wait_healthy():.1f} s")
+            # The token the server will accept: its settings are ours plus configure_environment's.
+            secret = from_environ(local_env(NO_ENDPOINT, base_env)).dev_jwt_secret
+            headers = {"Authorization": f"Bearer {mint(BENCH_SUB, ['customer'], secret=secret)}"}
+            body = {"name": "Bench User", "phone": BENCH_PHONE, "birthday": "1990-01-01", "marketing_consent": True}
+            joined = requests.post(f"{server.base_url}/v1/me", json=body, headers=headers, timeout=HTTP_TIMEOUT_S)
+            if joined.status_code != 201:
+                raise BenchError(f"join failed: {joined.status_code} {joined.text[:300]}")
+            url = f"{server.base_url}/v1/me"
+            section = f"GET /v1/me over HTTP (scripts.serve, {total} requests after {HTTP_WARMUP_REQUESTS} warm-up)"
+            for n_threads in dict.fromkeys((1, threads)):
+                progress(f"  {total} requests from {n_threads} thread(s) ...")
+                run_load(url, headers, HTTP_WARMUP_REQUESTS, n_threads)
+                result = run_load(url, headers, total, n_threads)
+                lat = result.latencies
+                if not lat:
+                    raise BenchError(f"no request succeeded: {dict(result.errors)}")
+                value = (
+                    f"p50 {ms(percentile(lat, 50))}  p95 {ms(percentile(lat, 95))}  p99 {ms(percentile(lat, 99))}"
+                    f"  {len(lat) / result.wall_s:.0f} req/s"
+                )
+                if result.errors:
+                    value += f"  ERRORS {dict(result.errors)}"
+                    report.notes.append(f"http: {n_threads} thread(s) saw errors {dict(result.errors)}")
+                progress(f"    {value}")
+                report.add(section, f"{n_threads} thread{'s' if n_threads > 1 else ''}", value)
+        finally:
+            progress("  stopping scripts.serve (SIGTERM) ...")
+            code = server.stop()
+            if code not in (0, None):
+                report.notes.append(f"http: scripts.serve exited with {code} after SIGTERM")
+                progress(f"  scripts.serve exited with {code}:\n{server.log_tail()}")
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=_positive, default=7, help="fresh interpreters for the import time (7)")
+    parser.add_argument("--skip-package", action="store_true", help="do not build the Lambda package")
+    parser.add_argument(
+        "--samples", type=_positive, default=5, help="measured calls per kind for the request counts (5)"
+    )
+    parser.add_argument("--requests", type=_positive, default=500, help="GET /v1/me requests per HTTP run (500)")
+    parser.add_argument("--threads", type=_positive, default=8, help="threads of the second HTTP run (8)")
+    parser.add_argument("--skip-import", action="store_true", help="do not measure the import time")
+    parser.add_argument("--skip-counts", action="store_true", help="do not count DynamoDB requests")
+    parser.add_argument("--skip-http", action="store_true", help="do not measure HTTP latency")
+    args = parser.parse_args()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    base_env = dict(os.environ)
+    report = Report()
+    phases: list[tuple[str, bool, Callable[[], None]]] = [
+        ("import", args.skip_import, lambda: measure_import(report, args.runs, local_env(NO_ENDPOINT, base_env))),
+        ("package", args.skip_package, lambda: _with_tempdir("bench-package-", lambda d: measure_package(report, d))),
+        ("requests", args.skip_counts, lambda: measure_requests(report, args.samples)),
+        ("http", args.skip_http, lambda: measure_http(report, args.requests, args.threads, base_env)),
+    ]
+    started = time.perf_counter()
+    failed = False
+    try:
+        for name, skipped, run in phases:
+            if skipped:
+                progress(f"[{name}] skipped")
+                continue
+            phase_started = time.perf_counter()
+            try:
+                run()
+            except (BenchError, dynamodb_local.LocalStackError, OSError, subprocess.SubprocessError) as exc:
+                failed = True
+                progress(f"[{name}] FAILED: {exc}")
+                report.add(name, "FAILED", str(exc).splitlines()[0])
+            progress(f"[{name}] done in {time.perf_counter() - phase_started:.1f} s")
+    except KeyboardInterrupt:
+        progress("interrupted; children and temporary files are cleaned up")
+        print(report.render(), flush=True)
+        sys.exit(130)
+    report.notes.append(f"the whole run took {time.perf_counter() - started:.0f} s")
+    print(report.render(), flush=True)
+    if failed:
+        sys.exit(1)
+
+
+def _with_tempdir(prefix: str, work: Callable[[Path], None]) -> None:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        work(Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
