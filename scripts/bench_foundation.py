@@ -19,6 +19,7 @@ and files. Progress goes to stdout as it happens, the table of figures comes las
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -80,6 +81,8 @@ class Report:
 
     rows: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Top-level packages ``import app`` imported from the venv (phase 1), for phase 2's comparison.
+    imported_packages: set[str] = field(default_factory=set)
 
     def add(self, section: str, label: str, value: str) -> None:
         self.rows.append((section, label, value))
@@ -119,15 +122,17 @@ def percentile(sorted_values: list[float], p: float) -> float:
 # --- 1. cold import ---------------------------------------------------------------------------
 
 
-def measure_import(report: Report, runs: int, env: dict[str, str]) -> None:
-    progress(f"[import] `import app` in {runs} fresh interpreters")
+def import_runs(
+    runs: int, env: dict[str, str], cwd: Path, python_flags: tuple[str, ...] = ()
+) -> tuple[list[float], list[float]]:
+    """(in-child import seconds, whole-process seconds) of ``runs`` fresh ``import app``."""
     inner: list[float] = []
     wall: list[float] = []
     for i in range(runs):
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", IMPORT_CHILD],
-            cwd=ROOT,
+            [sys.executable, *python_flags, "-c", IMPORT_CHILD],
+            cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
@@ -142,25 +147,27 @@ def measure_import(report: Report, runs: int, env: dict[str, str]) -> None:
             raise BenchError(f"the child printed no timing: {done.stdout!r}")
         inner.append(float(line.split()[1]))
         progress(f"  run {i + 1}/{runs}: import {ms(inner[-1])}, whole process {ms(wall[-1])}")
-    report.add(
-        "cold import of `app`",
-        f"import app (in child, n={runs})",
-        f"median {ms(statistics.median(inner))}  (min {ms(min(inner))}, max {ms(max(inner))})",
-    )
-    report.add(
-        "cold import of `app`",
-        'python -c "import app" wall',
-        f"median {ms(statistics.median(wall))}  (min {ms(min(wall))}, max {ms(max(wall))})",
-    )
+    return inner, wall
+
+
+def spread(values: list[float]) -> str:
+    return f"median {ms(statistics.median(values))}  (min {ms(min(values))}, max {ms(max(values))})"
+
+
+def measure_import(report: Report, runs: int, env: dict[str, str]) -> None:
+    progress(f"[import] `import app` in {runs} fresh interpreters (repo root, this venv)")
+    inner, wall = import_runs(runs, env, ROOT)
+    section = "cold import of `app` (repo root, this venv)"
+    report.add(section, f"import app (in child, n={runs})", spread(inner))
+    report.add(section, 'python -c "import app" wall', spread(wall))
     try:
-        top = import_breakdown(env)
+        top, imported = import_breakdown(env)
     except (BenchError, subprocess.SubprocessError, ValueError) as exc:
         progress(f"  (no -X importtime breakdown: {exc})")
         return
+    report.imported_packages = imported
     report.add(
-        "cold import of `app`",
-        "self time by package (1 run)",
-        ", ".join(f"{name} {us / 1000:.0f}" for name, us in top) + " ms",
+        section, "self time by package (1 run)", ", ".join(f"{name} {us / 1000:.0f}" for name, us in top) + " ms"
     )
 
 
@@ -185,20 +192,22 @@ def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int]]:
     return rows
 
 
-def import_breakdown(env: dict[str, str], top: int = 6) -> list[tuple[str, int]]:
-    """Microseconds of import self time per top-level package, start-up modules left out."""
+def import_breakdown(env: dict[str, str], top: int = 6) -> tuple[list[tuple[str, int]], set[str]]:
+    """Microseconds of import self time per top-level package (start-up modules left out), and
+    every non-stdlib top-level package ``import app`` imported."""
     startup = {name for name, _ in _importtime("pass", env)}
     by_package: Counter[str] = Counter()
     for name, self_us in _importtime("import app", env):
         if name not in startup:
             by_package[name.split(".")[0]] += self_us
-    return by_package.most_common(top)
+    imported = {name for name in by_package if name not in sys.stdlib_module_names and not name.startswith("_")}
+    return by_package.most_common(top), imported
 
 
 # --- 2. Lambda package --------------------------------------------------------------------------
 
 
-def measure_package(report: Report, workdir: Path) -> None:
+def measure_package(report: Report, workdir: Path, runs: int, env: dict[str, str]) -> None:
     target = workdir / "package"
     pip = [
         sys.executable,
@@ -238,6 +247,14 @@ def measure_package(report: Report, workdir: Path) -> None:
 
     shutil.copy2(ROOT / "app.py", target / "app.py")
     shutil.copytree(ROOT / "chalicelib", target / "chalicelib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # `chalice package` adds the runtime half of Chalice itself: chalice/__init__.py and chalice/app.py.
+    chalice_spec = importlib.util.find_spec("chalice")
+    if chalice_spec is None or not chalice_spec.submodule_search_locations:
+        raise BenchError("chalice is not installed in this environment")
+    chalice_src = Path(next(iter(chalice_spec.submodule_search_locations)))
+    (target / "chalice").mkdir(exist_ok=True)
+    for name in ("__init__.py", "app.py"):
+        shutil.copy2(chalice_src / name, target / "chalice" / name)
 
     total = pyc = 0
     by_top: Counter[str] = Counter()
@@ -256,7 +273,7 @@ def measure_package(report: Report, workdir: Path) -> None:
             zf.write(path, path.relative_to(target).as_posix())
     zipped = archive.stat().st_size
 
-    section = "Lambda package (requirements.txt + app.py + chalicelib/)"
+    section = "Lambda package (requirements.txt + app.py + chalicelib/ + chalice runtime)"
     report.add(section, "built with", mode)
     report.add(
         section,
@@ -273,6 +290,25 @@ def measure_package(report: Report, workdir: Path) -> None:
         section,
         "largest parts (unzipped)",
         ", ".join(f"{name} {size / MIB:.1f}" for name, size in by_top.most_common(5)) + " MB",
+    )
+    shipped = {rel.split("-")[0].split(".")[0] for rel in os.listdir(target)}
+    missing = sorted(name for name in report.imported_packages if name not in shipped)
+    if missing:
+        report.notes.append(
+            "`import app` in this venv also imports " + ", ".join(missing) + ", which the Lambda package does not"
+            " ship (a dev dependency picked up opportunistically); the package's own import time leaves it out"
+        )
+
+    # The import as Lambda would do it: only the package and the stdlib on the path (-S), and no
+    # .pyc written for app.py / chalicelib / chalice (the task directory is read-only there).
+    progress(f"  `import app` from the package alone in {runs} fresh interpreters (python -S, no .pyc writes)")
+    package_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    package_env["PYTHONDONTWRITEBYTECODE"] = "1"
+    inner, wall = import_runs(runs, package_env, target, ("-S",))
+    report.add(
+        section,
+        f"import app from it (n={runs})",
+        spread(inner) + f"; process wall median {ms(statistics.median(wall))}",
     )
 
 
@@ -348,7 +384,7 @@ def _ops(calls: list[ApiCall]) -> str:
 
 def _cu(calls: list[ApiCall]) -> str:
     known = [c.capacity for c in calls if c.capacity is not None]
-    return f"{sum(known):g} CU as DynamoDB Local counts" if known else "CU n/a"
+    return f"{sum(known):g} CU (DynamoDB Local's count)" if known else "CU n/a"
 
 
 def measure_requests(report: Report, samples: int) -> None:
@@ -393,24 +429,30 @@ def _measure_requests(report: Report, samples: int, endpoint: str) -> None:
         with counter.installed(), Client(app, project_dir=str(ROOT)) as client:
             http = client.http
 
-            def checked(label: str, call: Callable[[], Any], status: int) -> tuple[Any, list[ApiCall]]:
+            def checked(label: str, call: Callable[[], Any], status: int) -> tuple[Any, list[ApiCall], float]:
                 with counter.measure() as calls:
+                    began = time.perf_counter()
                     response = call()
+                    took = time.perf_counter() - began
                 if response.status_code != status:
                     raise BenchError(f"{label}: {response.status_code} {response.body[:300]!r}")
-                return response, calls
+                return response, calls, took
 
-            def kind(label: str, calls: list[Callable[[], Any]], status: int) -> list[ApiCall]:
+            def kind(label: str, calls: list[Callable[[], Any]], status: int) -> None:
                 """One warm-up call (reported apart), then the measured ones."""
-                _, warmup = checked(label, calls[0], status)
-                measured = [checked(label, call, status)[1] for call in calls[1:]]
+                _, warmup, _ = checked(label, calls[0], status)
+                results = [checked(label, call, status) for call in calls[1:]]
+                measured = [r[1] for r in results]
                 counts = [len(m) for m in measured]
                 shapes = Counter(_ops(m) for m in measured)
-                per_call = statistics.mean(counts)
-                spread = f" (min {min(counts)}, max {max(counts)})" if min(counts) != max(counts) else ""
+                extremes = f" (min {min(counts)}, max {max(counts)})" if min(counts) != max(counts) else ""
                 shape = shapes.most_common(1)[0][0] + (" (varies)" if len(shapes) > 1 else "")
-                value = f"{per_call:g} req/call{spread}: {shape}; {_cu(measured[0])}; warm-up call: {_ops(warmup)}"
-                report.add("DynamoDB requests per call (warm process, DynamoDB Local)", label, value)
+                first = "same" if _ops(warmup) == shape else _ops(warmup)
+                value = (
+                    f"{statistics.mean(counts):g} req/call{extremes}: {shape} | {_cu(measured[0])}"
+                    f" | {ms(statistics.median(r[2] for r in results))} in-process | warm-up call: {first}"
+                )
+                report.add("DynamoDB requests per call (warm process, in-process on DynamoDB Local)", label, value)
                 tx_items = sum(c.items for c in measured[0] if c.operation == "TransactWriteItems")
                 if tx_items:
                     report.notes.append(
@@ -418,7 +460,6 @@ def _measure_requests(report: Report, samples: int, endpoint: str) -> None:
                         f" cost at least {2 * tx_items} WCU (2 per item per KB)"
                     )
                 progress(f"  {label}: {value}")
-                return warmup
 
             # POST /v1/me: a warm-up join and `samples` measured ones, each a new member.
             joins: list[Callable[[], Any]] = []
@@ -464,8 +505,12 @@ class LoadResult:
     errors: Counter[str]
 
 
-def run_load(url: str, headers: dict[str, str], total: int, threads: int) -> LoadResult:
-    """``total`` GETs of ``url`` split over ``threads`` threads, each with its own session."""
+def run_load(url: str, headers: dict[str, str], total: int, threads: int, *, reconnect: bool = False) -> LoadResult:
+    """``total`` GETs of ``url`` split over ``threads`` threads, each with its own session.
+
+    ``reconnect`` closes the session's connection after every response (untimed), so each request
+    pays for a new TCP connection instead of reusing a kept-alive one.
+    """
     import requests
 
     shares = [total // threads + (1 if i < total % threads else 0) for i in range(threads)]
@@ -496,6 +541,8 @@ def run_load(url: str, headers: dict[str, str], total: int, threads: int) -> Loa
                 mine.append(time.perf_counter() - began)
                 if response.status_code != 200:
                     bad[str(response.status_code)] += 1
+                if reconnect:
+                    session.close()
         with lock:
             latencies.extend(mine)
             errors.update(bad)
@@ -549,6 +596,29 @@ class Server:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def handler_seconds(self, offset: int, method: str, route: str) -> list[float]:
+        """The access log's durations of ``method route`` written after ``offset``, in seconds."""
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+        found = []
+        for line in text.splitlines():
+            if not line.startswith("{"):
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("event") == "request" and entry.get("method") == method and entry.get("route") == route:
+                found.append(float(entry["duration_ms"]) / 1000)
+        return found
 
     def start(self) -> None:
         with open(self.log_path, "wb") as log:
@@ -619,22 +689,34 @@ def measure_http(report: Report, total: int, threads: int, base_env: dict[str, s
                 raise BenchError(f"join failed: {joined.status_code} {joined.text[:300]}")
             url = f"{server.base_url}/v1/me"
             section = f"GET /v1/me over HTTP (scripts.serve, {total} requests after {HTTP_WARMUP_REQUESTS} warm-up)"
-            for n_threads in dict.fromkeys((1, threads)):
-                progress(f"  {total} requests from {n_threads} thread(s) ...")
-                run_load(url, headers, HTTP_WARMUP_REQUESTS, n_threads)
-                result = run_load(url, headers, total, n_threads)
-                lat = result.latencies
-                if not lat:
-                    raise BenchError(f"no request succeeded: {dict(result.errors)}")
-                value = (
-                    f"p50 {ms(percentile(lat, 50))}  p95 {ms(percentile(lat, 95))}  p99 {ms(percentile(lat, 99))}"
-                    f"  {len(lat) / result.wall_s:.0f} req/s"
-                )
-                if result.errors:
-                    value += f"  ERRORS {dict(result.errors)}"
-                    report.notes.append(f"http: {n_threads} thread(s) saw errors {dict(result.errors)}")
-                progress(f"    {value}")
-                report.add(section, f"{n_threads} thread{'s' if n_threads > 1 else ''}", value)
+            # Keep-alive sessions are what real clients do; a new connection per request sidesteps the
+            # dev server's Nagle / delayed-ACK stall on kept-alive connections (see the notes).
+            for mode, reconnect in (("keep-alive", False), ("new connection", True)):
+                for n_threads in dict.fromkeys((1, threads)):
+                    label = f"{n_threads} thread{'s' if n_threads > 1 else ''}, {mode}"
+                    progress(f"  {total} requests, {label} ...")
+                    run_load(url, headers, HTTP_WARMUP_REQUESTS, n_threads, reconnect=reconnect)
+                    offset = server.log_size()
+                    result = run_load(url, headers, total, n_threads, reconnect=reconnect)
+                    lat = result.latencies
+                    if not lat:
+                        raise BenchError(f"no request succeeded: {dict(result.errors)}")
+                    value = (
+                        f"p50 {ms(percentile(lat, 50))}  p95 {ms(percentile(lat, 95))}  p99 {ms(percentile(lat, 99))}"
+                        f"  {len(lat) / result.wall_s:.0f} req/s"
+                    )
+                    handler = sorted(server.handler_seconds(offset, "GET", "/v1/me"))
+                    if handler:
+                        value += f"  | in the app p50 {ms(percentile(handler, 50))} p95 {ms(percentile(handler, 95))}"
+                    if result.errors:
+                        value += f"  ERRORS {dict(result.errors)}"
+                        report.notes.append(f"http: {label} saw errors {dict(result.errors)}")
+                    progress(f"    {value}")
+                    report.add(section, label, value)
+            report.notes.append(
+                "http: 'in the app' is the access log's duration_ms (middleware to response), the rest of the"
+                " latency is the Chalice dev server and the client; 2 cores are shared by client, server and Java"
+            )
         finally:
             progress("  stopping scripts.serve (SIGTERM) ...")
             code = server.stop()
@@ -675,7 +757,13 @@ def main() -> None:
     report = Report()
     phases: list[tuple[str, bool, Callable[[], None]]] = [
         ("import", args.skip_import, lambda: measure_import(report, args.runs, local_env(NO_ENDPOINT, base_env))),
-        ("package", args.skip_package, lambda: _with_tempdir("bench-package-", lambda d: measure_package(report, d))),
+        (
+            "package",
+            args.skip_package,
+            lambda: _with_tempdir(
+                "bench-package-", lambda d: measure_package(report, d, args.runs, local_env(NO_ENDPOINT, base_env))
+            ),
+        ),
         ("requests", args.skip_counts, lambda: measure_requests(report, args.samples)),
         ("http", args.skip_http, lambda: measure_http(report, args.requests, args.threads, base_env)),
     ]

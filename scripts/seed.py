@@ -7,15 +7,16 @@ with geofences and iBeacons, staff of every role and a dozen members. Safe to ru
 from __future__ import annotations
 
 import argparse
-from datetime import date
+import random
+from datetime import date, datetime, timedelta
 
-from chalicelib.api.schemas import JoinRequest
+from chalicelib.api.schemas import JoinRequest, PurchaseRequest
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.clock import system_clock
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.program import CumulativeDiscount, ProgramRules, RedemptionRules, Tier
 from chalicelib.errors import Conflict
-from chalicelib.services import members, places, program
+from chalicelib.services import members, places, program, purchases
 from chalicelib.store import catalog, tables
 
 PROGRAM = ProgramRules(
@@ -36,7 +37,7 @@ PROGRAM = ProgramRules(
             perks=("free refill", "birthday cake"),
         ),
     ),
-    tier_window_days=365,
+    tier_window_months=12,
     cumulative_discount=CumulativeDiscount(enabled=True, base_percent=5, step_percent=1, max_percent=15),
     expiry_months=24,
 )
@@ -145,15 +146,22 @@ def seed() -> dict[str, int]:
         catalog.put(thing)
     program.forget()
     places.forget()
-    joined = 0
+    now = system_clock()
+    joined = purchases_made = 0
     for sub, name, phone, birthday, consent, home in CUSTOMERS:
         request = JoinRequest(name=name, phone=phone, birthday=birthday, marketing_consent=consent, home_store_id=home)
+        rng = random.Random(sub)
+        joined_at = now - timedelta(days=rng.randint(60, 120))
         try:
-            members.join(Identity(sub=sub, roles=frozenset({Role.CUSTOMER})), request, clock=system_clock)
-            joined += 1
+            member = members.join(
+                Identity(sub=sub, roles=frozenset({Role.CUSTOMER})), request, clock=lambda at=joined_at: at
+            )
         except Conflict as exc:
             if exc.code != "already_member":
                 raise
+            continue
+        joined += 1
+        purchases_made += _history(sub, member["customer_id"], home, joined_at, now, rng)
     return {
         "tables created": len(created_tables),
         "stores": len(STORES),
@@ -161,7 +169,30 @@ def seed() -> dict[str, int]:
         "staff": len(STAFF),
         "members joined now": joined,
         "members in demo": len(CUSTOMERS),
+        "purchases recorded now": purchases_made,
     }
+
+
+def _history(
+    sub: str, customer_id: str, home: str | None, joined_at: datetime, now: datetime, rng: random.Random
+) -> int:
+    """Weeks of visits through the real purchase path: discounts, earning, redemptions, tiers."""
+    cashiers = {s.store_id: s for s in STAFF if s.store_id}
+    visits = rng.randint(3, 14)
+    for n in range(visits):
+        day = joined_at + (now - joined_at) * (n + 1) / (visits + 1)
+        at = day.replace(hour=rng.randint(7, 17), minute=rng.randint(0, 59))  # opening hours (UTC)
+        store_id = home or rng.choice([s.store_id for s in STORES])
+        cashier = cashiers[store_id]
+        amount = rng.choice([450, 780, 1250, 2390, 4900, 8900, 15900])
+        balance = members.profile(Identity(sub=sub), clock=lambda at=at: at)["points_balance"]
+        redeem = 100 if balance >= 300 and rng.random() < 0.4 else 0
+        request = PurchaseRequest(
+            customer_id=customer_id, store_id=store_id, amount=amount, currency="EUR", redeem_points=redeem
+        )
+        staff = Identity(sub=cashier.sub, roles=frozenset({cashier.role}), merchant_id=cashier.merchant_id)
+        purchases.record(staff, request, f"seed-{customer_id}-{n}", clock=lambda at=at: at)
+    return visits
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from chalicelib.auth import authenticate
 from chalicelib.config import settings
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.errors import BadRequest, InvalidField, LoyaltyError, PayloadTooLarge
+from chalicelib.services.idempotency import Outcome
 from chalicelib.store.base import as_unavailable
 
 log = structlog.get_logger("loyalty.api")
@@ -138,6 +139,11 @@ def _message(error: Mapping[str, Any]) -> str:
 
 
 def render(result: Any, status: int, model: type[BaseModel] | None) -> Response:
+    if isinstance(result, Outcome):
+        response = render(result.body, result.status, model)
+        if result.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return response
     if status == 204:
         return Response(body="", status_code=204)
     if model is not None and not isinstance(result, model):

@@ -9,7 +9,7 @@ from chalice.app import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.http import ANY_MEMBER, Call, operation
 from chalicelib.domain.clock import system_clock
-from chalicelib.services import members
+from chalicelib.services import members, purchases
 
 me = Blueprint(__name__)
 
@@ -78,3 +78,16 @@ def add_device(call: Call) -> Any:
 @operation(me, "DELETE", "/devices/{token}", summary="Unregister a push token", roles=ANY_MEMBER, status=204)
 def remove_device(call: Call, token: str) -> Any:
     members.remove_device(call.identity, token)
+
+
+@operation(
+    me,
+    "GET",
+    "/ledger",
+    summary="My points history, newest first",
+    roles=ANY_MEMBER,
+    query=schemas.PageQuery,
+    response=schemas.LedgerPage,
+)
+def ledger(call: Call) -> Any:
+    return purchases.ledger_page(call.identity, call.query.limit, call.query.cursor)

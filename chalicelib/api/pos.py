@@ -9,7 +9,7 @@ from chalice.app import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.http import CASHIER, Call, operation
 from chalicelib.domain.clock import system_clock
-from chalicelib.services import cards
+from chalicelib.services import cards, purchases
 
 pos = Blueprint(__name__)
 
@@ -25,3 +25,17 @@ pos = Blueprint(__name__)
 )
 def lookup_card(call: Call, code: str) -> Any:
     return cards.lookup(call.identity, code, call.query.amount, clock=system_clock)
+
+
+@operation(
+    pos,
+    "POST",
+    "/purchases",
+    summary="Record a purchase: discount, points redeemed and earned, exactly once per Idempotency-Key",
+    roles=CASHIER,
+    body=schemas.PurchaseRequest,
+    response=schemas.PurchaseResult,
+    status=201,
+)
+def record_purchase(call: Call) -> Any:
+    return purchases.record(call.identity, call.body, call.headers.get("idempotency-key"), clock=system_clock)

@@ -158,6 +158,68 @@ class CardSummary(Response):
     offers: list[dict[str, Any]] = Field(description="Wallet offers usable now.")
 
 
+class LineItemModel(Request):
+    sku: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL_CHARS)]
+    category: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL_CHARS)] | None = None
+    qty: Annotated[int, Field(ge=1, le=10_000)]
+    price: Annotated[int, Field(ge=0, le=10**9, description="Unit price, minor units.")]
+    on_sale: bool = Field(default=False, description="Already discounted: the cumulative discount may not stack.")
+
+
+class PurchaseRequest(Request):
+    card: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+        default=None, description="Any code GET /v1/cards/{code} accepts: QR payload, card number, phone."
+    )
+    customer_id: Identifier | None = None
+    store_id: Identifier
+    amount: Annotated[int, Field(gt=0, le=10**9, description="The bill before discount and points, minor units.")]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    items: Annotated[list[LineItemModel], Field(max_length=200)] | None = None
+    redeem_points: Annotated[int, Field(ge=0, le=10**9)] = 0
+
+    @model_validator(mode="after")
+    def _one_member(self) -> PurchaseRequest:
+        if (self.card is None) == (self.customer_id is None):
+            raise ValueError("give exactly one of card and customer_id")
+        return self
+
+
+class PurchaseResult(Response):
+    purchase_id: str
+    customer_id: str
+    store_id: str
+    merchant_id: str
+    at: datetime
+    amount: int
+    currency: str
+    discount_percent: int
+    discount: int
+    points_redeemed: int
+    redeemed_value: int = Field(description="What the redeemed points paid, minor units.")
+    amount_due: int = Field(description="What the customer pays in money, minor units.")
+    points_earned: int
+    earn_multiplier_percent: int
+    points_balance: int
+    tier: str
+    tier_upgraded: bool
+
+
+class LedgerEntryOut(Response):
+    entry_id: str
+    at: datetime
+    points: int = Field(description="Signed: earned points are positive, spent or expired negative.")
+    reason: str
+    balance_after: int
+    purchase_id: str | None
+    merchant_id: str | None
+    store_id: str | None
+
+
+class LedgerPage(Response):
+    items: list[LedgerEntryOut]
+    next_cursor: str | None
+
+
 # --- places --------------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 #: Crockford-like alphabet without the characters people confuse (0/O, 1/I/L, U/V).
@@ -48,12 +48,14 @@ class Member:
     visits_total: int = 0
     spend_total_minor: int = 0
     last_visit_at: datetime | None = None
-    #: Visits in the calendar month ``visits_month`` (``YYYY-MM``, program time zone).
-    visits_month: str | None = None
-    month_visits: int = 0
+    #: Spend (minor units) and visits per calendar month (``YYYY-MM``, program time zone), kept
+    #: for the tier window only: the rolling totals and this month's visits come from here.
+    monthly: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Bumped by every balance change; a write conditioned on it never acts on a stale read.
+    revision: int = 0
 
     def visits_in_month(self, month: str) -> int:
-        return self.month_visits if self.visits_month == month else 0
+        return self.monthly.get(month, (0, 0))[1]
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ class ProgramRules:
     points_per_currency_unit: int = 1
     redemption: RedemptionRules = field(default_factory=RedemptionRules)
     tiers: tuple[Tier, ...] = (Tier("Bronze"),)
-    tier_window_days: int = 365
+    #: Tiers are earned over this many calendar months, the current one included.
+    tier_window_months: int = 12
     cumulative_discount: CumulativeDiscount = field(default_factory=CumulativeDiscount)
     expiry_months: int | None = None
     version: int = 1
@@ -104,3 +105,23 @@ def redeemable_points(balance: int, bill_minor: int, rules: RedemptionRules) -> 
         return 0
     cap_minor = bill_minor * rules.max_share_percent // 100
     return min(balance, cap_minor // rules.point_value_minor)
+
+
+def months_back(month: str, count: int) -> list[str]:
+    """``count`` month keys (``YYYY-MM``) ending with ``month``, newest first."""
+    year, mon = (int(part) for part in month.split("-"))
+    keys = []
+    for _ in range(count):
+        keys.append(f"{year:04d}-{mon:02d}")
+        year, mon = (year, mon - 1) if mon > 1 else (year - 1, 12)
+    return keys
+
+
+def window_totals(monthly: dict[str, tuple[int, int]], month: str, window_months: int) -> tuple[int, int]:
+    """(spend, visits) over the tier window ending with ``month``, from per-month totals."""
+    spend = visits = 0
+    for key in months_back(month, window_months):
+        month_spend, month_visits = monthly.get(key, (0, 0))
+        spend += month_spend
+        visits += month_visits
+    return spend, visits

@@ -38,17 +38,21 @@ def find_member(code: str, *, clock: Clock) -> Member:
         member = store.member_by_claim("card", number)
         if member is not None:
             return member
+    phone: str | None = None
     if looks_like_phone(code):
         try:
             phone = normalise_phone(code, program.rules().default_region)
         except InvalidPhone:
             pass
         else:
-            return _found(store.member_by_claim("phone", phone))
+            member = store.member_by_claim("phone", phone)
+            if member is not None:
+                return member
     if bad_card is not None:
+        # A mistyped card number that is also no member's phone: say the check digit is wrong.
         raise InvalidField("code", str(bad_card), code="invalid_card_number")
-    if number is not None:
-        raise NotFound("no member has this card", code="card_not_found")
+    if number is not None or phone is not None:
+        raise NotFound("no member has this card or phone number", code="card_not_found")
     raise InvalidField("code", "not a card number, QR code or phone number", code="unrecognised_code")
 
 

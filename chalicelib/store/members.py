@@ -7,6 +7,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -61,8 +62,8 @@ class MemberModel(Model):
     visits_total = NumberAttribute(default=0)
     spend_total_minor = NumberAttribute(default=0)
     last_visit_at = UTCDateTimeAttribute(null=True)
-    visits_month = UnicodeAttribute(null=True)
-    month_visits = NumberAttribute(default=0)
+    monthly = JSONAttribute(null=True)
+    revision = NumberAttribute(default=0)
 
 
 class ClaimModel(Model):
@@ -128,8 +129,8 @@ def _to_member(item: MemberModel) -> Member:
         visits_total=int(item.visits_total),
         spend_total_minor=int(item.spend_total_minor),
         last_visit_at=item.last_visit_at,
-        visits_month=item.visits_month,
-        month_visits=int(item.month_visits),
+        monthly={k: (int(v[0]), int(v[1])) for k, v in (item.monthly or {}).items()},
+        revision=int(item.revision),
     )
 
 
@@ -158,8 +159,8 @@ def _to_item(member: Member) -> MemberModel:
         visits_total=member.visits_total,
         spend_total_minor=member.spend_total_minor,
         last_visit_at=member.last_visit_at,
-        visits_month=member.visits_month,
-        month_visits=member.month_visits,
+        monthly={k: list(v) for k, v in member.monthly.items()} or None,
+        revision=member.revision,
     )
 
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from chalicelib.store.catalog import CatalogItem
+from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel
 
-MODELS: tuple[type[Model], ...] = (MemberModel, ClaimModel, DeviceModel, CatalogItem)
+MODELS: tuple[type[Model], ...] = (
+    MemberModel,
+    ClaimModel,
+    DeviceModel,
+    CatalogItem,
+    LedgerEntryModel,
+    PurchaseModel,
+    IdempotencyModel,
+)
 
 
 def create_missing_tables() -> list[str]:

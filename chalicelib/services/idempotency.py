@@ -1,0 +1,56 @@
+"""Idempotency keys: the same key and body replay the first response; another body is a 409."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.errors import BadRequest, Conflict
+from chalicelib.store import ledger
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A response that is saved under its idempotency key and may be served again."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def scoped_key(caller_sub: str, operation: str, key: str | None) -> str:
+    """The stored key: one caller's keys never collide with another's (as Stripe scopes them)."""
+    if key is None or not key.strip():
+        raise BadRequest(
+            "this request moves points: send an Idempotency-Key header (a UUID per intended operation)",
+            code="idempotency_key_required",
+            field="Idempotency-Key",
+        )
+    key = key.strip()
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise BadRequest(
+            f"the Idempotency-Key must be printable and at most {MAX_KEY_LENGTH} characters",
+            code="invalid_idempotency_key",
+            field="Idempotency-Key",
+        )
+    return f"{caller_sub}|{operation}|{key}"
+
+
+def request_hash(body: Any) -> str:
+    """The request's fingerprint, independent of key order and white space."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def replay(key: str, fingerprint: str) -> Outcome | None:
+    """The saved outcome of ``key``, if any; 409 if it was saved for a different request."""
+    stored = ledger.stored_response(key)
+    if stored is None:
+        return None
+    if stored.request_hash != fingerprint:
+        raise Conflict("this Idempotency-Key was used for a different request", code="idempotency_key_reused")
+    return Outcome(stored.status, stored.body, replayed=True)

@@ -1,0 +1,257 @@
+"""Points: the ledger, purchases and idempotency records, written together or not at all.
+
+``ledger`` (hash ``customer_id``, range ``entry_id``)
+    Append-only. ``entry_id`` starts with the UTC time, so a Query with ``ScanIndexForward``
+    false is the member's history newest first; entries are never updated or deleted.
+``purchases`` (hash ``purchase_id``)
+    What the till recorded and what it came to; refunds will update its refunded totals.
+``idempotency`` (hash ``key``, TTL ``expires_at``)
+    The first response to a key (status and body) and the hash of its request, saved in the same
+    transaction as the effect, so a retry either finds it and replays it or does the work once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+
+from chalicelib.domain.ledger import LedgerEntry
+from chalicelib.errors import BadRequest
+from chalicelib.store.base import BaseMeta, table_name, transaction
+from chalicelib.store.members import MemberModel
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+class LedgerEntryModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("ledger")
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    points = NumberAttribute()
+    reason = UnicodeAttribute()
+    balance_after = NumberAttribute()
+    purchase_id = UnicodeAttribute(null=True)
+    merchant_id = UnicodeAttribute(null=True)
+    store_id = UnicodeAttribute(null=True)
+
+
+class PurchaseModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("purchases")
+
+    purchase_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    store_id = UnicodeAttribute()
+    cashier_sub = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    currency = UnicodeAttribute()
+    body = JSONAttribute()
+
+
+class IdempotencyModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("idempotency")
+
+    key = UnicodeAttribute(hash_key=True)
+    request_hash = UnicodeAttribute()
+    status_code = NumberAttribute()
+    response = JSONAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    request_hash: str
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What a purchase changes on the member besides the balance."""
+
+    monthly: dict[str, tuple[int, int]]
+    spend_minor: int
+    tier: str
+
+
+@dataclass(frozen=True)
+class Purchase:
+    purchase_id: str
+    merchant_id: str
+    store_id: str
+    cashier_sub: str
+    currency: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BalanceChange:
+    """One balance change and everything that commits with it."""
+
+    sub: str
+    customer_id: str
+    expected_revision: int
+    points_delta: int
+    points_spent: int
+    entries: tuple[LedgerEntry, ...]
+    idempotency_key: str
+    request_hash: str
+    response_status: int
+    response: dict[str, Any]
+    at: datetime
+    visit: Visit | None = None
+    purchase: Purchase | None = None
+
+
+class KeyAlreadyUsed(Exception):
+    """The idempotency key has a saved response: replay it (or refuse a different body)."""
+
+
+class StaleRead(Exception):
+    """The member changed since it was read, or the transaction met another: read again and retry."""
+
+
+def new_entry_id(at: datetime, seq: int) -> str:
+    """Sortable by time; ``seq`` orders the entries of one transaction."""
+    return f"{at:%Y-%m-%dT%H:%M:%S.%f}Z#{seq}{uuid.uuid4().hex[:8]}"
+
+
+def apply(change: BalanceChange) -> None:
+    """Commit the member's balance change, its ledger entries, the purchase and the idempotency
+    record in one DynamoDB transaction. The member update is conditioned on the revision that was
+    read and on a balance that covers the points spent, so a balance can never go below zero.
+    """
+    member_condition = (MemberModel.revision == change.expected_revision) & (
+        MemberModel.customer_id == change.customer_id
+    )
+    if change.points_spent:
+        member_condition &= MemberModel.points_balance >= change.points_spent
+    try:
+        with transaction() as tx:
+            tx.save(
+                IdempotencyModel(
+                    change.idempotency_key,
+                    request_hash=change.request_hash,
+                    status_code=change.response_status,
+                    response=change.response,
+                    created_at=change.at,
+                    expires_at=change.at + IDEMPOTENCY_TTL,
+                ),
+                condition=IdempotencyModel.key.does_not_exist(),
+            )
+            tx.update(MemberModel(change.sub), actions=_member_actions(change), condition=member_condition)
+            for entry in change.entries:
+                tx.save(
+                    LedgerEntryModel(
+                        change.customer_id,
+                        entry.entry_id,
+                        at=entry.at,
+                        points=entry.points,
+                        reason=entry.reason,
+                        balance_after=entry.balance_after,
+                        purchase_id=entry.purchase_id,
+                        merchant_id=entry.merchant_id,
+                        store_id=entry.store_id,
+                    ),
+                    condition=LedgerEntryModel.entry_id.does_not_exist(),
+                )
+            if change.purchase is not None:
+                p = change.purchase
+                tx.save(
+                    PurchaseModel(
+                        p.purchase_id,
+                        customer_id=change.customer_id,
+                        merchant_id=p.merchant_id,
+                        store_id=p.store_id,
+                        cashier_sub=p.cashier_sub,
+                        at=change.at,
+                        currency=p.currency,
+                        body=p.body,
+                    ),
+                    condition=PurchaseModel.purchase_id.does_not_exist(),
+                )
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            raise KeyAlreadyUsed from error
+        if error.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
+            raise StaleRead from error
+        raise
+
+
+def _member_actions(change: BalanceChange) -> list[Any]:
+    actions: list[Any] = [
+        MemberModel.points_balance.add(change.points_delta),
+        MemberModel.revision.add(1),
+        MemberModel.updated_at.set(change.at),
+    ]
+    if change.visit is not None:
+        actions += [
+            MemberModel.monthly.set({k: list(v) for k, v in change.visit.monthly.items()}),
+            MemberModel.visits_total.add(1),
+            MemberModel.spend_total_minor.add(change.visit.spend_minor),
+            MemberModel.last_visit_at.set(change.at),
+            MemberModel.tier.set(change.visit.tier),
+        ]
+    return actions
+
+
+def stored_response(key: str) -> StoredResponse | None:
+    try:
+        record = IdempotencyModel.get(key, consistent_read=True)
+    except IdempotencyModel.DoesNotExist:
+        return None
+    return StoredResponse(record.request_hash, int(record.status_code), record.response)
+
+
+def entries(customer_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+    """A page of the member's ledger, newest first."""
+    start = _decode_cursor(cursor, customer_id) if cursor else None
+    result = LedgerEntryModel.query(
+        customer_id, scan_index_forward=False, limit=limit, last_evaluated_key=start, page_size=limit
+    )
+    page = [
+        LedgerEntry(
+            entry_id=item.entry_id,
+            at=item.at,
+            points=int(item.points),
+            reason=item.reason,
+            balance_after=int(item.balance_after),
+            purchase_id=item.purchase_id,
+            merchant_id=item.merchant_id,
+            store_id=item.store_id,
+        )
+        for item in result
+    ]
+    last = result.last_evaluated_key
+    return page, _encode_cursor(last) if last and len(page) == limit else None
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(key, dict) or key.get("customer_id") != {"S": customer_id}:
+            raise ValueError("not this member's cursor")
+        if set(key) != {"customer_id", "entry_id"} or set(key["entry_id"]) != {"S"}:
+            raise ValueError("not a ledger cursor")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise BadRequest("the cursor is not one this API gave out", code="invalid_cursor", field="cursor") from None
+    return key
