@@ -6,11 +6,12 @@
 1. ``import app`` in N fresh interpreters (timed inside the child, so start-up is excluded),
    plus the whole process's wall time and where the import time goes (``-X importtime``).
 2. The Lambda package: ``requirements.txt`` installed for manylinux2014_x86_64 / CPython 3.11
-   with ``app.py`` and ``chalicelib/``, unzipped and zipped, against Lambda's 250 MB / 50 MB.
+   with ``app.py``, ``chalicelib/`` and Chalice's runtime (as ``chalice package`` adds it),
+   unzipped and zipped, against Lambda's 250 MB / 50 MB; and ``import app`` from it alone.
 3. DynamoDB requests per call of ``POST /v1/me``, ``GET /v1/me`` and ``GET /v1/cards/{code}``,
    in-process on DynamoDB Local, on a warm process (one warm-up call of each kind first).
 4. Latency and throughput of ``GET /v1/me`` over HTTP on ``python -m scripts.serve``, from one
-   thread and then from several.
+   thread and then from several, on kept-alive connections and on a new connection per request.
 
 Everything runs on 127.0.0.1 in temporary directories; Ctrl-C or SIGTERM cleans up children
 and files. Progress goes to stdout as it happens, the table of figures comes last.
@@ -64,6 +65,8 @@ CASHIER_MERCHANT = "m_kiez"
 HTTP_TIMEOUT_S = 10.0
 SERVER_START_TIMEOUT_S = 120.0
 SERVER_STOP_TIMEOUT_S = 30.0
+#: Warm-up requests per client thread before each HTTP run (the first concurrent burst is slow:
+#: new server threads, new connections to DynamoDB Local, the JVM warming up).
 HTTP_WARMUP_REQUESTS = 20
 
 
@@ -90,6 +93,8 @@ class Report:
     def render(self) -> str:
         width = max((len(label) for _, label, _ in self.rows), default=10)
         lines = ["", "=" * (width + 60), "Foundation figures", "=" * (width + 60)]
+        if not self.rows:
+            lines.append("  (no figures)")
         section = None
         for sec, label, value in self.rows:
             if sec != section:
@@ -171,9 +176,17 @@ def measure_import(report: Report, runs: int, env: dict[str, str]) -> None:
     )
 
 
-def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int]]:
+IMPORTTIME_CHILD = (
+    "import sys\nbefore = set(sys.modules)\nimport app\n"
+    "print('bench-modules', ' '.join(sorted(set(sys.modules) - before)))\n"
+)
+
+
+def import_breakdown(env: dict[str, str], top: int = 6) -> tuple[list[tuple[str, int]], set[str]]:
+    """Microseconds of import self time per top-level package, and every non-stdlib top-level
+    package ``import app`` imported (failed optional imports, which -X importtime also lists, left out)."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code],
+        [sys.executable, "-X", "importtime", "-c", IMPORTTIME_CHILD],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -181,26 +194,19 @@ def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int]]:
         check=False,
         timeout=120,
     )
-    if done.returncode != 0:
+    line = next((x for x in done.stdout.splitlines() if x.startswith("bench-modules")), None)
+    if done.returncode != 0 or line is None:
         raise BenchError("the -X importtime run failed")
-    rows = []
-    for line in done.stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, _cumulative, name = line.split(":", 1)[1].split("|")
-        rows.append((name.strip(), int(self_us)))
-    return rows
-
-
-def import_breakdown(env: dict[str, str], top: int = 6) -> tuple[list[tuple[str, int]], set[str]]:
-    """Microseconds of import self time per top-level package (start-up modules left out), and
-    every non-stdlib top-level package ``import app`` imported."""
-    startup = {name for name, _ in _importtime("pass", env)}
+    loaded = set(line.split()[1:])
     by_package: Counter[str] = Counter()
-    for name, self_us in _importtime("import app", env):
-        if name not in startup:
-            by_package[name.split(".")[0]] += self_us
-    imported = {name for name in by_package if name not in sys.stdlib_module_names and not name.startswith("_")}
+    for row in done.stderr.splitlines():
+        if not row.startswith("import time:") or "self [us]" in row:
+            continue
+        self_us, _cumulative, name = row.split(":", 1)[1].split("|")
+        if name.strip() in loaded:
+            by_package[name.strip().split(".")[0]] += int(self_us)
+    tops = {name.split(".")[0] for name in loaded}
+    imported = {name for name in tops if name not in sys.stdlib_module_names and not name.startswith("_")}
     return by_package.most_common(top), imported
 
 
@@ -296,7 +302,7 @@ def measure_package(report: Report, workdir: Path, runs: int, env: dict[str, str
     if missing:
         report.notes.append(
             "`import app` in this venv also imports " + ", ".join(missing) + ", which the Lambda package does not"
-            " ship (a dev dependency picked up opportunistically); the package's own import time leaves it out"
+            " ship (optional imports that find a dev dependency); the import from the package leaves them out"
         )
 
     # The import as Lambda would do it: only the package and the stdlib on the path (-S), and no
@@ -688,14 +694,17 @@ def measure_http(report: Report, total: int, threads: int, base_env: dict[str, s
             if joined.status_code != 201:
                 raise BenchError(f"join failed: {joined.status_code} {joined.text[:300]}")
             url = f"{server.base_url}/v1/me"
-            section = f"GET /v1/me over HTTP (scripts.serve, {total} requests after {HTTP_WARMUP_REQUESTS} warm-up)"
+            section = (
+                f"GET /v1/me over HTTP (scripts.serve; {total} requests, after {HTTP_WARMUP_REQUESTS} per thread"
+                " to warm up)"
+            )
             # Keep-alive sessions are what real clients do; a new connection per request sidesteps the
             # dev server's Nagle / delayed-ACK stall on kept-alive connections (see the notes).
             for mode, reconnect in (("keep-alive", False), ("new connection", True)):
                 for n_threads in dict.fromkeys((1, threads)):
                     label = f"{n_threads} thread{'s' if n_threads > 1 else ''}, {mode}"
                     progress(f"  {total} requests, {label} ...")
-                    run_load(url, headers, HTTP_WARMUP_REQUESTS, n_threads, reconnect=reconnect)
+                    run_load(url, headers, HTTP_WARMUP_REQUESTS * n_threads, n_threads, reconnect=reconnect)
                     offset = server.log_size()
                     result = run_load(url, headers, total, n_threads, reconnect=reconnect)
                     lat = result.latencies
@@ -749,10 +758,15 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="do not measure HTTP latency")
     args = parser.parse_args()
 
-    def stop(signum: int, frame: FrameType | None) -> None:
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        # Once: a second Ctrl-C must not cut the clean-up short (its waits are all bounded).
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, interrupted)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupted)
     base_env = dict(os.environ)
     report = Report()
     phases: list[tuple[str, bool, Callable[[], None]]] = [
