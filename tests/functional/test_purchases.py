@@ -134,8 +134,13 @@ def test_by_customer_id_and_with_items(api, alice):
 
 
 def test_card_and_customer_id_together_or_neither_is_422(api, alice):
-    both = {"card": alice["card_number"], "customer_id": alice["customer_id"], "store_id": "s_kiez_mitte",
-            "amount": 100, "currency": "EUR"}
+    both = {
+        "card": alice["card_number"],
+        "customer_id": alice["customer_id"],
+        "store_id": "s_kiez_mitte",
+        "amount": 100,
+        "currency": "EUR",
+    }
     neither = {k: v for k, v in both.items() if k not in ("card", "customer_id")}
     for key, body in (("a", both), ("b", neither)):
         response = api.call("POST", "/v1/purchases", api.cashier(), body, headers={"Idempotency-Key": key})
