@@ -22,6 +22,7 @@ from chalicelib.domain.phones import InvalidPhone, normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, tier_progress
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import places, program
+from chalicelib.store import erasure
 from chalicelib.store import members as store
 
 #: A fresh card number or referral code collides rarely; a few draws make a collision vanishingly rare.
@@ -92,7 +93,7 @@ def update(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
 
 
 def leave(identity: Identity, *, clock: Clock) -> None:
-    store.erase_member(identity.sub, clock())
+    erasure.erase_member(identity.sub, clock())
 
 
 def card(identity: Identity, *, clock: Clock) -> dict[str, Any]:

@@ -255,42 +255,6 @@ def update_profile(sub: str, changes: ProfileChanges, now: datetime) -> Member:
     return _to_member(item)
 
 
-def erase_member(sub: str, now: datetime) -> Member:
-    """Erase the member's personal data in one transaction and free the phone number.
-
-    The member item and devices go; the card, referral and customer claims stay as retired
-    tombstones without the ``sub``, so the numbers are never reissued and the books can still
-    name the anonymous ``customer_id``.
-    """
-    member = get_member(sub)
-    if member is None:
-        raise NotFound("you are not a member of the program", code="not_a_member")
-    devices = list(DeviceModel.query(member.customer_id))
-    try:
-        with transaction() as tx:
-            tx.delete(MemberModel(sub), condition=MemberModel.customer_id == member.customer_id)
-            tx.delete(ClaimModel(claim_key("phone", member.phone)), condition=ClaimModel.sub == sub)
-            for kind, value in (
-                ("card", member.card_number),
-                ("referral", member.referral_code),
-                ("customer", member.customer_id),
-            ):
-                tx.update(
-                    ClaimModel(claim_key(kind, value)),
-                    actions=[
-                        ClaimModel.status.set("retired"),
-                        ClaimModel.sub.remove(),
-                        ClaimModel.retired_at.set(now),
-                    ],
-                    condition=ClaimModel.sub == sub,
-                )
-            for device in devices:
-                tx.delete(device)
-    except TransactWriteError as error:
-        raise Conflict("the membership changed while leaving; try again", code="try_again") from error
-    return member
-
-
 def devices_of(customer_id: str) -> list[Device]:
     return [
         Device(token=d.token, platform=d.platform, registered_at=d.registered_at)

@@ -118,3 +118,17 @@ def test_the_export_holds_everything_stored_about_me(api):
     kinds = {i["kind"]: i["value"] for i in export["identifiers"]}
     assert kinds["phone"] == "+4915123456789" and kinds["sub"] == "alice"
     assert kinds["card_number"] == joined["card_number"]
+
+
+def test_leaving_with_points_forfeits_them_on_the_anonymous_ledger(api):
+    from chalicelib.store.ledger import LedgerEntryModel
+
+    joined = api.join("alice").json_body
+    body = {"card": joined["card_number"], "store_id": "s_kiez_mitte", "amount": 5000, "currency": "EUR"}
+    earned = api.call("POST", "/v1/purchases", api.cashier(), body, headers={"Idempotency-Key": "k"}).json_body
+    assert earned["points_balance"] > 0
+    assert api.call("DELETE", "/v1/me", api.customer("alice")).status_code == 204
+    entries = list(LedgerEntryModel.query(joined["customer_id"], scan_index_forward=False))
+    assert entries[0].reason == "forfeited_on_leaving"
+    assert entries[0].points == -earned["points_balance"] and entries[0].balance_after == 0
+    assert sum(e.points for e in entries) == 0
