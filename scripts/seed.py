@@ -14,7 +14,14 @@ from chalicelib.api.schemas import JoinRequest, PurchaseRequest
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.clock import system_clock
 from chalicelib.domain.identity import Identity, Role
-from chalicelib.domain.program import CumulativeDiscount, ProgramRules, RedemptionRules, Tier
+from chalicelib.domain.program import (
+    CumulativeDiscount,
+    ExpiryRules,
+    ProgramRules,
+    RedemptionRules,
+    Tier,
+    TierReview,
+)
 from chalicelib.errors import Conflict
 from chalicelib.services import members, places, program, purchases
 from chalicelib.store import catalog, tables
@@ -39,7 +46,8 @@ PROGRAM = ProgramRules(
     ),
     tier_window_months=12,
     cumulative_discount=CumulativeDiscount(enabled=True, base_percent=5, step_percent=1, max_percent=15),
-    expiry_months=24,
+    expiry=ExpiryRules(mode="fifo", months=24),
+    tier_review=TierReview(every_months=12, grace_months=1),
 )
 
 MERCHANTS = (
@@ -142,8 +150,11 @@ CUSTOMERS = (
 
 def seed() -> dict[str, int]:
     created_tables = tables.create_missing_tables()
-    for thing in (PROGRAM, *MERCHANTS, *STORES, *BEACONS, *STAFF):
-        catalog.put(thing)
+    # Demo data never overwrites what an admin changed since: only what is missing is written.
+    if catalog.program_rules() is None:
+        program.save(PROGRAM, None, clock=system_clock)
+    for thing in (*MERCHANTS, *STORES, *BEACONS, *STAFF):
+        catalog.put_if_missing(thing)
     program.forget()
     places.forget()
     now = system_clock()

@@ -220,6 +220,86 @@ class LedgerPage(Response):
     next_cursor: str | None
 
 
+# --- program rules ------------------------------------------------------------------------
+
+Percent = Annotated[int, Field(ge=0, le=100)]
+TierName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_CONTROL_CHARS)
+]
+
+
+def _region(value: str) -> str:
+    import phonenumbers
+
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("not a region phone numbers are read in (ISO 3166 alpha-2, e.g. DE)")
+    return value
+
+
+class TierBody(Request):
+    name: TierName
+    min_spend_minor: Annotated[int, Field(ge=0, le=10**12)] = 0
+    min_visits: Annotated[int, Field(ge=0, le=100_000)] = 0
+    earn_multiplier_percent: Annotated[int, Field(ge=100, le=1000)] = 100
+    perks: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=80)]], Field(max_length=20)] = []
+
+
+class RedemptionBody(Request):
+    point_value_minor: Annotated[int, Field(ge=1, le=10_000)] = 1
+    min_points: Annotated[int, Field(ge=0, le=10**7)] = 100
+    max_share_percent: Percent = 50
+
+
+class CumulativeDiscountBody(Request):
+    enabled: bool = False
+    base_percent: Percent = 0
+    step_percent: Percent = 1
+    max_percent: Percent = 15
+    stacks_with_sale_items: bool = False
+
+
+class ExpiryBody(Request):
+    mode: Literal["fifo", "inactivity"] = "fifo"
+    months: Annotated[int, Field(ge=1, le=120)] | None = None
+
+
+class TierReviewBody(Request):
+    every_months: Annotated[int, Field(ge=1, le=36)] = 12
+    grace_months: Annotated[int, Field(ge=0, le=12)] = 1
+
+
+class ProgramRulesBody(Request):
+    name: Name
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    default_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_region)]
+    timezone: Timezone
+    points_per_currency_unit: Annotated[int, Field(ge=0, le=1000)] = 1
+    redemption: RedemptionBody = RedemptionBody()
+    tiers: Annotated[list[TierBody], Field(min_length=1, max_length=10)]
+    tier_window_months: Annotated[int, Field(ge=1, le=36)] = 12
+    cumulative_discount: CumulativeDiscountBody = CumulativeDiscountBody()
+    expiry: ExpiryBody = ExpiryBody()
+    tier_review: TierReviewBody = TierReviewBody()
+    version: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="The version you edited: the save is refused (409) if another came since."
+    )
+
+
+class ProgramRulesOut(Response):
+    name: str
+    currency: str
+    default_region: str
+    timezone: str
+    points_per_currency_unit: int
+    redemption: dict[str, Any]
+    tiers: list[dict[str, Any]]
+    tier_window_months: int
+    cumulative_discount: dict[str, Any]
+    expiry: dict[str, Any]
+    tier_review: dict[str, Any]
+    version: int
+
+
 # --- places --------------------------------------------------------------------------------
 
 

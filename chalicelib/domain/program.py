@@ -35,6 +35,24 @@ class CumulativeDiscount:
 
 
 @dataclass(frozen=True)
+class ExpiryRules:
+    """When points expire. ``fifo``: each month's earnings expire ``months`` after that month ends,
+    oldest first; ``inactivity``: the whole balance expires ``months`` after the last visit."""
+
+    mode: str = "fifo"
+    months: int | None = None
+
+
+@dataclass(frozen=True)
+class TierReview:
+    """Tiers go up at once; they go down only at a review, ``every_months`` after the last change,
+    and only after ``grace_months`` more below the threshold."""
+
+    every_months: int = 12
+    grace_months: int = 1
+
+
+@dataclass(frozen=True)
 class ProgramRules:
     name: str
     currency: str
@@ -46,12 +64,41 @@ class ProgramRules:
     #: Tiers are earned over this many calendar months, the current one included.
     tier_window_months: int = 12
     cumulative_discount: CumulativeDiscount = field(default_factory=CumulativeDiscount)
-    expiry_months: int | None = None
+    expiry: ExpiryRules = field(default_factory=ExpiryRules)
+    tier_review: TierReview = field(default_factory=TierReview)
     version: int = 1
 
     @property
     def base_tier(self) -> Tier:
         return self.tiers[0]
+
+
+class InvalidRules(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_rules(rules: ProgramRules) -> None:
+    """What a single field's range cannot say: how the fields fit together."""
+    names = [t.name for t in rules.tiers]
+    if len({n.casefold() for n in names}) != len(names):
+        raise InvalidRules("tiers", "tier names must be unique")
+    base = rules.tiers[0]
+    if base.min_spend_minor or base.min_visits:
+        raise InvalidRules("tiers.0", "the first tier is where everybody starts: its thresholds must be 0")
+    for i, (lower, upper) in enumerate(zip(rules.tiers, rules.tiers[1:], strict=False), start=1):
+        if not (upper.min_spend_minor or upper.min_visits):
+            raise InvalidRules(f"tiers.{i}", "a tier above the first needs a spend or a visits threshold")
+        if upper.min_spend_minor and upper.min_spend_minor <= lower.min_spend_minor:
+            raise InvalidRules(f"tiers.{i}.min_spend_minor", "must be above the tier below")
+        if upper.min_visits and upper.min_visits <= lower.min_visits:
+            raise InvalidRules(f"tiers.{i}.min_visits", "must be above the tier below")
+    discount = rules.cumulative_discount
+    if discount.base_percent > discount.max_percent:
+        raise InvalidRules("cumulative_discount.base_percent", "must not be above max_percent")
+    if rules.expiry.mode not in ("fifo", "inactivity"):
+        raise InvalidRules("expiry.mode", "must be fifo or inactivity")
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter
+
 from chalicelib.config import settings
-from chalicelib.domain.program import ProgramRules
-from chalicelib.errors import Unavailable
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.program import InvalidRules, ProgramRules, check_rules
+from chalicelib.errors import InvalidField, Unavailable
 from chalicelib.store import catalog
 
 _lock = threading.Lock()
@@ -27,6 +31,30 @@ def rules() -> ProgramRules:
             raise Unavailable("the program has not been set up yet", code="program_not_configured")
         _cached = (time.monotonic(), found)
         return found
+
+
+def current() -> dict[str, Any]:
+    return _out(rules())
+
+
+def update(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+    expected = body.pop("version", None)
+    return _out(save(TypeAdapter(ProgramRules).validate_python(body), expected, clock=clock))
+
+
+def _out(saved: ProgramRules) -> dict[str, Any]:
+    return TypeAdapter(ProgramRules).dump_python(saved, mode="json")  # type: ignore[no-any-return]
+
+
+def save(rules: ProgramRules, expected_version: int | None, *, clock: Clock) -> ProgramRules:
+    """Validate and save new rules; they apply from the save (other warm Lambdas within the cache's TTL)."""
+    try:
+        check_rules(rules)
+    except InvalidRules as exc:
+        raise InvalidField(exc.field, str(exc), code="invalid_rules") from None
+    saved = catalog.save_program(rules, expected_version, clock())
+    forget()
+    return saved
 
 
 def forget() -> None:

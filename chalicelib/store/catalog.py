@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -13,11 +14,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.program import ProgramRules
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.errors import Conflict
+from chalicelib.store.base import BaseMeta, condition_failed, table_name, transaction
 
 T = TypeVar("T")
 
@@ -85,9 +88,49 @@ def _key_of(thing: Any) -> str:
     raise TypeError(f"not a catalog type: {type(thing).__name__}")
 
 
-def put(thing: Any) -> None:
+def _item(thing: Any) -> CatalogItem:
     kind, model = _KINDS[type(thing)]
-    model(kind, _key_of(thing), body=TypeAdapter(type(thing)).dump_python(thing, mode="json")).save()
+    return model(kind, _key_of(thing), body=TypeAdapter(type(thing)).dump_python(thing, mode="json"))
+
+
+def put(thing: Any) -> None:
+    _item(thing).save()
+
+
+def put_if_missing(thing: Any) -> bool:
+    """Write ``thing`` unless an item with its key exists (demo data never overwrites edits)."""
+    try:
+        _item(thing).save(condition=CatalogItem.pk.does_not_exist())
+    except PutError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def save_program(rules: ProgramRules, expected_version: int | None, at: datetime) -> ProgramRules:
+    """Save ``rules`` as the next version, keeping every earlier version as ``program/v<n>``.
+
+    ``expected_version`` None saves over whatever is current; otherwise the save is refused with
+    ``Conflict(version_conflict)`` when another version came in between.
+    """
+    current = program_rules()
+    if expected_version is not None and (current is None or current.version != expected_version):
+        raise Conflict("the program rules changed since you read them; reload and retry", code="version_conflict")
+    base = current.version if current is not None else 0
+    saved = dataclasses.replace(rules, version=base + 1)
+    body = TypeAdapter(ProgramRules).dump_python(saved, mode="json")
+    condition = ProgramItem.version == base if current is not None else ProgramItem.pk.does_not_exist()
+    try:
+        with transaction() as tx:
+            tx.save(
+                ProgramItem("program", PROGRAM_KEY, body=body, version=saved.version, updated_at=at),
+                condition=condition,
+            )
+            tx.save(ProgramItem("program", f"v{saved.version:06d}", body=body, version=saved.version, updated_at=at))
+    except TransactWriteError as error:
+        raise Conflict("the program rules changed meanwhile; reload and retry", code="version_conflict") from error
+    return saved
 
 
 def get(cls: type[T], key: str) -> T | None:
@@ -106,9 +149,11 @@ def list_all(cls: type[T]) -> list[T]:
     return [adapter.validate_python(item.body) for item in model.query(kind)]
 
 
+def program_history() -> list[ProgramRules]:
+    """Every saved version of the rules, oldest first."""
+    adapter = TypeAdapter(ProgramRules)
+    return [adapter.validate_python(item.body) for item in ProgramItem.query("program", ProgramItem.sk.startswith("v"))]
+
+
 def program_rules() -> ProgramRules | None:
     return get(ProgramRules, PROGRAM_KEY)
-
-
-def as_dict(thing: Any) -> dict[str, Any]:
-    return dataclasses.asdict(thing)

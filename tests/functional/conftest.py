@@ -35,7 +35,8 @@ CASHIER = {"sub": "demo-cashier-mitte", "roles": ["cashier"], "merchant_id": "m_
 def aws() -> Iterator[None]:
     with mock_aws():
         tables.create_missing_tables()
-        for thing in (seed.PROGRAM, *seed.MERCHANTS, *seed.STORES, *seed.BEACONS, *seed.STAFF):
+        catalog.put(seed.PROGRAM)
+        for thing in (*seed.MERCHANTS, *seed.STORES, *seed.BEACONS, *seed.STAFF):
             catalog.put(thing)
         program.forget()
         places.forget()

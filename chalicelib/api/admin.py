@@ -1,0 +1,32 @@
+"""The program's admin: rules (and later merchants, stores, beacons, staff)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.http import ADMIN, STAFF, Call, operation
+from chalicelib.domain.clock import system_clock
+from chalicelib.services import program
+
+admin = Blueprint(__name__)
+
+
+@operation(admin, "GET", "/program", summary="The program's rules", roles=STAFF, response=schemas.ProgramRulesOut)
+def get_program(call: Call) -> Any:
+    return program.current()
+
+
+@operation(
+    admin,
+    "PUT",
+    "/program",
+    summary="Replace the program's rules; a new version, effective from the save",
+    roles=ADMIN,
+    body=schemas.ProgramRulesBody,
+    response=schemas.ProgramRulesOut,
+)
+def put_program(call: Call) -> Any:
+    return program.update(call.body.model_dump(), clock=system_clock)
