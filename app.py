@@ -4,6 +4,7 @@ from chalice.app import Chalice
 
 from chalicelib import logs
 from chalicelib.api.admin import admin
+from chalicelib.api.marketing import marketing
 from chalicelib.api.me import me
 from chalicelib.api.middleware import access_log
 from chalicelib.api.places import places_bp
@@ -20,3 +21,4 @@ app.register_blueprint(me, url_prefix="/v1/me")
 app.register_blueprint(pos, url_prefix="/v1")
 app.register_blueprint(places_bp, url_prefix="/v1")
 app.register_blueprint(admin, url_prefix="/v1")
+app.register_blueprint(marketing, url_prefix="/v1")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 
@@ -199,6 +199,7 @@ class PurchaseResult(Response):
     amount_due: int = Field(description="What the customer pays in money, minor units.")
     points_earned: int
     earn_multiplier_percent: int
+    promotion_ids: list[str] = Field(description="Promotions that multiplied this purchase's points.")
     points_balance: int
     tier: str
     tier_upgraded: bool
@@ -298,6 +299,44 @@ class ProgramRulesOut(Response):
     expiry: dict[str, Any]
     tier_review: dict[str, Any]
     version: int
+
+
+# --- promotions ---------------------------------------------------------------------------
+
+ShortLabel = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=NO_CONTROL_CHARS)
+]
+
+
+class PromotionBody(Request):
+    name: Name
+    multiplier_percent: Annotated[int, Field(ge=101, le=1000, description="200 = double points.")]
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime
+    merchant_id: Identifier | None = Field(default=None, description="None: program-wide (admin only).")
+    store_ids: Annotated[list[Identifier], Field(max_length=100)] = []
+    categories: Annotated[list[ShortLabel], Field(max_length=50)] = []
+    tiers: Annotated[list[TierName], Field(max_length=10)] = []
+    status: Literal["active", "paused"] = "active"
+
+
+class PromotionOut(Response):
+    promotion_id: str
+    name: str
+    multiplier_percent: int
+    valid_from: datetime
+    valid_to: datetime
+    merchant_id: str | None
+    store_ids: list[str]
+    categories: list[str]
+    tiers: list[str]
+    status: str
+    state: Literal["scheduled", "live", "expired", "paused", "ended"]
+
+
+class PromotionPage(Response):
+    items: list[PromotionOut]
+    next_cursor: str | None
 
 
 # --- places --------------------------------------------------------------------------------

@@ -6,10 +6,12 @@ never gets a fraction; in money: the discount is never more than the rule says).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chalicelib.domain.money import minor_per_major
 from chalicelib.domain.program import ProgramRules, Tier, cumulative_discount_percent, redeemable_points, tier_for
+from chalicelib.domain.promotions import Promotion, multiplier_for
 
 
 class PurchaseRejected(ValueError):
@@ -55,6 +57,7 @@ class PurchaseQuote:
     amount_due: int
     points_earned: int
     earn_multiplier_percent: int
+    promotion_ids: tuple[str, ...]
     balance_after: int
     tier_before: str
     tier_after: str
@@ -66,7 +69,9 @@ def quote_purchase(
     amount: int,
     items: tuple[LineItem, ...] = (),
     redeem_points: int = 0,
+    promotions: Sequence[Promotion] = (),
 ) -> PurchaseQuote:
+    """``promotions`` are those live for this store, moment and tier (see ``Promotion.applies``)."""
     if amount <= 0:
         raise PurchaseRejected("amount", "must be positive", "invalid_amount")
     if items and sum(i.total_minor for i in items) != amount:
@@ -94,8 +99,26 @@ def quote_purchase(
     amount_due = after_discount - redeemed_value
 
     tier_before = _tier(rules, member.tier)
-    base_points = amount_due * rules.points_per_currency_unit // minor_per_major(rules.currency)
-    earned = base_points * tier_before.earn_multiplier_percent // 100
+    live = list(promotions)
+    parts = [(i.total_minor, i.category) for i in items] or [(amount, None)]
+    weighted = sum(total * multiplier_for(live, category) for total, category in parts)
+    # Each part of the bill earns on its share of what is paid, at its promotion's multiplier and
+    # the tier's; one floor at the end, so no point is lost to rounding in between.
+    earned = (
+        weighted
+        * amount_due
+        * rules.points_per_currency_unit
+        * tier_before.earn_multiplier_percent
+        // (amount * 100 * 100 * minor_per_major(rules.currency))
+    )
+    applied = tuple(
+        p.promotion_id
+        for p in live
+        if any(
+            multiplier_for([p], category) > 100 and multiplier_for(live, category) == p.multiplier_percent
+            for _, category in parts
+        )
+    )
 
     reached = tier_for(rules, member.spend_in_window_minor + amount_due, member.visits_in_window + 1)
     names = [t.name for t in rules.tiers]
@@ -109,6 +132,7 @@ def quote_purchase(
         amount_due=amount_due,
         points_earned=earned,
         earn_multiplier_percent=tier_before.earn_multiplier_percent,
+        promotion_ids=applied,
         balance_after=member.balance - redeem_points + earned,
         tier_before=tier_before.name,
         tier_after=tier_after.name,

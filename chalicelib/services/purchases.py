@@ -15,7 +15,7 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.program import months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
 from chalicelib.errors import Conflict, Forbidden, InvalidField, LoyaltyError, NotFound
-from chalicelib.services import cards, places, program
+from chalicelib.services import cards, places, program, promotions
 from chalicelib.services.idempotency import Outcome, replay, request_hash, scoped_key
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
@@ -83,7 +83,14 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
     )
     items = tuple(LineItem(i.sku, i.qty, i.price, i.category, i.on_sale) for i in (req.items or ()))
     try:
-        quote = quote_purchase(rules, state, req.amount, items, req.redeem_points or 0)
+        quote = quote_purchase(
+            rules,
+            state,
+            req.amount,
+            items,
+            req.redeem_points or 0,
+            promotions.live(now, store.merchant_id, store.store_id, member.tier),
+        )
     except PurchaseRejected as exc:
         raise InvalidField(exc.field, str(exc), code=exc.code) from None
 
@@ -103,6 +110,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         "amount_due": quote.amount_due,
         "points_earned": quote.points_earned,
         "earn_multiplier_percent": quote.earn_multiplier_percent,
+        "promotion_ids": list(quote.promotion_ids),
         "points_balance": quote.balance_after,
         "tier": quote.tier_after,
         "tier_upgraded": quote.tier_after != quote.tier_before,

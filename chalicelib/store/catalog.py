@@ -19,6 +19,7 @@ from pynamodb.models import Model
 
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.program import ProgramRules
+from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import Conflict
 from chalicelib.store.base import BaseMeta, condition_failed, table_name, transaction
 
@@ -63,12 +64,17 @@ class StaffItem(CatalogItem, discriminator="staff"):
     pass
 
 
+class PromotionItem(CatalogItem, discriminator="promotion"):
+    pass
+
+
 _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
     Merchant: ("merchant", MerchantItem),
     Store: ("store", StoreItem),
     Beacon: ("beacon", BeaconItem),
     StaffMember: ("staff", StaffItem),
+    Promotion: ("promotion", PromotionItem),
 }
 
 PROGRAM_KEY = "current"
@@ -85,6 +91,8 @@ def _key_of(thing: Any) -> str:
         return thing.identity
     if isinstance(thing, StaffMember):
         return thing.sub
+    if isinstance(thing, Promotion):
+        return thing.promotion_id
     raise TypeError(f"not a catalog type: {type(thing).__name__}")
 
 

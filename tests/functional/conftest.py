@@ -23,7 +23,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from chalicelib.services import places, program
+from chalicelib.services import places, program, promotions
 from chalicelib.store import catalog, tables
 from scripts import seed
 from scripts.token import mint
@@ -38,11 +38,11 @@ def aws() -> Iterator[None]:
         catalog.put(seed.PROGRAM)
         for thing in (*seed.MERCHANTS, *seed.STORES, *seed.BEACONS, *seed.STAFF):
             catalog.put(thing)
-        program.forget()
-        places.forget()
+        for cache in (program, places, promotions):
+            cache.forget()
         yield
-        program.forget()
-        places.forget()
+        for cache in (program, places, promotions):
+            cache.forget()
 
 
 class Api:

@@ -1,0 +1,80 @@
+"""The marketing console: promotions (and later offers, segments, campaigns, feedback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.http import Call, operation
+from chalicelib.domain.clock import system_clock
+from chalicelib.domain.identity import Role
+from chalicelib.services import promotions
+
+marketing = Blueprint(__name__)
+MARKETER = frozenset({Role.MARKETER})
+
+
+@operation(
+    marketing,
+    "GET",
+    "/promotions",
+    summary="Promotions you may see",
+    roles=MARKETER,
+    query=schemas.PageQuery,
+    response=schemas.PromotionPage,
+)
+def list_promotions(call: Call) -> Any:
+    return promotions.page(call.identity, call.query.limit, call.query.cursor, clock=system_clock)
+
+
+@operation(
+    marketing,
+    "POST",
+    "/promotions",
+    summary="Start a promotion (a window that multiplies earning)",
+    roles=MARKETER,
+    body=schemas.PromotionBody,
+    response=schemas.PromotionOut,
+    status=201,
+)
+def create_promotion(call: Call) -> Any:
+    return promotions.create(call.identity, call.body.model_dump(), clock=system_clock)
+
+
+@operation(
+    marketing,
+    "GET",
+    "/promotions/{promotion_id}",
+    summary="One promotion",
+    roles=MARKETER,
+    response=schemas.PromotionOut,
+)
+def get_promotion(call: Call, promotion_id: str) -> Any:
+    return promotions.get(call.identity, promotion_id, clock=system_clock)
+
+
+@operation(
+    marketing,
+    "PUT",
+    "/promotions/{promotion_id}",
+    summary="Replace a promotion",
+    roles=MARKETER,
+    body=schemas.PromotionBody,
+    response=schemas.PromotionOut,
+)
+def replace_promotion(call: Call, promotion_id: str) -> Any:
+    return promotions.replace(call.identity, promotion_id, call.body.model_dump(), clock=system_clock)
+
+
+@operation(
+    marketing,
+    "DELETE",
+    "/promotions/{promotion_id}",
+    summary="End a promotion (kept for reports)",
+    roles=MARKETER,
+    status=204,
+)
+def end_promotion(call: Call, promotion_id: str) -> Any:
+    promotions.end(call.identity, promotion_id)

@@ -1,0 +1,141 @@
+"""Promotions (double points and the like): the marketing team's CRUD and what is live at the till."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.domain.clock import Clock, isoformat
+from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.promotions import Promotion
+from chalicelib.errors import Forbidden, InvalidField, NotFound
+from chalicelib.services import places
+from chalicelib.store import catalog
+
+_lock = threading.Lock()
+_cached: tuple[float, list[Promotion]] | None = None
+
+
+def all_promotions() -> list[Promotion]:
+    """Every promotion, cached per warm Lambda for a short while (one Query when stale)."""
+    global _cached
+    cached = _cached
+    if cached is not None and time.monotonic() - cached[0] < settings().program_cache_ttl_s:
+        return cached[1]
+    with _lock:
+        found = catalog.list_all(Promotion)
+        _cached = (time.monotonic(), found)
+        return found
+
+
+def forget() -> None:
+    global _cached
+    _cached = None
+
+
+def live(at: datetime, merchant_id: str, store_id: str, tier: str) -> list[Promotion]:
+    return [p for p in all_promotions() if p.applies(at, merchant_id, store_id, tier)]
+
+
+def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+    promotion = _checked(identity, f"promo_{uuid.uuid4().hex[:16]}", body)
+    catalog.put(promotion)
+    forget()
+    return view(promotion, clock)
+
+
+def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+    _owned(identity, promotion_id)
+    promotion = _checked(identity, promotion_id, body)
+    catalog.put(promotion)
+    forget()
+    return view(promotion, clock)
+
+
+def end(identity: Identity, promotion_id: str) -> None:
+    """Stop a promotion; it is kept (status ``ended``) for the reports."""
+    promotion = _owned(identity, promotion_id)
+    catalog.put(dataclasses.replace(promotion, status="ended"))
+    forget()
+
+
+def get(identity: Identity, promotion_id: str, *, clock: Clock) -> dict[str, Any]:
+    return view(_visible(identity, promotion_id), clock)
+
+
+def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> dict[str, Any]:
+    mine = sorted((p for p in catalog.list_all(Promotion) if _may_see(identity, p)), key=lambda p: p.promotion_id)
+    if cursor is not None:
+        mine = [p for p in mine if p.promotion_id > cursor]
+    chosen = mine[:limit]
+    return {
+        "items": [view(p, clock) for p in chosen],
+        "next_cursor": chosen[-1].promotion_id if len(mine) > limit else None,
+    }
+
+
+def view(promotion: Promotion, clock: Clock) -> dict[str, Any]:
+    now = clock()
+    state = promotion.status
+    if state == "active":
+        state = "scheduled" if now < promotion.valid_from else "expired" if now >= promotion.valid_to else "live"
+    return {
+        **dataclasses.asdict(promotion),
+        "valid_from": isoformat(promotion.valid_from),
+        "valid_to": isoformat(promotion.valid_to),
+        "state": state,
+    }
+
+
+def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Promotion:
+    merchant_id = body.get("merchant_id")
+    if Role.ADMIN not in identity.roles and identity.merchant_id is not None:
+        if merchant_id is None:
+            merchant_id = identity.merchant_id
+        elif merchant_id != identity.merchant_id:
+            raise Forbidden("you can run promotions only for your merchant", code="wrong_merchant")
+    if body["valid_to"] <= body["valid_from"]:
+        raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
+    for i, store_id in enumerate(body.get("store_ids") or ()):
+        store = places.store(store_id)
+        if store is None:
+            raise InvalidField(f"store_ids.{i}", "no such store", code="unknown_store")
+        if merchant_id is not None and store.merchant_id != merchant_id:
+            raise InvalidField(f"store_ids.{i}", "the store belongs to another merchant", code="wrong_merchant")
+    return Promotion(
+        promotion_id=promotion_id,
+        name=body["name"],
+        multiplier_percent=body["multiplier_percent"],
+        valid_from=body["valid_from"],
+        valid_to=body["valid_to"],
+        merchant_id=merchant_id,
+        store_ids=tuple(body.get("store_ids") or ()),
+        categories=tuple(body.get("categories") or ()),
+        tiers=tuple(body.get("tiers") or ()),
+        status=body.get("status") or "active",
+    )
+
+
+def _may_see(identity: Identity, promotion: Promotion) -> bool:
+    if Role.ADMIN in identity.roles or identity.merchant_id is None:
+        return True
+    return promotion.merchant_id in (None, identity.merchant_id)
+
+
+def _visible(identity: Identity, promotion_id: str) -> Promotion:
+    found = catalog.get(Promotion, promotion_id)
+    if found is None or not _may_see(identity, found):
+        raise NotFound("no such promotion", code="promotion_not_found")
+    return found
+
+
+def _owned(identity: Identity, promotion_id: str) -> Promotion:
+    found = _visible(identity, promotion_id)
+    if Role.ADMIN not in identity.roles and identity.merchant_id is not None and found.merchant_id is None:
+        raise Forbidden("a program-wide promotion is the admin's to change", code="program_wide")
+    return found
