@@ -9,7 +9,7 @@ from chalice.app import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.http import CASHIER, Call, operation
 from chalicelib.domain.clock import system_clock
-from chalicelib.services import cards, purchases
+from chalicelib.services import cards, purchases, refunds
 
 pos = Blueprint(__name__)
 
@@ -39,3 +39,18 @@ def lookup_card(call: Call, code: str) -> Any:
 )
 def record_purchase(call: Call) -> Any:
     return purchases.record(call.identity, call.body, call.headers.get("idempotency-key"), clock=system_clock)
+
+
+@operation(
+    pos,
+    "POST",
+    "/purchases/{purchase_id}/refund",
+    summary="Refund a purchase in full or in part: earned points taken back, redeemed points returned",
+    roles=CASHIER,
+    body=schemas.RefundRequest,
+    response=schemas.RefundResult,
+    status=201,
+)
+def refund_purchase(call: Call, purchase_id: str) -> Any:
+    key = call.headers.get("idempotency-key")
+    return refunds.refund(call.identity, purchase_id, call.body, key, clock=system_clock)

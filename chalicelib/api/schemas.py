@@ -200,9 +200,39 @@ class PurchaseResult(Response):
     points_earned: int
     earn_multiplier_percent: int
     promotion_ids: list[str] = Field(description="Promotions that multiplied this purchase's points.")
+    points_debt_repaid: int = Field(description="Points of this purchase that paid off a refund's debt.")
     points_balance: int
     tier: str
     tier_upgraded: bool
+
+
+class RefundItem(Request):
+    sku: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL_CHARS)]
+    qty: Annotated[int, Field(ge=1, le=10_000)]
+
+
+class RefundRequest(Request):
+    amount: Annotated[int, Field(gt=0, le=10**9)] | None = Field(
+        default=None, description="Gross amount to refund, minor units; omit (and items) for all that is left."
+    )
+    items: Annotated[list[RefundItem], Field(min_length=1, max_length=200)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL_CHARS)] | None = None
+
+
+class RefundResult(Response):
+    refund_id: str
+    purchase_id: str
+    customer_id: str
+    at: datetime
+    amount_refunded: int = Field(description="Gross share of the purchase refunded now, minor units.")
+    money_refunded: int = Field(description="Money to hand back: the refunded share of what was paid.")
+    points_taken_back: int
+    points_returned: int
+    points_balance: int
+    points_debt: int = Field(description="Points taken back that the balance could not cover.")
+    tier: str
+    refunded_total: int
+    status: Literal["partially_refunded", "refunded"]
 
 
 class LedgerEntryOut(Response):
@@ -214,6 +244,7 @@ class LedgerEntryOut(Response):
     purchase_id: str | None
     merchant_id: str | None
     store_id: str | None
+    debt_after: int | None = Field(default=None, description="Points still owed after this entry, if any.")
 
 
 class LedgerPage(Response):

@@ -16,30 +16,34 @@ class LedgerEntry:
     purchase_id: str | None = None
     merchant_id: str | None = None
     store_id: str | None = None
+    debt_after: int | None = None
 
 
 def entries_for_purchase(
     *,
-    entry_ids: tuple[str, str],
+    entry_ids: tuple[str, str, str],
     at: datetime,
     balance_before: int,
     points_redeemed: int,
     points_earned: int,
+    points_repaid: int,
+    debt_after: int,
     purchase_id: str,
     merchant_id: str,
     store_id: str,
 ) -> tuple[LedgerEntry, ...]:
-    """The redemption (if any) then the earning (if any), each with the balance after it."""
+    """The redemption, the earning, and the part of the earning that paid off a debt, each with
+    the balance after it (only those that moved points)."""
     entries = []
     balance = balance_before
-    if points_redeemed:
-        balance -= points_redeemed
-        entries.append(
-            LedgerEntry(entry_ids[0], at, -points_redeemed, "redemption", balance, purchase_id, merchant_id, store_id)
-        )
-    if points_earned:
-        balance += points_earned
-        entries.append(
-            LedgerEntry(entry_ids[1], at, points_earned, "purchase", balance, purchase_id, merchant_id, store_id)
-        )
+    where = {"purchase_id": purchase_id, "merchant_id": merchant_id, "store_id": store_id}
+    for entry_id, points, reason in (
+        (entry_ids[0], -points_redeemed, "redemption"),
+        (entry_ids[1], points_earned, "purchase"),
+        (entry_ids[2], -points_repaid, "debt_repayment"),
+    ):
+        if points:
+            balance += points
+            debt = debt_after if reason == "debt_repayment" else None
+            entries.append(LedgerEntry(entry_id, at, points, reason, balance, debt_after=debt, **where))
     return tuple(entries)

@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from chalicelib.domain.points import Points
+
 #: Crockford-like alphabet without the characters people confuse (0/O, 1/I/L, U/V).
 REFERRAL_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZ23456789"
 REFERRAL_CODE_LENGTH = 8
@@ -53,6 +55,16 @@ class Member:
     monthly: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: Bumped by every balance change; a write conditioned on it never acts on a stale read.
     revision: int = 0
+    #: Points taken back by refunds after they were spent: future earnings pay it off first.
+    points_debt: int = 0
+    #: FIFO expiry lots, (expires_on, remaining), oldest first; they sum to the balance.
+    lots: tuple[tuple[str, int], ...] = ()
+    #: When points next expire (``YYYY-MM-DD``), as the expiry job's index has it.
+    expiry_due: str | None = None
+
+    @property
+    def points(self) -> Points:
+        return Points(balance=self.points_balance, debt=self.points_debt, lots=self.lots)
 
     def visits_in_month(self, month: str) -> int:
         return self.monthly.get(month, (0, 0))[1]

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.errors import BadRequest, Conflict
+from chalicelib.errors import BadRequest, Conflict, LoyaltyError
 from chalicelib.store import ledger
 
 MAX_KEY_LENGTH = 255
+#: Attempts when another transaction on the same member wins the race (jittered backoff between).
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_S = 0.01
+BACKOFF_CAP_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -54,3 +61,40 @@ def replay(key: str, fingerprint: str) -> Outcome | None:
     if stored.request_hash != fingerprint:
         raise Conflict("this Idempotency-Key was used for a different request", code="idempotency_key_reused")
     return Outcome(stored.status, stored.body, replayed=True)
+
+
+def exactly_once(
+    key: str,
+    fingerprint: str,
+    prepare: Callable[[], ledger.BalanceChange],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """Read, decide and commit a balance change once per key.
+
+    ``prepare`` reads the current state and builds the change (with its response); the commit
+    is one transaction conditioned on what was read. A lost race re-reads and retries with
+    jittered backoff; a key that committed meanwhile replays its response.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            change = prepare()
+        except LoyaltyError:
+            # A retry whose first attempt succeeded must get that answer, even if the state it
+            # changed would now refuse the same request (the points it redeemed are spent).
+            earlier = replay(key, fingerprint)
+            if earlier is not None:
+                return earlier
+            raise
+        try:
+            ledger.apply(change)
+        except ledger.KeyAlreadyUsed:
+            earlier = replay(key, fingerprint)
+            if earlier is not None:
+                return earlier
+        except ledger.StaleRead:
+            pass
+        else:
+            return Outcome(change.response_status, change.response)
+        sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))  # noqa: S311 - jitter
+    raise Conflict("the card is busy with another transaction; try again", code="card_busy", retryable=True)

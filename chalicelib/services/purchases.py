@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -12,18 +11,15 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.members import Member
+from chalicelib.domain.points import earn, expiry_due, lot_expiry, spend
 from chalicelib.domain.program import months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
-from chalicelib.errors import Conflict, Forbidden, InvalidField, LoyaltyError, NotFound
+from chalicelib.errors import Forbidden, InvalidField, NotFound
 from chalicelib.services import cards, places, program, promotions
-from chalicelib.services.idempotency import Outcome, replay, request_hash, scoped_key
+from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
 
-#: Attempts when another transaction on the same card wins the race (jittered backoff between).
-MAX_ATTEMPTS = 6
-BACKOFF_BASE_S = 0.01
-BACKOFF_CAP_S = 0.2
 OPERATION = "POST /v1/purchases"
 
 
@@ -37,28 +33,7 @@ def record(
 ) -> Outcome:
     key = scoped_key(identity.sub, OPERATION, idempotency_key)
     fingerprint = request_hash(req.model_dump(mode="json"))
-    for attempt in range(MAX_ATTEMPTS):
-        try:
-            change = _prepare(identity, req, key, fingerprint, clock)
-        except LoyaltyError:
-            # A retry whose first attempt succeeded must get that answer, even if the state it
-            # changed would now refuse the same request (the points it redeemed are spent).
-            earlier = replay(key, fingerprint)
-            if earlier is not None:
-                return earlier
-            raise
-        try:
-            ledger.apply(change)
-        except ledger.KeyAlreadyUsed:
-            earlier = replay(key, fingerprint)
-            if earlier is not None:
-                return earlier
-        except ledger.StaleRead:
-            pass
-        else:
-            return Outcome(change.response_status, change.response)
-        sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))  # noqa: S311 - jitter
-    raise Conflict("the card is busy with another transaction; try again", code="card_busy", retryable=True)
+    return exactly_once(key, fingerprint, lambda: _prepare(identity, req, key, fingerprint, clock), sleep=sleep)
 
 
 def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Clock) -> ledger.BalanceChange:
@@ -73,13 +48,13 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
     member = _member(req, clock)
     now = clock()
     month = program.month_key(rules, now)
-    spend, visits = window_totals(member.monthly, month, rules.tier_window_months)
+    window_spend, window_visits = window_totals(member.monthly, month, rules.tier_window_months)
     state = MemberState(
         balance=member.points_balance,
         tier=member.tier,
         visits_this_month=member.visits_in_month(month),
-        spend_in_window_minor=spend,
-        visits_in_window=visits,
+        spend_in_window_minor=window_spend,
+        visits_in_window=window_visits,
     )
     items = tuple(LineItem(i.sku, i.qty, i.price, i.category, i.on_sale) for i in (req.items or ()))
     try:
@@ -95,6 +70,9 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         raise InvalidField(exc.field, str(exc), code=exc.code) from None
 
     purchase_id = f"pur_{uuid.uuid4().hex[:20]}"
+    today = program.local_time(rules, now).date()
+    points = spend(member.points, quote.points_redeemed)
+    points, repaid = earn(points, quote.points_earned, lot_expiry(rules.expiry, today))
     response = {
         "purchase_id": purchase_id,
         "customer_id": member.customer_id,
@@ -111,7 +89,8 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         "points_earned": quote.points_earned,
         "earn_multiplier_percent": quote.earn_multiplier_percent,
         "promotion_ids": list(quote.promotion_ids),
-        "points_balance": quote.balance_after,
+        "points_balance": points.balance,
+        "points_debt_repaid": repaid,
         "tier": quote.tier_after,
         "tier_upgraded": quote.tier_after != quote.tier_before,
     }
@@ -123,14 +102,16 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         sub=member.sub,
         customer_id=member.customer_id,
         expected_revision=member.revision,
-        points_delta=quote.points_earned - quote.points_redeemed,
-        points_spent=quote.points_redeemed,
+        points_after=points,
+        expiry_due=expiry_due(rules.expiry, today, points, member.expiry_due),
         entries=entries_for_purchase(
-            entry_ids=(ledger.new_entry_id(now, 0), ledger.new_entry_id(now, 1)),
+            entry_ids=(ledger.new_entry_id(now, 0), ledger.new_entry_id(now, 1), ledger.new_entry_id(now, 2)),
             at=now,
             balance_before=member.points_balance,
             points_redeemed=quote.points_redeemed,
             points_earned=quote.points_earned,
+            points_repaid=repaid,
+            debt_after=points.debt,
             purchase_id=purchase_id,
             merchant_id=store.merchant_id,
             store_id=store.store_id,
@@ -142,8 +123,10 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         at=now,
         visit=ledger.Visit(
             monthly={k: v for k, v in monthly.items() if k in kept},
-            spend_minor=quote.amount_due,
+            visits_delta=1,
+            spend_delta_minor=quote.amount_due,
             tier=quote.tier_after,
+            visited_at=now,
         ),
         purchase=ledger.Purchase(
             purchase_id=purchase_id,
@@ -151,7 +134,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             store_id=store.store_id,
             cashier_sub=identity.sub,
             currency=rules.currency,
-            body={**response, "items": [vars(i) for i in items]},
+            body={**response, "items": [vars(i) for i in items], "tier_before": quote.tier_before},
         ),
     )
 
@@ -181,6 +164,7 @@ def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str,
                 "purchase_id": e.purchase_id,
                 "merchant_id": e.merchant_id,
                 "store_id": e.store_id,
+                "debt_after": e.debt_after,
             }
             for e in page
         ],

@@ -24,6 +24,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.domain.ledger import LedgerEntry
+from chalicelib.domain.points import Points
 from chalicelib.errors import BadRequest
 from chalicelib.store.base import BaseMeta, table_name, transaction
 from chalicelib.store.members import MemberModel
@@ -44,6 +45,7 @@ class LedgerEntryModel(Model):
     purchase_id = UnicodeAttribute(null=True)
     merchant_id = UnicodeAttribute(null=True)
     store_id = UnicodeAttribute(null=True)
+    debt_after = NumberAttribute(null=True)
 
 
 class PurchaseModel(Model):
@@ -58,6 +60,7 @@ class PurchaseModel(Model):
     at = UTCDateTimeAttribute()
     currency = UnicodeAttribute()
     body = JSONAttribute()
+    revision = NumberAttribute(default=0)
 
 
 class IdempotencyModel(Model):
@@ -81,11 +84,13 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class Visit:
-    """What a purchase changes on the member besides the balance."""
+    """What a purchase (or its refund) changes on the member besides the points."""
 
     monthly: dict[str, tuple[int, int]]
-    spend_minor: int
+    visits_delta: int
+    spend_delta_minor: int
     tier: str
+    visited_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class Purchase:
     cashier_sub: str
     currency: str
     body: dict[str, Any]
+    #: None: a new purchase; otherwise the revision read (a refund updates it).
+    expected_revision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,8 +112,7 @@ class BalanceChange:
     sub: str
     customer_id: str
     expected_revision: int
-    points_delta: int
-    points_spent: int
+    points_after: Points
     entries: tuple[LedgerEntry, ...]
     idempotency_key: str
     request_hash: str
@@ -115,6 +121,8 @@ class BalanceChange:
     at: datetime
     visit: Visit | None = None
     purchase: Purchase | None = None
+    #: When the next points expire (``YYYY-MM-DD``), for the expiry job's index.
+    expiry_due: str | None = None
 
 
 class KeyAlreadyUsed(Exception):
@@ -135,11 +143,11 @@ def apply(change: BalanceChange) -> None:
     record in one DynamoDB transaction. The member update is conditioned on the revision that was
     read and on a balance that covers the points spent, so a balance can never go below zero.
     """
+    if change.points_after.balance < 0 or sum(n for _, n in change.points_after.lots) != change.points_after.balance:
+        raise ValueError("a balance must be the sum of its lots and never negative")
     member_condition = (MemberModel.revision == change.expected_revision) & (
         MemberModel.customer_id == change.customer_id
     )
-    if change.points_spent:
-        member_condition &= MemberModel.points_balance >= change.points_spent
     try:
         with transaction() as tx:
             tx.save(
@@ -166,24 +174,12 @@ def apply(change: BalanceChange) -> None:
                         purchase_id=entry.purchase_id,
                         merchant_id=entry.merchant_id,
                         store_id=entry.store_id,
+                        debt_after=entry.debt_after,
                     ),
                     condition=LedgerEntryModel.entry_id.does_not_exist(),
                 )
             if change.purchase is not None:
-                p = change.purchase
-                tx.save(
-                    PurchaseModel(
-                        p.purchase_id,
-                        customer_id=change.customer_id,
-                        merchant_id=p.merchant_id,
-                        store_id=p.store_id,
-                        cashier_sub=p.cashier_sub,
-                        at=change.at,
-                        currency=p.currency,
-                        body=p.body,
-                    ),
-                    condition=PurchaseModel.purchase_id.does_not_exist(),
-                )
+                _write_purchase(tx, change.customer_id, change.purchase, change.at)
     except TransactWriteError as error:
         reasons = error.cancellation_reasons
         if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
@@ -193,21 +189,59 @@ def apply(change: BalanceChange) -> None:
         raise
 
 
+def _write_purchase(tx: Any, customer_id: str, p: Purchase, at: datetime) -> None:
+    if p.expected_revision is None:
+        tx.save(
+            PurchaseModel(
+                p.purchase_id,
+                customer_id=customer_id,
+                merchant_id=p.merchant_id,
+                store_id=p.store_id,
+                cashier_sub=p.cashier_sub,
+                at=at,
+                currency=p.currency,
+                body=p.body,
+                revision=0,
+            ),
+            condition=PurchaseModel.purchase_id.does_not_exist(),
+        )
+    else:
+        tx.update(
+            PurchaseModel(p.purchase_id),
+            actions=[PurchaseModel.body.set(p.body), PurchaseModel.revision.add(1)],
+            condition=PurchaseModel.revision == p.expected_revision,
+        )
+
+
 def _member_actions(change: BalanceChange) -> list[Any]:
+    after = change.points_after
     actions: list[Any] = [
-        MemberModel.points_balance.add(change.points_delta),
+        MemberModel.points_balance.set(after.balance),
+        MemberModel.points_debt.set(after.debt),
         MemberModel.revision.add(1),
         MemberModel.updated_at.set(change.at),
     ]
-    if change.visit is not None:
+    actions.append(MemberModel.lots.set([list(lot) for lot in after.lots]) if after.lots else MemberModel.lots.remove())
+    due = _expiry_due(change)
+    if due is None:
+        actions += [MemberModel.expiry_month.remove(), MemberModel.expiry_due.remove()]
+    else:
+        actions += [MemberModel.expiry_month.set(due[:7]), MemberModel.expiry_due.set(due)]
+    visit = change.visit
+    if visit is not None:
         actions += [
-            MemberModel.monthly.set({k: list(v) for k, v in change.visit.monthly.items()}),
-            MemberModel.visits_total.add(1),
-            MemberModel.spend_total_minor.add(change.visit.spend_minor),
-            MemberModel.last_visit_at.set(change.at),
-            MemberModel.tier.set(change.visit.tier),
+            MemberModel.monthly.set({k: list(v) for k, v in visit.monthly.items()}),
+            MemberModel.visits_total.add(visit.visits_delta),
+            MemberModel.spend_total_minor.add(visit.spend_delta_minor),
+            MemberModel.tier.set(visit.tier),
         ]
+        if visit.visited_at is not None:
+            actions.append(MemberModel.last_visit_at.set(visit.visited_at))
     return actions
+
+
+def _expiry_due(change: BalanceChange) -> str | None:
+    return change.expiry_due if change.points_after.balance else None
 
 
 def stored_response(key: str) -> StoredResponse | None:
@@ -234,6 +268,7 @@ def entries(customer_id: str, limit: int, cursor: str | None) -> tuple[list[Ledg
             purchase_id=item.purchase_id,
             merchant_id=item.merchant_id,
             store_id=item.store_id,
+            debt_after=int(item.debt_after) if item.debt_after is not None else None,
         )
         for item in result
     ]
@@ -255,3 +290,12 @@ def _decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
     except (ValueError, TypeError, UnicodeDecodeError):
         raise BadRequest("the cursor is not one this API gave out", code="invalid_cursor", field="cursor") from None
     return key
+
+
+def get_purchase(purchase_id: str) -> tuple[dict[str, Any], int] | None:
+    """The purchase's recorded body and its revision, or None."""
+    try:
+        item = PurchaseModel.get(purchase_id, consistent_read=True)
+    except PurchaseModel.DoesNotExist:
+        return None
+    return item.body, int(item.revision)

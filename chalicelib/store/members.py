@@ -34,6 +34,17 @@ class CodeTaken(Conflict):
         self.kind = kind
 
 
+class ExpiryIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-call]
+    """Members with points expiring in a month (``YYYY-MM``), by date: the expiry job's query."""
+
+    class Meta:
+        index_name = "by_expiry"
+        projection = KeysOnlyProjection()
+
+    expiry_month = UnicodeAttribute(hash_key=True)
+    expiry_due = UnicodeAttribute(range_key=True)
+
+
 class MemberModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("members")
@@ -64,6 +75,12 @@ class MemberModel(Model):
     last_visit_at = UTCDateTimeAttribute(null=True)
     monthly = JSONAttribute(null=True)
     revision = NumberAttribute(default=0)
+    points_debt = NumberAttribute(default=0)
+    lots = JSONAttribute(null=True)
+    #: The next date points expire, split for the ``by_expiry`` index (absent: nothing expires).
+    expiry_month = UnicodeAttribute(null=True)
+    expiry_due = UnicodeAttribute(null=True)
+    by_expiry = ExpiryIndex()
 
 
 class ClaimModel(Model):
@@ -131,6 +148,9 @@ def _to_member(item: MemberModel) -> Member:
         last_visit_at=item.last_visit_at,
         monthly={k: (int(v[0]), int(v[1])) for k, v in (item.monthly or {}).items()},
         revision=int(item.revision),
+        points_debt=int(item.points_debt),
+        lots=tuple((str(day), int(n)) for day, n in (item.lots or [])),
+        expiry_due=item.expiry_due,
     )
 
 
@@ -161,6 +181,10 @@ def _to_item(member: Member) -> MemberModel:
         last_visit_at=member.last_visit_at,
         monthly={k: list(v) for k, v in member.monthly.items()} or None,
         revision=member.revision,
+        points_debt=member.points_debt,
+        lots=[list(lot) for lot in member.lots] or None,
+        expiry_month=member.expiry_due[:7] if member.expiry_due else None,
+        expiry_due=member.expiry_due,
     )
 
 

@@ -1,0 +1,191 @@
+"""Refunds at the till: earned points taken back in proportion, redeemed points returned,
+visits, spend and a tier the purchase bought adjusted, exactly once per Idempotency-Key."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.clock import Clock, isoformat
+from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.ledger import LedgerEntry
+from chalicelib.domain.members import Member
+from chalicelib.domain.points import earn, expiry_due, lot_expiry, take_back
+from chalicelib.domain.program import ProgramRules, months_back, tier_for, window_totals
+from chalicelib.domain.purchases import LineItem
+from chalicelib.domain.refunds import PurchaseTotals, RefundRejected, quote_refund
+from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
+from chalicelib.services import program
+from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
+from chalicelib.store import ledger
+from chalicelib.store import members as member_store
+
+
+def refund(
+    identity: Identity,
+    purchase_id: str,
+    req: Any,
+    idempotency_key: str | None,
+    *,
+    clock: Clock,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    key = scoped_key(identity.sub, f"POST /v1/purchases/{purchase_id}/refund", idempotency_key)
+    fingerprint = request_hash({"purchase_id": purchase_id, **req.model_dump(mode="json")})
+    return exactly_once(
+        key, fingerprint, lambda: _prepare(identity, purchase_id, req, key, fingerprint, clock), sleep=sleep
+    )
+
+
+def _prepare(
+    identity: Identity, purchase_id: str, req: Any, key: str, fingerprint: str, clock: Clock
+) -> ledger.BalanceChange:
+    found = ledger.get_purchase(purchase_id)
+    if found is None:
+        raise NotFound("no such purchase", code="purchase_not_found")
+    body, revision = found
+    if Role.ADMIN not in identity.roles and body["merchant_id"] != identity.merchant_id:
+        raise Forbidden("you can refund only your merchant's purchases", code="wrong_merchant")
+    member = member_store.member_by_claim("customer", body["customer_id"])
+    if member is None:
+        raise Conflict("the member has left the program: refund the money only", code="member_left")
+    rules = program.rules()
+    totals = PurchaseTotals(
+        amount=body["amount"],
+        amount_due=body["amount_due"],
+        points_earned=body["points_earned"],
+        points_redeemed=body["points_redeemed"],
+        items=tuple(
+            LineItem(i["sku"], i["qty"], i["price_minor"], i.get("category"), i.get("on_sale", False))
+            for i in body.get("items", [])
+        ),
+        refunded_amount=body.get("refunded_amount", 0),
+        refunded_money=body.get("refunded_money", 0),
+        points_taken_back=body.get("points_taken_back", 0),
+        points_returned=body.get("points_returned", 0),
+        refunded_qty=body.get("refunded_qty", {}),
+    )
+    try:
+        quote = quote_refund(totals, req.amount, [(i.sku, i.qty) for i in req.items] if req.items else None)
+    except RefundRejected as exc:
+        raise InvalidField(exc.field, str(exc), code=exc.code) from None
+
+    now = clock()
+    today = program.local_time(rules, now).date()
+    points, _ = earn(member.points, quote.give_back, lot_expiry(rules.expiry, today))
+    points, _ = take_back(points, quote.take_back)
+    complete = quote.refunded_amount_after == totals.amount
+    monthly, tier = _visits_and_tier(rules, member, body, quote.money, complete, now)
+
+    refund_id = f"ref_{uuid.uuid4().hex[:20]}"
+    response = {
+        "refund_id": refund_id,
+        "purchase_id": purchase_id,
+        "customer_id": member.customer_id,
+        "at": isoformat(now),
+        "amount_refunded": quote.amount,
+        "money_refunded": quote.money,
+        "points_taken_back": quote.take_back,
+        "points_returned": quote.give_back,
+        "points_balance": points.balance,
+        "points_debt": points.debt,
+        "tier": tier,
+        "refunded_total": quote.refunded_amount_after,
+        "status": "refunded" if complete else "partially_refunded",
+    }
+    new_body = {
+        **body,
+        "refunded_amount": quote.refunded_amount_after,
+        "refunded_money": totals.refunded_money + quote.money,
+        "points_taken_back": totals.points_taken_back + quote.take_back,
+        "points_returned": totals.points_returned + quote.give_back,
+        "refunded_qty": quote.refunded_qty_after,
+        "status": response["status"],
+        "refunds": [
+            *body.get("refunds", []),
+            {
+                k: response[k]
+                for k in (
+                    "refund_id",
+                    "at",
+                    "amount_refunded",
+                    "money_refunded",
+                    "points_taken_back",
+                    "points_returned",
+                )
+            },
+        ],
+    }
+    entries: tuple[LedgerEntry, ...] = ()
+    delta = points.balance - member.points_balance
+    if delta or points.debt != member.points_debt:
+        entries = (
+            LedgerEntry(
+                ledger.new_entry_id(now, 0),
+                now,
+                delta,
+                "refund",
+                points.balance,
+                purchase_id=purchase_id,
+                merchant_id=body["merchant_id"],
+                store_id=body["store_id"],
+                debt_after=points.debt,
+            ),
+        )
+    return ledger.BalanceChange(
+        sub=member.sub,
+        customer_id=member.customer_id,
+        expected_revision=member.revision,
+        points_after=points,
+        expiry_due=expiry_due(rules.expiry, None, points, member.expiry_due),
+        entries=entries,
+        idempotency_key=key,
+        request_hash=fingerprint,
+        response_status=201,
+        response=response,
+        at=now,
+        visit=ledger.Visit(
+            monthly=monthly,
+            visits_delta=-1 if complete else 0,
+            spend_delta_minor=-quote.money,
+            tier=tier,
+        ),
+        purchase=ledger.Purchase(
+            purchase_id=purchase_id,
+            merchant_id=body["merchant_id"],
+            store_id=body["store_id"],
+            cashier_sub=body.get("cashier_sub", ""),
+            currency=rules.currency,
+            body=new_body,
+            expected_revision=revision,
+        ),
+    )
+
+
+def _visits_and_tier(
+    rules: ProgramRules, member: Member, body: dict[str, Any], money: int, complete: bool, now: datetime
+) -> tuple[dict[str, tuple[int, int]], str]:
+    """The monthly totals without what was refunded, and the tier: an upgrade the refunded
+    purchase bought is undone if the window no longer reaches it (no buying Gold and returning it)."""
+    bought_at = datetime.fromisoformat(body["at"].replace("Z", "+00:00"))
+    month = program.month_key(rules, bought_at)
+    monthly = dict(member.monthly)
+    if month in monthly:
+        spend, visits = monthly[month]
+        monthly[month] = (max(0, spend - money), max(0, visits - (1 if complete else 0)))
+    current = program.month_key(rules, now)
+    kept = set(months_back(current, rules.tier_window_months))
+    monthly = {k: v for k, v in monthly.items() if k in kept}
+    tier = member.tier
+    names = [t.name for t in rules.tiers]
+    if body.get("tier_upgraded") and body.get("tier") == member.tier and member.tier in names:
+        spend, visits = window_totals(monthly, current, rules.tier_window_months)
+        reached = tier_for(rules, spend, visits).name
+        before = body.get("tier_before", rules.base_tier.name)
+        floor = before if before in names else rules.base_tier.name
+        if names.index(reached) < names.index(member.tier):
+            tier = max(reached, floor, key=names.index)
+    return monthly, tier
