@@ -69,6 +69,9 @@ def main() -> None:
         else:
             for key, value in seed.seed().items():
                 print(f"seed {key}: {value}", flush=True)
+        from scripts import local_scheduler
+
+        local_scheduler.start(stopping)
         server = create_local_server(app, Config.create(chalice_stage="dev", app_name="loyalty"), args.host, args.port)
         print(
             f"API on http://{args.host}:{args.port}/v1 (DynamoDB Local on {endpoint}, data in {data_dir})", flush=True
@@ -77,6 +80,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print("stopping", flush=True)
     finally:
+        stopping.set()
         dynamodb_local.stop(dynamo)
 
 

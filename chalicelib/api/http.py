@@ -103,7 +103,10 @@ def parse_body(raw: str | bytes | None, model: type[BaseModel]) -> BaseModel:
     if len(raw) > settings().max_body_bytes:
         raise PayloadTooLarge(f"the body is over {settings().max_body_bytes} bytes")
     if not raw.strip():
-        raise BadRequest("a JSON body is required", code="malformed_json")
+        try:
+            return model()  # a body whose fields are all optional may be left out
+        except ValidationError:
+            raise BadRequest("a JSON body is required", code="malformed_json") from None
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:

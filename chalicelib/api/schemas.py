@@ -370,6 +370,17 @@ class PromotionPage(Response):
     next_cursor: str | None
 
 
+# --- operations ---------------------------------------------------------------------------
+
+
+class JobRunRequest(Request):
+    at: AwareDatetime | None = Field(default=None, description="Run as of this moment (default: now).")
+
+
+class JobRunResult(Response):
+    result: dict[str, Any]
+
+
 # --- places --------------------------------------------------------------------------------
 
 

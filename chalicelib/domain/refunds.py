@@ -1,4 +1,4 @@
-"""Refunds: what a full or partial refund takes back and gives back, and the debt rule.
+"""Refunds: what a full or partial refund takes back and gives back (the debt rule is in points.py).
 
 Totals are cumulative, so the refunds of one purchase always add up to exactly the purchase:
 each refund takes ``total_after - already``, where ``total_after`` is the purchase's figure scaled
@@ -86,13 +86,3 @@ def quote_refund(
         refunded_amount_after=after,
         refunded_qty_after=refunded_qty,
     )
-
-
-def apply_points(balance: int, debt: int, delta: int) -> tuple[int, int]:
-    """The balance and debt after ``delta`` points: a gain pays the debt off first; a loss the
-    balance cannot cover becomes debt, so the balance never goes below zero."""
-    if delta >= 0:
-        repaid = min(debt, delta)
-        return balance + delta - repaid, debt - repaid
-    taken = min(balance, -delta)
-    return balance - taken, debt + (-delta - taken)

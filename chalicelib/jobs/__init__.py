@@ -1,1 +1,31 @@
-"""Scheduled and queue-driven work (birthdays, reminders, campaigns, expiry)."""
+"""Scheduled and queue-driven work (birthdays, reminders, campaigns, expiry).
+
+Every job is ``run(at) -> summary`` and idempotent for the same moment; ``run`` here dispatches
+by name for the admin's ``POST /v1/jobs/{name}/run`` and for the schedules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from chalicelib.errors import NotFound
+from chalicelib.jobs import expire_points
+
+JOBS: dict[str, Callable[[datetime], dict[str, Any]]] = {
+    expire_points.NAME: expire_points.run,
+}
+
+#: When each job runs by itself, daily, as (hour, minute) UTC: app.py's schedules on AWS and the
+#: local stack's scheduler both read this.
+DAILY_AT_UTC: dict[str, tuple[int, int]] = {
+    expire_points.NAME: (1, 15),
+}
+
+
+def run(name: str, at: datetime) -> dict[str, Any]:
+    job = JOBS.get(name)
+    if job is None:
+        raise NotFound(f"no job named {name!r}; jobs: {', '.join(sorted(JOBS))}", code="unknown_job")
+    return job(at)

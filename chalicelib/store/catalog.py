@@ -18,6 +18,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
+from chalicelib.domain.jobs import JobState
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import Conflict
@@ -68,6 +69,10 @@ class PromotionItem(CatalogItem, discriminator="promotion"):
     pass
 
 
+class JobStateItem(CatalogItem, discriminator="job"):
+    pass
+
+
 _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
     Merchant: ("merchant", MerchantItem),
@@ -75,6 +80,7 @@ _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
     Beacon: ("beacon", BeaconItem),
     StaffMember: ("staff", StaffItem),
     Promotion: ("promotion", PromotionItem),
+    JobState: ("job", JobStateItem),
 }
 
 PROGRAM_KEY = "current"
@@ -93,6 +99,8 @@ def _key_of(thing: Any) -> str:
         return thing.sub
     if isinstance(thing, Promotion):
         return thing.promotion_id
+    if isinstance(thing, JobState):
+        return thing.name
     raise TypeError(f"not a catalog type: {type(thing).__name__}")
 
 

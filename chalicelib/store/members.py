@@ -311,3 +311,8 @@ def remove_device(customer_id: str, token: str) -> None:
         if condition_failed(error):
             raise NotFound("no such device", code="device_not_found") from error
         raise
+
+
+def subs_with_points_expiring(month: str, through: str) -> list[str]:
+    """Members whose next expiry falls in ``month`` (``YYYY-MM``) on or before ``through``."""
+    return [item.sub for item in MemberModel.by_expiry.query(month, MemberModel.expiry_due <= through)]

@@ -1,0 +1,27 @@
+"""Operations: run a scheduled job now, optionally as of a given moment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib import jobs
+from chalicelib.api import schemas
+from chalicelib.api.http import ADMIN, Call, operation
+from chalicelib.domain.clock import system_clock
+
+ops = Blueprint(__name__)
+
+
+@operation(
+    ops,
+    "POST",
+    "/jobs/{name}/run",
+    summary="Run a scheduled job now (admin); idempotent per moment",
+    roles=ADMIN,
+    body=schemas.JobRunRequest,
+    response=schemas.JobRunResult,
+)
+def run_job(call: Call, name: str) -> Any:
+    return {"result": jobs.run(name, call.body.at or system_clock())}

@@ -1,0 +1,32 @@
+"""The local stack's stand-in for EventBridge: runs each daily job at its time, in a thread."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from chalicelib import jobs
+
+
+def next_run(now: datetime, hour: int, minute: int) -> datetime:
+    today = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return today if today > now else today + timedelta(days=1)
+
+
+def start(stopping: threading.Event) -> threading.Thread:
+    def loop() -> None:
+        while not stopping.is_set():
+            now = datetime.now(UTC)
+            name, at = min(
+                ((name, next_run(now, h, m)) for name, (h, m) in jobs.DAILY_AT_UTC.items()), key=lambda p: p[1]
+            )
+            if stopping.wait((at - now).total_seconds()):
+                return
+            try:
+                print(f"job {name}: {jobs.run(name, at)}", flush=True)
+            except Exception as exc:  # noqa: BLE001 - a failed run is reported; the next one still comes
+                print(f"job {name} failed: {exc!r}", flush=True)
+
+    thread = threading.Thread(target=loop, name="local-scheduler", daemon=True)
+    thread.start()
+    return thread
