@@ -1,6 +1,6 @@
 """The Chalice app: wiring only. The whole HTTP surface is the blueprints below."""
 
-from chalice.app import Chalice, Cron
+from chalice.app import Chalice, Cron, DynamoDBEvent
 
 from chalicelib import jobs, logs
 from chalicelib.api.admin import admin
@@ -10,8 +10,11 @@ from chalicelib.api.middleware import access_log
 from chalicelib.api.ops import ops
 from chalicelib.api.places import places_bp
 from chalicelib.api.pos import pos
+from chalicelib.api.reports import reports_bp
 from chalicelib.api.system import system
+from chalicelib.config import settings
 from chalicelib.domain.clock import system_clock
+from chalicelib.services import reports
 
 logs.configure()
 
@@ -25,8 +28,17 @@ app.register_blueprint(places_bp, url_prefix="/v1")
 app.register_blueprint(admin, url_prefix="/v1")
 app.register_blueprint(marketing, url_prefix="/v1")
 app.register_blueprint(ops, url_prefix="/v1")
+app.register_blueprint(reports_bp, url_prefix="/v1")
 
 
 @app.schedule(Cron(jobs.DAILY_AT_UTC["expire_points"][1], jobs.DAILY_AT_UTC["expire_points"][0], "*", "*", "?", "*"))
 def expire_points_daily(event: object) -> None:
     jobs.run("expire_points", system_clock())
+
+
+LEDGER_STREAM_ARN = settings().ledger_stream_arn
+if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (scripts/serve.py)
+
+    @app.on_dynamodb_record(stream_arn=LEDGER_STREAM_ARN, batch_size=100)
+    def count_ledger_entries(event: DynamoDBEvent) -> None:
+        reports.on_ledger_records(((r.event_name, r.new_image) for r in event), clock=system_clock)

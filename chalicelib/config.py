@@ -39,6 +39,8 @@ class Settings:
     program_cache_ttl_s: int
     dynamodb_connect_timeout_s: int
     dynamodb_read_timeout_s: int
+    #: The ledger table's stream (AWS): its records keep the report counters.
+    ledger_stream_arn: str | None
 
     @property
     def is_local(self) -> bool:
@@ -78,6 +80,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         program_cache_ttl_s=int(env.get("LOYALTY_PROGRAM_CACHE_TTL_S", "30")),
         dynamodb_connect_timeout_s=int(env.get("LOYALTY_DYNAMODB_CONNECT_TIMEOUT_S", "2")),
         dynamodb_read_timeout_s=int(env.get("LOYALTY_DYNAMODB_READ_TIMEOUT_S", "5")),
+        ledger_stream_arn=env.get("LOYALTY_LEDGER_STREAM_ARN") or None,
     )
 
 

@@ -69,9 +69,20 @@ def main() -> None:
         else:
             for key, value in seed.seed().items():
                 print(f"seed {key}: {value}", flush=True)
+        from chalicelib.domain.clock import system_clock
+        from chalicelib.services import reports
+        from chalicelib.store import streams
+        from chalicelib.store.ledger import LedgerEntryModel
         from scripts import local_scheduler
 
         local_scheduler.start(stopping)
+        streams.follow(
+            LedgerEntryModel,
+            lambda records: reports.on_ledger_records(
+                ((r["eventName"], r["dynamodb"].get("NewImage")) for r in records), clock=system_clock
+            ),
+            stopping,
+        )
         server = create_local_server(app, Config.create(chalice_stage="dev", app_name="loyalty"), args.host, args.port)
         print(
             f"API on http://{args.host}:{args.port}/v1 (DynamoDB Local on {endpoint}, data in {data_dir})", flush=True

@@ -151,7 +151,7 @@ def render(result: Any, status: int, model: type[BaseModel] | None) -> Response:
         return Response(body="", status_code=204)
     if model is not None and not isinstance(result, model):
         result = model.model_validate(result)
-    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    body = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
     return Response(body=json.dumps(body), status_code=status, headers=_json_headers())
 
 

@@ -381,6 +381,42 @@ class JobRunResult(Response):
     result: dict[str, Any]
 
 
+# --- reports ------------------------------------------------------------------------------
+
+
+class PeriodQuery(Request):
+    from_: date = Field(alias="from", description="First day, program time zone.")
+    to: date = Field(description="Last day (included).")
+
+
+class MerchantSettlementOut(Response):
+    merchant_id: str
+    name: str
+    points_issued: int
+    points_redeemed: int
+    redeemed_value_minor: int
+    cost_share_minor: int
+    net_minor: int = Field(description="Positive: owed to the merchant; negative: owed by it.")
+
+
+class TransferOut(Response):
+    from_merchant: str
+    to_merchant: str
+    amount_minor: int
+
+
+class SettlementReport(Response):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    currency: str
+    point_value_minor: int
+    rule: str
+    merchants: list[MerchantSettlementOut]
+    transfers: list[TransferOut]
+
+
 # --- places --------------------------------------------------------------------------------
 
 

@@ -17,6 +17,11 @@ class LedgerEntry:
     merchant_id: str | None = None
     store_id: str | None = None
     debt_after: int | None = None
+    #: What the entry changes in the coalition's settlement (see settlement.py): points issued by
+    #: the merchant, and points redeemed at its stores. A refund undoes both in full even when
+    #: part of it is left as debt; a debt's repayment, expiry and forfeit change neither.
+    settle_issued: int = 0
+    settle_redeemed: int = 0
 
 
 def entries_for_purchase(
@@ -36,7 +41,6 @@ def entries_for_purchase(
     the balance after it (only those that moved points)."""
     entries = []
     balance = balance_before
-    where = {"purchase_id": purchase_id, "merchant_id": merchant_id, "store_id": store_id}
     for entry_id, points, reason in (
         (entry_ids[0], -points_redeemed, "redemption"),
         (entry_ids[1], points_earned, "purchase"),
@@ -44,6 +48,19 @@ def entries_for_purchase(
     ):
         if points:
             balance += points
-            debt = debt_after if reason == "debt_repayment" else None
-            entries.append(LedgerEntry(entry_id, at, points, reason, balance, debt_after=debt, **where))
+            entries.append(
+                LedgerEntry(
+                    entry_id,
+                    at,
+                    points,
+                    reason,
+                    balance,
+                    purchase_id=purchase_id,
+                    merchant_id=merchant_id,
+                    store_id=store_id,
+                    debt_after=debt_after if reason == "debt_repayment" else None,
+                    settle_issued=points if reason == "purchase" else 0,
+                    settle_redeemed=-points if reason == "redemption" else 0,
+                )
+            )
     return tuple(entries)

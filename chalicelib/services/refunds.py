@@ -121,7 +121,7 @@ def _prepare(
     }
     entries: tuple[LedgerEntry, ...] = ()
     delta = points.balance - member.points_balance
-    if delta or points.debt != member.points_debt:
+    if delta or points.debt != member.points_debt or quote.take_back or quote.give_back:
         entries = (
             LedgerEntry(
                 ledger.new_entry_id(now, 0),
@@ -133,6 +133,8 @@ def _prepare(
                 merchant_id=body["merchant_id"],
                 store_id=body["store_id"],
                 debt_after=points.debt,
+                settle_issued=-quote.take_back,
+                settle_redeemed=-quote.give_back,
             ),
         )
     return ledger.BalanceChange(

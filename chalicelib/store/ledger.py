@@ -35,6 +35,8 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 class LedgerEntryModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("ledger")
+        #: New entries flow to the report counters (streams), never recomputed by scans.
+        stream_view_type = "NEW_IMAGE"
 
     customer_id = UnicodeAttribute(hash_key=True)
     entry_id = UnicodeAttribute(range_key=True)
@@ -46,6 +48,8 @@ class LedgerEntryModel(Model):
     merchant_id = UnicodeAttribute(null=True)
     store_id = UnicodeAttribute(null=True)
     debt_after = NumberAttribute(null=True)
+    settle_issued = NumberAttribute(default=0)
+    settle_redeemed = NumberAttribute(default=0)
 
 
 class PurchaseModel(Model):
@@ -175,6 +179,8 @@ def apply(change: BalanceChange) -> None:
                         merchant_id=entry.merchant_id,
                         store_id=entry.store_id,
                         debt_after=entry.debt_after,
+                        settle_issued=entry.settle_issued,
+                        settle_redeemed=entry.settle_redeemed,
                     ),
                     condition=LedgerEntryModel.entry_id.does_not_exist(),
                 )

@@ -18,6 +18,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.domain.members import Device, Member, ProfileChanges, QuietHours
+from chalicelib.domain.points import NEVER
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store.base import BaseMeta, condition_failed, failed_items, table_name, transaction
 
@@ -149,9 +150,19 @@ def _to_member(item: MemberModel) -> Member:
         monthly={k: (int(v[0]), int(v[1])) for k, v in (item.monthly or {}).items()},
         revision=int(item.revision),
         points_debt=int(item.points_debt),
-        lots=tuple((str(day), int(n)) for day, n in (item.lots or [])),
+        lots=_lots(item),
         expiry_due=item.expiry_due,
     )
+
+
+def _lots(item: MemberModel) -> tuple[tuple[str, int], ...]:
+    """The member's lots; points from before lots were kept (a balance without them) become a
+    lot that never expires, so the balance is always the sum of the lots."""
+    lots = [(str(day), int(n)) for day, n in (item.lots or [])]
+    untracked = int(item.points_balance) - sum(n for _, n in lots)
+    if untracked > 0:
+        lots = sorted([*lots, (NEVER, untracked)])
+    return tuple(lots)
 
 
 def _to_item(member: Member) -> MemberModel:

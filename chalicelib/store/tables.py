@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import boto3
 from pynamodb.models import Model
 
+from chalicelib.store.base import BaseMeta
 from chalicelib.store.catalog import CatalogItem
+from chalicelib.store.counters import CounterModel
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel
 
@@ -16,17 +21,28 @@ MODELS: tuple[type[Model], ...] = (
     LedgerEntryModel,
     PurchaseModel,
     IdempotencyModel,
+    CounterModel,
 )
 
 
 def create_missing_tables() -> list[str]:
-    """Create every table that does not exist yet; returns the names created."""
+    """Create every table that does not exist yet, and turn on a stream a table was created
+    without (data from before the stream was added); returns the names created."""
     created = []
     for model in MODELS:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
             created.append(model.Meta.table_name)
+        elif getattr(model.Meta, "stream_view_type", None) and not model.describe_table().get("LatestStreamArn"):
+            _client().update_table(
+                TableName=model.Meta.table_name,
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": model.Meta.stream_view_type},
+            )
     return created
+
+
+def _client() -> Any:
+    return boto3.client("dynamodb", region_name=BaseMeta.region, endpoint_url=BaseMeta.host)
 
 
 def ping() -> None:

@@ -93,3 +93,31 @@ def test_a_request_racing_its_own_retries_applies_once(running: LocalStack) -> N
     ledger = full_ledger(running, headers)
     assert len(ledger) == 1
     assert ledger[0]["points"] == responses[0].json()["points_earned"]
+
+
+def test_the_settlement_counts_purchases_from_the_ledgers_stream(running: LocalStack) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    admin = {"Authorization": f"Bearer {mint('demo-admin', ['admin'])}"}
+    today = datetime.now(UTC).date().isoformat()
+
+    def issued_by_nordlicht() -> int:
+        report = requests.get(
+            running.url("/reports/settlement"), params={"from": today, "to": today}, headers=admin, timeout=10
+        )
+        assert report.status_code == 200, report.text
+        return next(m["points_issued"] for m in report.json()["merchants"] if m["merchant_id"] == "m_nordlicht")
+
+    # At the partner's store, where no other test buys: the counter moves by this purchase only.
+    _, member = new_member(running, "0151 40000003")
+    cashier = {"Authorization": f"Bearer {mint('demo-cashier-alex', ['cashier'], merchant_id='m_nordlicht')}"}
+    body = {"card": member["card_number"], "store_id": "s_nordlicht_alex", "amount": 30_000, "currency": "EUR"}
+    deadline = time.monotonic() + 10
+    before = issued_by_nordlicht()
+    bought = requests.post(
+        running.url("/purchases"), json=body, headers={**cashier, "Idempotency-Key": str(uuid.uuid4())}, timeout=30
+    ).json()
+    while issued_by_nordlicht() != before + bought["points_earned"]:
+        assert time.monotonic() < deadline, "the stream did not reach the counters within 10 s"
+        time.sleep(0.2)

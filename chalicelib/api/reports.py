@@ -1,0 +1,26 @@
+"""Reports for the marketing team and the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.http import ADMIN, Call, operation
+from chalicelib.services import reports
+
+reports_bp = Blueprint(__name__)
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/settlement",
+    summary="Who owes whom among the partners for a period (admin)",
+    roles=ADMIN,
+    query=schemas.PeriodQuery,
+    response=schemas.SettlementReport,
+)
+def settlement(call: Call) -> Any:
+    return reports.settlement(call.query.from_, call.query.to)

@@ -1,0 +1,61 @@
+"""Reports from counters kept as events happen: the ledger's stream feeds them, reports read them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import structlog
+
+from chalicelib.domain.catalog import Merchant
+from chalicelib.domain.clock import Clock
+from chalicelib.domain.settlement import MerchantPeriod, settle
+from chalicelib.errors import InvalidField
+from chalicelib.services import program
+from chalicelib.store import catalog, counters
+
+MAX_PERIOD_DAYS = 366
+log = structlog.get_logger("loyalty.reports")
+
+
+def on_ledger_records(records: Iterable[tuple[str, dict[str, Any] | None]], *, clock: Clock) -> int:
+    """Count new ledger entries ((event name, new image) pairs from the stream); returns how many
+    were counted now (a redelivered record counts once)."""
+    rules = program.rules()
+    counted = 0
+    now = clock()
+    for event_name, image in records:
+        if event_name != "INSERT" or not image:
+            continue
+        event = counters.event_from_image(image)
+        day = program.local_time(rules, event.at).date().isoformat()
+        counted += counters.count(event, day, now)
+    if counted:
+        log.info("ledger_counted", entries=counted)
+    return counted
+
+
+def settlement(first: date, last: date) -> dict[str, Any]:
+    if last < first:
+        raise InvalidField("to", "must not be before from", code="invalid_period")
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise InvalidField("to", f"a period is at most {MAX_PERIOD_DAYS} days", code="period_too_long")
+    rules = program.rules()
+    merchants = sorted(catalog.list_all(Merchant), key=lambda m: m.merchant_id)
+    periods = [
+        MerchantPeriod(m.merchant_id, *counters.merchant_totals(m.merchant_id, first.isoformat(), last.isoformat()))
+        for m in merchants
+    ]
+    result, transfers = settle(periods, rules.redemption.point_value_minor)
+    names = {m.merchant_id: m.name for m in merchants}
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "currency": rules.currency,
+        "point_value_minor": rules.redemption.point_value_minor,
+        "rule": "the value of points redeemed in the period is shared by the partners in proportion "
+        "to the points each issued in it",
+        "merchants": [{**vars(s), "name": names[s.merchant_id]} for s in result],
+        "transfers": [vars(t) for t in transfers],
+    }

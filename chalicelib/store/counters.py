@@ -1,0 +1,94 @@
+"""Report counters, kept as ledger entries are written (from the ledger's stream).
+
+``counters`` (hash ``pk``, range ``sk``, TTL ``expires_at`` on markers)
+    ``merchant#<id>`` / ``<YYYY-MM-DD>``: points issued by the merchant and redeemed at its
+    stores that day (program time zone). ``seen#<customer_id>#<entry_id>`` / ``-``: a marker
+    written in the same transaction as the counter update, so a stream record delivered twice
+    counts once. Reports query a merchant's days by key, never the ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+
+from chalicelib.store.base import BaseMeta, table_name, transaction
+from chalicelib.store.ledger import LedgerEntryModel
+
+#: Stream records live 24 hours; a marker outlives any redelivery.
+MARKER_TTL = timedelta(days=3)
+
+
+class CounterModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("counters")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    points_issued = NumberAttribute(default=0)
+    points_redeemed = NumberAttribute(default=0)
+    entries = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+@dataclass(frozen=True)
+class EntryEvent:
+    customer_id: str
+    entry_id: str
+    at: datetime
+    merchant_id: str | None
+    settle_issued: int
+    settle_redeemed: int
+
+
+def event_from_image(image: dict[str, Any]) -> EntryEvent:
+    """A ledger entry from a stream record's ``NewImage`` (DynamoDB's typed JSON)."""
+    item = LedgerEntryModel.from_raw_data(image)
+    return EntryEvent(
+        customer_id=item.customer_id,
+        entry_id=item.entry_id,
+        at=item.at,
+        merchant_id=item.merchant_id,
+        settle_issued=int(item.settle_issued or 0),
+        settle_redeemed=int(item.settle_redeemed or 0),
+    )
+
+
+def count(event: EntryEvent, day: str, now: datetime) -> bool:
+    """Add the entry to its merchant's day, once; False if it was counted before."""
+    if event.merchant_id is None or not (event.settle_issued or event.settle_redeemed):
+        return False
+    try:
+        with transaction() as tx:
+            tx.save(
+                CounterModel(f"seen#{event.customer_id}#{event.entry_id}", "-", expires_at=now + MARKER_TTL),
+                condition=CounterModel.pk.does_not_exist(),
+            )
+            tx.update(
+                CounterModel(f"merchant#{event.merchant_id}", day),
+                actions=[
+                    CounterModel.points_issued.add(event.settle_issued),
+                    CounterModel.points_redeemed.add(event.settle_redeemed),
+                    CounterModel.entries.add(1),
+                ],
+            )
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def merchant_totals(merchant_id: str, first_day: str, last_day: str) -> tuple[int, int]:
+    """(points issued, points redeemed) of a merchant over the days, from its counters."""
+    issued = redeemed = 0
+    for item in CounterModel.query(f"merchant#{merchant_id}", CounterModel.sk.between(first_day, last_day)):
+        issued += int(item.points_issued)
+        redeemed += int(item.points_redeemed)
+    return issued, redeemed
