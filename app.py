@@ -42,3 +42,8 @@ if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (script
     @app.on_dynamodb_record(stream_arn=LEDGER_STREAM_ARN, batch_size=100)
     def count_ledger_entries(event: DynamoDBEvent) -> None:
         reports.on_ledger_records(((r.event_name, r.new_image) for r in event), clock=system_clock)
+
+
+@app.schedule(Cron(jobs.DAILY_AT_UTC["tier_review"][1], jobs.DAILY_AT_UTC["tier_review"][0], "*", "*", "?", "*"))
+def tier_review_daily(event: object) -> None:
+    jobs.run("tier_review", system_clock())

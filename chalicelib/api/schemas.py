@@ -102,6 +102,8 @@ class Profile(Response):
     interests: list[str]
     joined_at: datetime
     currency: str
+    tier_review_on: date | None = Field(description="When the tier is next reviewed (it can only go down then).")
+    tier_grace_until: date | None = Field(description="Below the tier's threshold: kept until this day.")
 
 
 class Card(Response):

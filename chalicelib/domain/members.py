@@ -61,6 +61,9 @@ class Member:
     lots: tuple[tuple[str, int], ...] = ()
     #: When points next expire (``YYYY-MM-DD``), as the expiry job's index has it.
     expiry_due: str | None = None
+    #: When the tier is next reviewed, and the end of a grace period below its threshold.
+    tier_review_due: str | None = None
+    tier_grace_until: str | None = None
 
     @property
     def points(self) -> Points:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -172,3 +174,35 @@ def window_totals(monthly: dict[str, tuple[int, int]], month: str, window_months
         spend += month_spend
         visits += month_visits
     return spend, visits
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day if it is shorter."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+@dataclass(frozen=True)
+class TierReviewOutcome:
+    tier: str
+    review_due: date | None
+    grace_until: date | None
+
+
+def review_tier(
+    rules: ProgramRules, current: str, spend_minor: int, visits: int, today: date, grace_until: date | None
+) -> TierReviewOutcome:
+    """A tier review: keep the tier if the window still reaches it; otherwise a grace period
+    first (if the rules give one), and at its end the tier the window reaches."""
+    names = [t.name for t in rules.tiers]
+    held = current if current in names else rules.base_tier.name
+    reached = tier_for(rules, spend_minor, visits).name
+    review = rules.tier_review
+    if names.index(reached) >= names.index(held):
+        return TierReviewOutcome(held, add_months(today, review.every_months), None)
+    if review.grace_months and grace_until is None:
+        grace = add_months(today, review.grace_months)
+        return TierReviewOutcome(held, grace, grace)
+    due = add_months(today, review.every_months) if reached != rules.base_tier.name else None
+    return TierReviewOutcome(reached, due, None)

@@ -11,16 +11,18 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.errors import NotFound
-from chalicelib.jobs import expire_points
+from chalicelib.jobs import expire_points, tier_review
 
 JOBS: dict[str, Callable[[datetime], dict[str, Any]]] = {
     expire_points.NAME: expire_points.run,
+    tier_review.NAME: tier_review.run,
 }
 
 #: When each job runs by itself, daily, as (hour, minute) UTC: app.py's schedules on AWS and the
 #: local stack's scheduler both read this.
 DAILY_AT_UTC: dict[str, tuple[int, int]] = {
     expire_points.NAME: (1, 15),
+    tier_review.NAME: (1, 45),
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from chalicelib.domain.clock import isoformat
-from chalicelib.domain.jobs import JobState
+from chalicelib.domain.jobs import JobState, months_since
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.points import expire, expire_all, expiry_due
 from chalicelib.domain.program import months_back
@@ -34,7 +34,7 @@ def run(at: datetime) -> dict[str, Any]:
     rules = program.rules()
     today = program.local_time(rules, at).date()
     state = catalog.get(JobState, NAME)
-    months = months_back(program.month_key(rules, at), _months_since(state, today))
+    months = months_back(program.month_key(rules, at), months_since(state, today, FIRST_RUN_LOOKBACK_MONTHS))
     members = points = 0
     for month in months:
         for sub in member_store.subs_with_points_expiring(month, today.isoformat()):
@@ -50,14 +50,6 @@ def run(at: datetime) -> dict[str, Any]:
         catalog.put(JobState(NAME, last_run_at=at))
     log.info("job_done", job=NAME, members=members, points_expired=points)
     return {"job": NAME, "at": isoformat(at), "members_expired": members, "points_expired": points}
-
-
-def _months_since(state: JobState | None, today: date) -> int:
-    """How many months (this one included) to query: back to the last run's, at least this one."""
-    if state is None or state.last_run_at is None:
-        return FIRST_RUN_LOOKBACK_MONTHS
-    last = state.last_run_at.date()
-    return max(1, (today.year - last.year) * 12 + today.month - last.month + 1)
 
 
 def _expire_member(sub: str, today: date, at: datetime) -> int:

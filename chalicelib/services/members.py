@@ -165,6 +165,8 @@ def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> dict[str,
         "quiet_hours": {"start": quiet.start, "end": quiet.end} if quiet else None,
         "interests": list(member.interests),
         "joined_at": isoformat(member.joined_at),
+        "tier_review_on": member.tier_review_due,
+        "tier_grace_until": member.tier_grace_until,
         "currency": rules.currency,
     }
 

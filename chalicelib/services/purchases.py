@@ -12,7 +12,7 @@ from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.members import Member
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, spend
-from chalicelib.domain.program import months_back, window_totals
+from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
 from chalicelib.errors import Forbidden, InvalidField, NotFound
 from chalicelib.services import cards, places, program, promotions
@@ -125,9 +125,13 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             monthly={k: v for k, v in monthly.items() if k in kept},
             visits_delta=1,
             spend_delta_minor=quote.amount_due,
-            tier=quote.tier_after,
             visited_at=now,
         ),
+        tier_change=ledger.TierChange(
+            quote.tier_after, add_months(today, rules.tier_review.every_months).isoformat(), None
+        )
+        if quote.tier_after != quote.tier_before
+        else None,
         purchase=ledger.Purchase(
             purchase_id=purchase_id,
             merchant_id=store.merchant_id,

@@ -153,8 +153,10 @@ def _prepare(
             monthly=monthly,
             visits_delta=-1 if complete else 0,
             spend_delta_minor=-quote.money,
-            tier=tier,
         ),
+        tier_change=ledger.TierChange(tier, member.tier_review_due if tier != rules.base_tier.name else None, None)
+        if tier != member.tier
+        else None,
         purchase=ledger.Purchase(
             purchase_id=purchase_id,
             merchant_id=body["merchant_id"],

@@ -93,8 +93,16 @@ class Visit:
     monthly: dict[str, tuple[int, int]]
     visits_delta: int
     spend_delta_minor: int
-    tier: str
     visited_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TierChange:
+    """A new tier (or the same, re-reviewed) and when it is next reviewed."""
+
+    tier: str
+    review_due: str | None
+    grace_until: str | None
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ class BalanceChange:
     purchase: Purchase | None = None
     #: When the next points expire (``YYYY-MM-DD``), for the expiry job's index.
     expiry_due: str | None = None
+    tier_change: TierChange | None = None
 
 
 class KeyAlreadyUsed(Exception):
@@ -239,10 +248,24 @@ def _member_actions(change: BalanceChange) -> list[Any]:
             MemberModel.monthly.set({k: list(v) for k, v in visit.monthly.items()}),
             MemberModel.visits_total.add(visit.visits_delta),
             MemberModel.spend_total_minor.add(visit.spend_delta_minor),
-            MemberModel.tier.set(visit.tier),
         ]
         if visit.visited_at is not None:
             actions.append(MemberModel.last_visit_at.set(visit.visited_at))
+    change_tier = change.tier_change
+    if change_tier is not None:
+        actions.append(MemberModel.tier.set(change_tier.tier))
+        if change_tier.review_due is None:
+            actions += [MemberModel.review_month.remove(), MemberModel.tier_review_due.remove()]
+        else:
+            actions += [
+                MemberModel.review_month.set(change_tier.review_due[:7]),
+                MemberModel.tier_review_due.set(change_tier.review_due),
+            ]
+        actions.append(
+            MemberModel.tier_grace_until.set(change_tier.grace_until)
+            if change_tier.grace_until
+            else MemberModel.tier_grace_until.remove()
+        )
     return actions
 
 

@@ -46,6 +46,17 @@ class ExpiryIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-cal
     expiry_due = UnicodeAttribute(range_key=True)
 
 
+class TierReviewIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-call]
+    """Members whose tier is due a review in a month (``YYYY-MM``), by date: the review job's query."""
+
+    class Meta:
+        index_name = "by_tier_review"
+        projection = KeysOnlyProjection()
+
+    review_month = UnicodeAttribute(hash_key=True)
+    tier_review_due = UnicodeAttribute(range_key=True)
+
+
 class MemberModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("members")
@@ -82,6 +93,10 @@ class MemberModel(Model):
     expiry_month = UnicodeAttribute(null=True)
     expiry_due = UnicodeAttribute(null=True)
     by_expiry = ExpiryIndex()
+    review_month = UnicodeAttribute(null=True)
+    tier_review_due = UnicodeAttribute(null=True)
+    tier_grace_until = UnicodeAttribute(null=True)
+    by_tier_review = TierReviewIndex()
 
 
 class ClaimModel(Model):
@@ -152,6 +167,8 @@ def _to_member(item: MemberModel) -> Member:
         points_debt=int(item.points_debt),
         lots=_lots(item),
         expiry_due=item.expiry_due,
+        tier_review_due=item.tier_review_due,
+        tier_grace_until=item.tier_grace_until,
     )
 
 
@@ -327,3 +344,8 @@ def remove_device(customer_id: str, token: str) -> None:
 def subs_with_points_expiring(month: str, through: str) -> list[str]:
     """Members whose next expiry falls in ``month`` (``YYYY-MM``) on or before ``through``."""
     return [item.sub for item in MemberModel.by_expiry.query(month, MemberModel.expiry_due <= through)]
+
+
+def subs_due_tier_review(month: str, through: str) -> list[str]:
+    """Members whose tier review falls in ``month`` (``YYYY-MM``) on or before ``through``."""
+    return [item.sub for item in MemberModel.by_tier_review.query(month, MemberModel.tier_review_due <= through)]

@@ -65,3 +65,29 @@ def test_the_cumulative_discount_grows_per_visit_and_stops_at_the_cap(visits):
     percent = cumulative_discount_percent(rules, visits)
     assert percent == min(15, 5 + visits)
     assert cumulative_discount_percent(CumulativeDiscount(enabled=False), visits) == 0
+
+
+def test_add_months_keeps_the_day_or_takes_the_months_last():
+    from datetime import date
+
+    from chalicelib.domain.program import add_months
+
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2027, 11, 23), 3) == date(2028, 2, 23)
+    assert add_months(date(2028, 2, 29), 12) == date(2029, 2, 28)
+
+
+def test_a_review_keeps_a_tier_the_window_still_reaches_and_graces_one_it_does_not():
+    from datetime import date
+
+    from chalicelib.domain.program import review_tier
+
+    today = date(2027, 11, 23)
+    kept = review_tier(RULES, "Silver", 35_000, 0, today, None)
+    assert (kept.tier, kept.review_due, kept.grace_until) == ("Silver", date(2028, 11, 23), None)
+    grace = review_tier(RULES, "Gold", 35_000, 0, today, None)
+    assert (grace.tier, grace.grace_until) == ("Gold", date(2027, 12, 23))
+    lowered = review_tier(RULES, "Gold", 35_000, 0, date(2027, 12, 23), date(2027, 12, 23))
+    assert (lowered.tier, lowered.review_due) == ("Silver", date(2028, 12, 23))
+    to_base = review_tier(RULES, "Silver", 0, 0, date(2027, 12, 23), date(2027, 12, 23))
+    assert (to_base.tier, to_base.review_due) == ("Bronze", None)
