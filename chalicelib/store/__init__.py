@@ -2,9 +2,13 @@
 
 Models never leave this package: repositories return domain objects. The key design, per table:
 
-``members`` (hash ``sub``)
+``members`` (hash ``sub``; GSIs ``by_expiry``, ``by_tier_review``)
     The member item, keyed by the user's token subject so ``GET /v1/me`` is one GetItem.
-    Holds the profile, the balance and the counters the rules need.
+    Holds the profile, the balance with its debt and FIFO expiry lots, the per-month spend and
+    visits of the tier window, and a ``revision`` every balance change is conditioned on.
+    ``by_expiry`` (``expiry_month`` / ``expiry_due``) and ``by_tier_review`` (``review_month`` /
+    ``tier_review_due``) are sparse, keys-only: the daily jobs query "due on or before today" in
+    this month (and the months since their last run), never scan.
 ``claims`` (hash ``claim``)
     One item per unique value, written in the join transaction with ``attribute_not_exists``
     so uniqueness holds without a read-then-write race: ``phone#<E.164>``, ``card#<number>``,
@@ -16,7 +20,14 @@ Models never leave this package: repositories return domain objects. The key des
     Push tokens of a member; the index finds a token registered by someone else, so a phone
     that changes hands moves its token instead of notifying two people.
 ``catalog`` (hash ``pk`` = kind, range ``sk`` = id)
-    The program's few, slow-changing things: ``program/current``, ``merchant/<id>``,
-    ``store/<id>``, ``staff/<sub>``, ``beacon/<advertised identity>``. Listing a kind is one
+    The program's few, slow-changing things: ``program/current`` (and ``program/v<n>``, every
+    saved version), ``merchant/<id>``, ``store/<id>``, ``staff/<sub>``, ``beacon/<advertised
+    identity>``, ``promotion/<id>``, ``job/<name>`` (a job's last run). Listing a kind is one
     Query on its partition, never a scan, and results are cached per warm Lambda.
+``ledger``, ``purchases``, ``idempotency`` (see ``ledger.py``)
+    Append-only entries per member, newest first by key; purchases by id; idempotency records by
+    scoped key with a 24-hour TTL. A balance change writes the member, its entries, the purchase
+    and the idempotency record in one transaction. The ledger's stream feeds ``counters``.
+``counters`` (see ``counters.py``)
+    Report counters per (merchant, day), and short-lived markers that make counting idempotent.
 """
