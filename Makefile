@@ -5,12 +5,12 @@ PY     := $(VENV)/bin/python
 PORT     ?= 8000
 DATA_DIR ?= .data
 
-.PHONY: run test install lint typecheck contracts unit functional integration bench clean
+.PHONY: run test install lint typecheck contracts unit functional store integration bench clean
 
 run: install
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(PY) -m scripts.serve
 
-test: install lint typecheck contracts unit functional integration
+test: install lint typecheck contracts unit functional store integration
 
 install: $(VENV)/.installed node_modules/.installed java
 
@@ -45,11 +45,16 @@ unit: $(VENV)/.installed
 functional: $(VENV)/.installed
 	$(PY) -m pytest -q tests/functional
 
+# In a process of its own: it points the app at a DynamoDB Local it starts before importing it.
+store: install
+	$(PY) -m pytest -q tests/store
+
 integration: install
 	$(PY) -m pytest -q tests/integration
 
 bench: install
 	$(PY) -m scripts.bench_foundation
+	$(PY) -m scripts.bench_purchases
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis
