@@ -59,16 +59,20 @@ def find_member(code: str, *, clock: Clock) -> Member:
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
     member = find_member(code, clock=clock)
     rules = program.rules()
-    points = redeemable_points(member.points_balance, amount, rules.redemption) if amount is not None else None
+    percent = cumulative_discount_percent(
+        rules.cumulative_discount, member.visits_in_month(program.month_key(rules, clock()))
+    )
+    points = None
+    if amount is not None:
+        # As the purchase will: the cap applies to the bill after the member's discount.
+        points = redeemable_points(member.points_balance, amount - amount * percent // 100, rules.redemption)
     return {
         "customer_id": member.customer_id,
         "name": member.name,
         "card_number": member.card_number,
         "tier": member.tier,
         "points_balance": member.points_balance,
-        "discount_percent": cumulative_discount_percent(
-            rules.cumulative_discount, member.visits_in_month(program.month_key(rules, clock()))
-        ),
+        "discount_percent": percent,
         "currency": rules.currency,
         "amount": amount,
         "redeemable_points": points,

@@ -168,3 +168,14 @@ def test_the_ledger_pages_newest_first_and_refuses_foreign_cursors(api, alice):
     response = api.call("GET", f"/v1/me/ledger?cursor={first['next_cursor']}", api.customer("bob"))
     assert response.status_code == 400
     assert response.json_body["error"]["code"] == "invalid_cursor"
+
+
+def test_what_the_lookup_says_is_redeemable_is_exactly_what_the_till_may_redeem(api, alice):
+    from urllib.parse import quote
+
+    buy(api, alice["card_number"], 100_000)
+    summary = api.call("GET", f"/v1/cards/{quote(alice['card_number'])}?amount=1500", api.cashier()).json_body
+    allowed = summary["redeemable_points"]
+    assert 0 < allowed < summary["points_balance"]
+    assert buy(api, alice["card_number"], 1500, redeem_points=allowed + 1).status_code == 422
+    assert buy(api, alice["card_number"], 1500, redeem_points=allowed).status_code == 201
