@@ -13,50 +13,26 @@ from typing import Any
 import structlog
 
 from chalicelib.domain.clock import isoformat
-from chalicelib.domain.jobs import JobState, months_since
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.points import expire, expire_all, expiry_due
-from chalicelib.domain.program import months_back
 from chalicelib.errors import LoyaltyError
+from chalicelib.jobs import due_members
 from chalicelib.services import program
-from chalicelib.services.idempotency import exactly_once, request_hash
-from chalicelib.store import catalog, ledger
+from chalicelib.store import ledger
 from chalicelib.store import members as member_store
 
 NAME = "expire_points"
-#: How far back a first run (with no recorded last run) looks for expiries it missed.
-FIRST_RUN_LOOKBACK_MONTHS = 3
-
 log = structlog.get_logger("loyalty.jobs")
 
 
 def run(at: datetime) -> dict[str, Any]:
-    rules = program.rules()
-    today = program.local_time(rules, at).date()
-    state = catalog.get(JobState, NAME)
-    months = months_back(program.month_key(rules, at), months_since(state, today, FIRST_RUN_LOOKBACK_MONTHS))
     members = points = 0
-    for month in months:
-        for sub in member_store.subs_with_points_expiring(month, today.isoformat()):
-            try:
-                expired = _expire_member(sub, today, at)
-            except LoyaltyError as exc:
-                log.warning("expiry_skipped", job=NAME, code=exc.code)
-                continue
-            if expired:
-                members += 1
-                points += expired
-    if state is None or state.last_run_at is None or state.last_run_at < at:
-        catalog.put(JobState(NAME, last_run_at=at))
+    for done in due_members.run(NAME, at, member_store.subs_with_points_expiring, _prepare):
+        expired = int(done.body["points_expired"])
+        members += expired > 0
+        points += expired
     log.info("job_done", job=NAME, members=members, points_expired=points)
     return {"job": NAME, "at": isoformat(at), "members_expired": members, "points_expired": points}
-
-
-def _expire_member(sub: str, today: date, at: datetime) -> int:
-    key = f"job|{NAME}|{sub}|{today.isoformat()}"
-    fingerprint = request_hash({"job": NAME, "sub": sub, "day": today.isoformat()})
-    outcome = exactly_once(key, fingerprint, lambda: _prepare(sub, today, at, key, fingerprint))
-    return 0 if outcome.replayed else int(outcome.body["points_expired"])
 
 
 def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) -> ledger.BalanceChange:

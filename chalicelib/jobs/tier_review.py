@@ -15,57 +15,27 @@ from typing import Any
 import structlog
 
 from chalicelib.domain.clock import isoformat
-from chalicelib.domain.jobs import JobState, months_since
-from chalicelib.domain.program import months_back, review_tier, window_totals
+from chalicelib.domain.program import review_tier, window_totals
 from chalicelib.errors import LoyaltyError
+from chalicelib.jobs import due_members
 from chalicelib.services import program
-from chalicelib.services.idempotency import exactly_once, request_hash
-from chalicelib.store import catalog, ledger
+from chalicelib.store import ledger
 from chalicelib.store import members as member_store
 
 NAME = "tier_review"
-FIRST_RUN_LOOKBACK_MONTHS = 3
-
 log = structlog.get_logger("loyalty.jobs")
 
 
 def run(at: datetime) -> dict[str, Any]:
-    rules = program.rules()
-    today = program.local_time(rules, at).date()
-    state = catalog.get(JobState, NAME)
-    reviewed = kept = graced = lowered = 0
-    for month in months_back(program.month_key(rules, at), months_since(state, today, FIRST_RUN_LOOKBACK_MONTHS)):
-        for sub in member_store.subs_due_tier_review(month, today.isoformat()):
-            try:
-                outcome = _review(sub, today, at)
-            except LoyaltyError as exc:
-                log.warning("tier_review_skipped", job=NAME, code=exc.code)
-                continue
-            if outcome is None:
-                continue
-            reviewed += 1
-            kept += outcome == "kept"
-            graced += outcome == "grace"
-            lowered += outcome == "lowered"
-    if state is None or state.last_run_at is None or state.last_run_at < at:
-        catalog.put(JobState(NAME, last_run_at=at))
+    outcomes = [done.body["outcome"] for done in due_members.run(NAME, at, member_store.subs_due_tier_review, _prepare)]
     summary = {
         "job": NAME,
         "at": isoformat(at),
-        "reviewed": reviewed,
-        "kept": kept,
-        "grace": graced,
-        "lowered": lowered,
+        "reviewed": len(outcomes),
+        **{outcome: outcomes.count(outcome) for outcome in ("kept", "grace", "lowered")},
     }
     log.info("job_done", **summary)
     return summary
-
-
-def _review(sub: str, today: date, at: datetime) -> str | None:
-    key = f"job|{NAME}|{sub}|{today.isoformat()}"
-    fingerprint = request_hash({"job": NAME, "sub": sub, "day": today.isoformat()})
-    outcome = exactly_once(key, fingerprint, lambda: _prepare(sub, today, at, key, fingerprint))
-    return None if outcome.replayed else str(outcome.body["outcome"])
 
 
 def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) -> ledger.BalanceChange:
