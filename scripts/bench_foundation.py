@@ -82,6 +82,7 @@ def progress(message: str) -> None:
 class Report:
     """The figures gathered so far, as (section, label, value) rows, and notes for the end."""
 
+    title: str = "Foundation figures"
     rows: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: Top-level packages ``import app`` imported from the venv (phase 1), for phase 2's comparison.
@@ -92,7 +93,7 @@ class Report:
 
     def render(self) -> str:
         width = max((len(label) for _, label, _ in self.rows), default=10)
-        lines = ["", "=" * (width + 60), "Foundation figures", "=" * (width + 60)]
+        lines = ["", "=" * (width + 60), self.title, "=" * (width + 60)]
         if not self.rows:
             lines.append("  (no figures)")
         section = None
@@ -328,7 +329,7 @@ class ApiCall:
     items: int = 1
 
 
-def _capacity(response: Any) -> float | None:
+def capacity(response: Any) -> float | None:
     consumed = response.get("ConsumedCapacity") if isinstance(response, dict) else None
     if isinstance(consumed, dict):
         consumed = [consumed]
@@ -360,7 +361,7 @@ class DynamoCounter:
             except BaseException:
                 counter.calls.append(ApiCall(operation_name, None, items))
                 raise
-            counter.calls.append(ApiCall(operation_name, _capacity(response), items))
+            counter.calls.append(ApiCall(operation_name, capacity(response), items))
             return response
 
         BaseClient._make_api_call = counting  # type: ignore[method-assign]
@@ -380,7 +381,7 @@ class DynamoCounter:
             self._active = False
 
 
-def _ops(calls: list[ApiCall]) -> str:
+def ops(calls: list[ApiCall]) -> str:
     if not calls:
         return "none"
     ops = Counter(c.operation for c in calls)
@@ -393,7 +394,9 @@ def _cu(calls: list[ApiCall]) -> str:
     return f"{sum(known):g} CU (DynamoDB Local's count)" if known else "CU n/a"
 
 
-def measure_requests(report: Report, samples: int) -> None:
+def measure_requests(report: Report, samples: int, measure: Callable[[Report, int, str], None] | None = None) -> None:
+    """Run ``measure(report, samples, endpoint)`` in this process against a fresh DynamoDB Local,
+    with the app's environment pointing at it (set before the app is first imported)."""
     if any(name == "app" or name.startswith("chalicelib") for name in sys.modules):
         raise BenchError("the app was imported before its environment was set")
     with tempfile.TemporaryDirectory(prefix="bench-dynamo-") as tmp:
@@ -401,7 +404,7 @@ def measure_requests(report: Report, samples: int) -> None:
         dynamo, endpoint = dynamodb_local.start(Path(tmp))
         try:
             serve.configure_environment(endpoint)
-            _measure_requests(report, samples, endpoint)
+            (measure or _measure_requests)(report, samples, endpoint)
         finally:
             dynamodb_local.stop(dynamo)
 
@@ -450,10 +453,10 @@ def _measure_requests(report: Report, samples: int, endpoint: str) -> None:
                 results = [checked(label, call, status) for call in calls[1:]]
                 measured = [r[1] for r in results]
                 counts = [len(m) for m in measured]
-                shapes = Counter(_ops(m) for m in measured)
+                shapes = Counter(ops(m) for m in measured)
                 extremes = f" (min {min(counts)}, max {max(counts)})" if min(counts) != max(counts) else ""
                 shape = shapes.most_common(1)[0][0] + (" (varies)" if len(shapes) > 1 else "")
-                first = "same" if _ops(warmup) == shape else _ops(warmup)
+                first = "same" if ops(warmup) == shape else ops(warmup)
                 value = (
                     f"{statistics.mean(counts):g} req/call{extremes}: {shape} | {_cu(measured[0])}"
                     f" | {ms(statistics.median(r[2] for r in results))} in-process | warm-up call: {first}"
@@ -737,7 +740,7 @@ def measure_http(report: Report, total: int, threads: int, base_env: dict[str, s
 # --- main ---------------------------------------------------------------------------------------
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
@@ -746,13 +749,13 @@ def _positive(text: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=_positive, default=7, help="fresh interpreters for the import time (7)")
+    parser.add_argument("--runs", type=positive, default=7, help="fresh interpreters for the import time (7)")
     parser.add_argument("--skip-package", action="store_true", help="do not build the Lambda package")
     parser.add_argument(
-        "--samples", type=_positive, default=5, help="measured calls per kind for the request counts (5)"
+        "--samples", type=positive, default=5, help="measured calls per kind for the request counts (5)"
     )
-    parser.add_argument("--requests", type=_positive, default=500, help="GET /v1/me requests per HTTP run (500)")
-    parser.add_argument("--threads", type=_positive, default=8, help="threads of the second HTTP run (8)")
+    parser.add_argument("--requests", type=positive, default=500, help="GET /v1/me requests per HTTP run (500)")
+    parser.add_argument("--threads", type=positive, default=8, help="threads of the second HTTP run (8)")
     parser.add_argument("--skip-import", action="store_true", help="do not measure the import time")
     parser.add_argument("--skip-counts", action="store_true", help="do not count DynamoDB requests")
     parser.add_argument("--skip-http", action="store_true", help="do not measure HTTP latency")
