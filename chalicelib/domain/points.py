@@ -85,10 +85,11 @@ def take_back(points: Points, amount: int) -> tuple[Points, int]:
 
 
 def expire(points: Points, on: date) -> tuple[Points, int]:
-    """Expire every lot whose date has come; returns the new points and how many expired."""
+    """Expire every lot whose last day has passed by ``on`` (points dated the 30th are usable all
+    day on the 30th); returns the new points and how many expired."""
     today = on.isoformat()
-    expired = sum(n for day, n in points.lots if day <= today)
-    kept = tuple((day, n) for day, n in points.lots if day > today)
+    expired = sum(n for day, n in points.lots if day < today)
+    kept = tuple((day, n) for day, n in points.lots if day >= today)
     return replace(points, balance=points.balance - expired, lots=kept), expired
 
 

@@ -48,6 +48,13 @@ class MemberState:
 
 
 @dataclass(frozen=True)
+class LineQuote:
+    due: int
+    points: int
+    redeemed: int
+
+
+@dataclass(frozen=True)
 class PurchaseQuote:
     amount: int
     discount_percent: int
@@ -58,7 +65,8 @@ class PurchaseQuote:
     points_earned: int
     earn_multiplier_percent: int
     promotion_ids: tuple[str, ...]
-    balance_after: int
+    #: Per item line (when the bill had items): what it paid, earned and had redeemed on it.
+    lines: tuple[LineQuote, ...]
     tier_before: str
     tier_after: str
 
@@ -100,23 +108,31 @@ def quote_purchase(
 
     tier_before = _tier(rules, member.tier)
     live = list(promotions)
-    parts = [(i.total_minor, i.category) for i in items] or [(amount, None)]
-    weighted = sum(total * multiplier_for(live, category) for total, category in parts)
-    # Each part of the bill earns on its share of what is paid, at its promotion's multiplier and
-    # the tier's; one floor at the end, so no point is lost to rounding in between.
+    # Each line's share of the discount, the redemption, what was paid and the points earned, so
+    # that a refund of some items gives back exactly what those items cost and earned.
+    lines = [
+        (i.total_minor, i.category, i.on_sale and not rules.cumulative_discount.stacks_with_sale_items) for i in items
+    ] or [(amount, None, False)]
+    line_discounts = allocate(discount, [0 if excluded else total for total, _, excluded in lines])
+    line_after = [total - d for (total, _, _), d in zip(lines, line_discounts, strict=True)]
+    point_value = rules.redemption.point_value_minor
+    line_redeemed = allocate(redeem_points, line_after, caps=[a // point_value for a in line_after])
+    line_due = [a - r * point_value for a, r in zip(line_after, line_redeemed, strict=True)]
+    weights = [due * multiplier_for(live, category) for due, (_, category, _) in zip(line_due, lines, strict=True)]
+    # One floor for the whole bill, so no point is lost to rounding line by line.
     earned = (
-        weighted
-        * amount_due
+        sum(weights)
         * rules.points_per_currency_unit
         * tier_before.earn_multiplier_percent
-        // (amount * 100 * 100 * minor_per_major(rules.currency))
+        // (100 * 100 * minor_per_major(rules.currency))
     )
+    line_points = allocate(earned, weights)
     applied = tuple(
         p.promotion_id
         for p in live
         if any(
             multiplier_for([p], category) > 100 and multiplier_for(live, category) == p.multiplier_percent
-            for _, category in parts
+            for _, category, _ in lines
         )
     )
 
@@ -133,7 +149,12 @@ def quote_purchase(
         points_earned=earned,
         earn_multiplier_percent=tier_before.earn_multiplier_percent,
         promotion_ids=applied,
-        balance_after=member.balance - redeem_points + earned,
+        lines=tuple(
+            LineQuote(due, points, redeemed)
+            for due, points, redeemed in zip(line_due, line_points, line_redeemed, strict=True)
+        )
+        if items
+        else (),
         tier_before=tier_before.name,
         tier_after=tier_after.name,
     )
@@ -144,3 +165,25 @@ def _tier(rules: ProgramRules, name: str) -> Tier:
         if tier.name == name:
             return tier
     return rules.base_tier
+
+
+def allocate(total: int, weights: Sequence[int], caps: Sequence[int] | None = None) -> list[int]:
+    """``total`` split in proportion to ``weights``, in integers that add up to it exactly (the
+    largest remainders get the odd units), none above its cap. Zero weights get nothing."""
+    weight = sum(weights)
+    if total == 0 or weight == 0:
+        return [0] * len(weights)
+    limits = list(caps) if caps is not None else [total] * len(weights)
+    parts = [min(total * w // weight, cap) for w, cap in zip(weights, limits, strict=True)]
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % weight), i))
+    left = total - sum(parts)
+    while left > 0:
+        progressed = False
+        for i in order:
+            if left and weights[i] and parts[i] < limits[i]:
+                parts[i] += 1
+                left -= 1
+                progressed = True
+        if not progressed:  # the caps cannot hold it all (a 100% cap on tiny lines): ignore them
+            limits = [total] * len(weights)
+    return parts

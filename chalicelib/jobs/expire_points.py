@@ -7,7 +7,7 @@ member and day, so a second run for the same moment expires nothing twice.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -27,12 +27,18 @@ log = structlog.get_logger("loyalty.jobs")
 
 def run(at: datetime) -> dict[str, Any]:
     members = points = 0
-    for done in due_members.run(NAME, at, member_store.subs_with_points_expiring, _prepare):
+    for done in due_members.run(NAME, at, _expired_by, _prepare):
         expired = int(done.body["points_expired"])
         members += expired > 0
         points += expired
     log.info("job_done", job=NAME, members=members, points_expired=points)
     return {"job": NAME, "at": isoformat(at), "members_expired": members, "points_expired": points}
+
+
+def _expired_by(month: str, today: str) -> list[str]:
+    """Points are usable through their date: due are those whose date is before today."""
+    yesterday = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+    return member_store.subs_with_points_expiring(month, yesterday)
 
 
 def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) -> ledger.BalanceChange:
@@ -41,7 +47,7 @@ def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) ->
     if member is None:
         raise LoyaltyError("the member left", code="member_left")
     if rules.expiry.mode == "inactivity":
-        due = member.expiry_due is not None and member.expiry_due <= today.isoformat()
+        due = member.expiry_due is not None and member.expiry_due < today.isoformat()
         points, expired = expire_all(member.points) if due else (member.points, 0)
     else:
         points, expired = expire(member.points, today)

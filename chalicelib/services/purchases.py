@@ -138,7 +138,14 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             store_id=store.store_id,
             cashier_sub=identity.sub,
             currency=rules.currency,
-            body={**response, "items": [vars(i) for i in items], "tier_before": quote.tier_before},
+            body={
+                **response,
+                "tier_before": quote.tier_before,
+                "lines": [
+                    {**vars(item), "due": line.due, "points": line.points, "redeemed": line.redeemed}
+                    for item, line in zip(items, quote.lines, strict=True)
+                ],
+            },
         ),
     )
 

@@ -15,8 +15,7 @@ from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, take_back
 from chalicelib.domain.program import ProgramRules, months_back, tier_for, window_totals
-from chalicelib.domain.purchases import LineItem
-from chalicelib.domain.refunds import PurchaseTotals, RefundRejected, quote_refund
+from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundRejected, quote_refund
 from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
 from chalicelib.services import program
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
@@ -58,15 +57,18 @@ def _prepare(
         amount_due=body["amount_due"],
         points_earned=body["points_earned"],
         points_redeemed=body["points_redeemed"],
-        items=tuple(
-            LineItem(i["sku"], i["qty"], i["price_minor"], i.get("category"), i.get("on_sale", False))
-            for i in body.get("items", [])
+        lines=tuple(
+            LineTotals(
+                line["sku"], line["qty"], line["price_minor"], line["due"], line["points"], line["redeemed"], done
+            )
+            for line, done in zip(
+                body.get("lines", []), body.get("refunded_qty") or [0] * len(body.get("lines", [])), strict=True
+            )
         ),
         refunded_amount=body.get("refunded_amount", 0),
         refunded_money=body.get("refunded_money", 0),
         points_taken_back=body.get("points_taken_back", 0),
         points_returned=body.get("points_returned", 0),
-        refunded_qty=body.get("refunded_qty", {}),
     )
     try:
         quote = quote_refund(totals, req.amount, [(i.sku, i.qty) for i in req.items] if req.items else None)
@@ -102,7 +104,7 @@ def _prepare(
         "refunded_money": totals.refunded_money + quote.money,
         "points_taken_back": totals.points_taken_back + quote.take_back,
         "points_returned": totals.points_returned + quote.give_back,
-        "refunded_qty": quote.refunded_qty_after,
+        "refunded_qty": list(quote.refunded_qty_after),
         "status": response["status"],
         "refunds": [
             *body.get("refunds", []),

@@ -92,5 +92,6 @@ def test_points_expire_at_the_end_of_the_month(earned, months, expires):
 def test_expire_keeps_lots_that_are_not_yet_due():
     points, _ = earn(Points(), 10, "2027-01-31")
     points, _ = earn(points, 20, "2027-02-28")
-    kept, expired = expire(points, date(2027, 1, 31))
+    assert expire(points, date(2027, 1, 31))[1] == 0  # usable through its last day
+    kept, expired = expire(points, date(2027, 2, 1))
     assert expired == 10 and kept.lots == (("2027-02-28", 20),) and kept.balance == 20
