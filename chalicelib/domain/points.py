@@ -77,6 +77,40 @@ def spend(points: Points, amount: int) -> Points:
     return replace(points, balance=points.balance - amount, lots=_take(points.lots, amount))
 
 
+def lots_taken(points: Points, amount: int) -> tuple[tuple[str, int], ...]:
+    """Which lots a spend of ``amount`` takes from (oldest first): kept with a redemption so a
+    refund returns the points with the expiry they had, not a fresh one."""
+    left = amount
+    taken = []
+    for day, n in points.lots:
+        used = min(n, left)
+        if used:
+            taken.append((day, used))
+        left -= used
+    return tuple(taken)
+
+
+def restore(
+    points: Points, lots: tuple[tuple[str, int], ...], amount: int
+) -> tuple[Points, tuple[tuple[str, int], ...]]:
+    """Give back ``amount`` redeemed points into the lots they were taken from (the latest-expiring
+    first; a debt is paid off first). Returns the new points and the lots still not given back."""
+    remaining = list(lots)
+    give: dict[str, int] = {}
+    left = amount
+    for i in range(len(remaining) - 1, -1, -1):
+        day, n = remaining[i]
+        used = min(n, left)
+        give[day] = give.get(day, 0) + used
+        remaining[i] = (day, n - used)
+        left -= used
+    if left:  # more than the recorded lots (a purchase from before they were kept): never expire
+        give[NEVER] = give.get(NEVER, 0) + left
+    for day, n in sorted(give.items()):
+        points, _ = earn(points, n, day)
+    return points, tuple((day, n) for day, n in remaining if n)
+
+
 def take_back(points: Points, amount: int) -> tuple[Points, int]:
     """Take points back (a refund of points that were earned); what the balance cannot cover
     becomes debt. Returns the new points and how many actually left the balance."""

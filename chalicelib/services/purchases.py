@@ -11,7 +11,7 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.members import Member
-from chalicelib.domain.points import earn, expiry_due, lot_expiry, spend
+from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
 from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
 from chalicelib.errors import Forbidden, InvalidField, NotFound
@@ -71,6 +71,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
 
     purchase_id = f"pur_{uuid.uuid4().hex[:20]}"
     today = program.local_time(rules, now).date()
+    redeemed_lots = lots_taken(member.points, quote.points_redeemed)
     points = spend(member.points, quote.points_redeemed)
     points, repaid = earn(points, quote.points_earned, lot_expiry(rules.expiry, today))
     response = {
@@ -141,6 +142,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             body={
                 **response,
                 "tier_before": quote.tier_before,
+                "redeemed_lots": [list(lot) for lot in redeemed_lots],
                 "lines": [
                     {**vars(item), "due": line.due, "points": line.points, "redeemed": line.redeemed}
                     for item, line in zip(items, quote.lines, strict=True)

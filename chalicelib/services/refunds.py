@@ -13,7 +13,7 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
-from chalicelib.domain.points import earn, expiry_due, lot_expiry, take_back
+from chalicelib.domain.points import expiry_due, restore, take_back
 from chalicelib.domain.program import ProgramRules, months_back, tier_for, window_totals
 from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundRejected, quote_refund
 from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
@@ -76,8 +76,8 @@ def _prepare(
         raise InvalidField(exc.field, str(exc), code=exc.code) from None
 
     now = clock()
-    today = program.local_time(rules, now).date()
-    points, _ = earn(member.points, quote.give_back, lot_expiry(rules.expiry, today))
+    redeemed_lots = tuple((str(day), int(n)) for day, n in body.get("redeemed_lots", []))
+    points, lots_left = restore(member.points, redeemed_lots, quote.give_back)
     points, _ = take_back(points, quote.take_back)
     complete = quote.refunded_amount_after == totals.amount
     monthly, tier = _visits_and_tier(rules, member, body, quote.money, complete, now)
@@ -105,6 +105,7 @@ def _prepare(
         "points_taken_back": totals.points_taken_back + quote.take_back,
         "points_returned": totals.points_returned + quote.give_back,
         "refunded_qty": list(quote.refunded_qty_after),
+        "redeemed_lots": [list(lot) for lot in lots_left],
         "status": response["status"],
         "refunds": [
             *body.get("refunds", []),

@@ -95,3 +95,18 @@ def test_expire_keeps_lots_that_are_not_yet_due():
     assert expire(points, date(2027, 1, 31))[1] == 0  # usable through its last day
     kept, expired = expire(points, date(2027, 2, 1))
     assert expired == 10 and kept.lots == (("2027-02-28", 20),) and kept.balance == 20
+
+
+def test_a_refund_gives_redeemed_points_back_with_the_expiry_they_had():
+    from chalicelib.domain.points import lots_taken, restore
+
+    points, _ = earn(Points(), 100, "2027-01-31")
+    points, _ = earn(points, 100, "2027-06-30")
+    taken = lots_taken(points, 150)
+    assert taken == (("2027-01-31", 100), ("2027-06-30", 50))
+    spent = spend(points, 150)
+    partly, left = restore(spent, taken, 60)
+    # The latest-expiring go back first.
+    assert partly.lots == (("2027-01-31", 10), ("2027-06-30", 100)) and left == (("2027-01-31", 90),)
+    whole, left = restore(partly, left, 90)
+    assert whole == points and left == ()
