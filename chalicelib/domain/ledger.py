@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +27,7 @@ class LedgerEntry:
 
 def entries_for_purchase(
     *,
-    entry_ids: tuple[str, str, str],
+    entry_ids: Sequence[str],
     at: datetime,
     balance_before: int,
     points_redeemed: int,

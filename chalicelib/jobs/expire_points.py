@@ -53,7 +53,9 @@ def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) ->
         points, expired = expire(member.points, today)
     entries: tuple[LedgerEntry, ...] = ()
     if expired:
-        entries = (LedgerEntry(ledger.new_entry_id(at, 0), at, -expired, "expiry", points.balance),)
+        entries = (
+            LedgerEntry(ledger.new_entry_id(member.revision + 1, 0, at), at, -expired, "expiry", points.balance),
+        )
     return ledger.BalanceChange(
         sub=member.sub,
         customer_id=member.customer_id,

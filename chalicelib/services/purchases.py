@@ -106,7 +106,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         points_after=points,
         expiry_due=expiry_due(rules.expiry, today, points, member.expiry_due),
         entries=entries_for_purchase(
-            entry_ids=(ledger.new_entry_id(now, 0), ledger.new_entry_id(now, 1), ledger.new_entry_id(now, 2)),
+            entry_ids=[ledger.new_entry_id(member.revision + 1, seq, now) for seq in range(3)],
             at=now,
             balance_before=member.points_balance,
             points_redeemed=quote.points_redeemed,

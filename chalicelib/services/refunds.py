@@ -127,7 +127,7 @@ def _prepare(
     if delta or points.debt != member.points_debt or quote.take_back or quote.give_back:
         entries = (
             LedgerEntry(
-                ledger.new_entry_id(now, 0),
+                ledger.new_entry_id(member.revision + 1, 0, now),
                 now,
                 delta,
                 "refund",

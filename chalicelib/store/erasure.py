@@ -50,7 +50,7 @@ def erase_member(sub: str, now: datetime) -> Member:
                 tx.save(
                     LedgerEntryModel(
                         member.customer_id,
-                        new_entry_id(now, 0),
+                        new_entry_id(member.revision + 1, 0, now),
                         at=now,
                         points=-member.points_balance,
                         reason=FORFEIT_REASON,

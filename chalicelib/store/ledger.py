@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -146,9 +145,11 @@ class StaleRead(Exception):
     """The member changed since it was read, or the transaction met another: read again and retry."""
 
 
-def new_entry_id(at: datetime, seq: int) -> str:
-    """Sortable by time; ``seq`` orders the entries of one transaction."""
-    return f"{at:%Y-%m-%dT%H:%M:%S.%f}Z#{seq}{uuid.uuid4().hex[:8]}"
+def new_entry_id(revision: int, seq: int, at: datetime) -> str:
+    """Sorts in the order the changes were applied: by the member's revision after the change
+    (strictly increasing, every balance change is conditioned on it), then ``seq`` within one
+    change. Clocks of different Lambdas may disagree; the revision cannot."""
+    return f"{revision:012d}.{seq}.{at:%Y%m%dT%H%M%S}Z"
 
 
 def apply(change: BalanceChange) -> None:
