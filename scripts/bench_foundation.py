@@ -784,6 +784,12 @@ def main() -> None:
         ("requests", args.skip_counts, lambda: measure_requests(report, args.samples)),
         ("http", args.skip_http, lambda: measure_http(report, args.requests, args.threads, base_env)),
     ]
+    run_phases(report, phases)
+
+
+def run_phases(report: Report, phases: list[tuple[str, bool, Callable[[], None]]]) -> None:
+    """Run each phase not skipped, report a failed one and go on, print the table; exit 1 if any
+    failed, 130 on Ctrl-C (after printing what was measured)."""
     started = time.perf_counter()
     failed = False
     try:

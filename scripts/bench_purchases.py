@@ -31,8 +31,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -46,7 +44,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from scripts import bench_foundation, dynamodb_local
+from scripts import bench_foundation
 from scripts.bench_foundation import (
     CASHIER_MERCHANT,
     CASHIER_SUB,
@@ -945,29 +943,7 @@ def main() -> None:
     ]
     # Other work on the machine shows in every figure: say how busy it was when we began.
     report.notes.append(f"load average at the start: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores")
-    started = time.perf_counter()
-    failed = False
-    try:
-        for name, skipped, run in phases:
-            if skipped:
-                progress(f"[{name}] skipped")
-                continue
-            phase_started = time.perf_counter()
-            try:
-                run()
-            except (BenchError, dynamodb_local.LocalStackError, OSError, subprocess.SubprocessError) as exc:
-                failed = True
-                progress(f"[{name}] FAILED: {exc}")
-                report.add(name, "FAILED", str(exc).splitlines()[0])
-            progress(f"[{name}] done in {time.perf_counter() - phase_started:.1f} s")
-    except KeyboardInterrupt:
-        progress("interrupted; children and temporary files are cleaned up")
-        print(report.render(), flush=True)
-        sys.exit(130)
-    report.notes.append(f"the whole run took {time.perf_counter() - started:.0f} s")
-    print(report.render(), flush=True)
-    if failed:
-        sys.exit(1)
+    bench_foundation.run_phases(report, phases)
 
 
 if __name__ == "__main__":
