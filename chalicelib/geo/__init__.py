@@ -1,0 +1,1 @@
+"""Where a customer is: geofences (a shapely STRtree) and beacon identities (Eddystone-EID)."""
