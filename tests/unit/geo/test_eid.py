@@ -57,5 +57,5 @@ def test_a_copied_advertisement_stops_resolving_a_few_periods_later():
 def test_bad_keys_and_exponents_are_refused():
     with pytest.raises(ValueError, match="16 bytes"):
         compute_eid(b"short", 8, 0)
-    with pytest.raises(ValueError, match="0..15"):
+    with pytest.raises(ValueError, match=r"0\.\.15"):
         compute_eid(KEY, 16, 0)
