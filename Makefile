@@ -55,6 +55,7 @@ integration: install
 bench: install
 	$(PY) -m scripts.bench_foundation
 	$(PY) -m scripts.bench_purchases
+	$(PY) -m scripts.bench_geo
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis
