@@ -7,7 +7,7 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api import schemas
-from chalicelib.api.http import STAFF, Call, operation
+from chalicelib.api.http import ADMIN, STAFF, Call, operation
 from chalicelib.services import places
 
 places_bp = Blueprint(__name__)
@@ -24,3 +24,35 @@ places_bp = Blueprint(__name__)
 )
 def list_stores(call: Call) -> Any:
     return places.stores_page(call.query.limit, call.query.cursor)
+
+
+@operation(
+    places_bp,
+    "POST",
+    "/stores",
+    summary="Add a store with its geofence",
+    roles=ADMIN,
+    body=schemas.StoreBody,
+    response=schemas.StoreModel,
+    status=201,
+)
+def create_store(call: Call) -> Any:
+    return places.create_store(call.body.model_dump())
+
+
+@operation(places_bp, "GET", "/stores/{store_id}", summary="One store", roles=STAFF, response=schemas.StoreModel)
+def get_store(call: Call, store_id: str) -> Any:
+    return places.store_view(store_id)
+
+
+@operation(
+    places_bp,
+    "PUT",
+    "/stores/{store_id}",
+    summary="Replace a store (its geofence index is rebuilt)",
+    roles=ADMIN,
+    body=schemas.StoreBody,
+    response=schemas.StoreModel,
+)
+def replace_store(call: Call, store_id: str) -> Any:
+    return places.replace_store(store_id, call.body.model_dump())

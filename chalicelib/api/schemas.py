@@ -431,6 +431,17 @@ class StoreModel(Response):
     address: str | None
 
 
+class StoreBody(Request):
+    store_id: Identifier | None = Field(default=None, description="Chosen by you, or generated.")
+    merchant_id: Identifier
+    name: Name
+    geofence: dict[str, Any] = Field(
+        description="{center: [lon, lat], radius_m} (10 m to 5 km) or a GeoJSON Polygon (closed, valid, under 10 km)."
+    )
+    timezone: Timezone | None = None
+    address: Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL_CHARS)] | None = None
+
+
 class StoreList(Response):
     items: list[StoreModel]
     next_cursor: str | None

@@ -5,30 +5,86 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import uuid
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.domain.catalog import Store
+from chalicelib.domain.catalog import Merchant, Store
+from chalicelib.errors import Conflict, InvalidField, NotFound
+from chalicelib.geo.fences import GeofenceIndex, InvalidGeofence, fence_from_geojson
 from chalicelib.store import catalog
 
 _lock = threading.Lock()
-_stores: tuple[float, dict[str, Store]] | None = None
+_stores: tuple[float, dict[str, Store], GeofenceIndex] | None = None
 
 
-def stores() -> dict[str, Store]:
+def _loaded() -> tuple[float, dict[str, Store], GeofenceIndex]:
+    """The stores and their geofence index, built once per warm Lambda and again when stale."""
     global _stores
     cached = _stores
     if cached is not None and time.monotonic() - cached[0] < settings().program_cache_ttl_s:
-        return cached[1]
+        return cached
     with _lock:
         by_id = {s.store_id: s for s in catalog.list_all(Store)}
-        _stores = (time.monotonic(), by_id)
-        return by_id
+        index = GeofenceIndex(fence_from_geojson(s.store_id, s.geofence) for s in by_id.values())
+        _stores = (time.monotonic(), by_id, index)
+        return _stores
+
+
+def stores() -> dict[str, Store]:
+    return _loaded()[1]
+
+
+def geofences() -> GeofenceIndex:
+    return _loaded()[2]
 
 
 def forget() -> None:
     global _stores
     _stores = None
+
+
+def create_store(body: dict[str, Any]) -> dict[str, Any]:
+    store = _checked_store(body.get("store_id") or f"s_{uuid.uuid4().hex[:12]}", body)
+    if not catalog.put_if_missing(store):
+        raise Conflict("a store with this store_id exists", code="store_exists")
+    forget()
+    return dataclasses.asdict(store)
+
+
+def replace_store(store_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    if catalog.get(Store, store_id) is None:
+        raise NotFound("no such store", code="store_not_found")
+    if body.get("store_id") not in (None, store_id):
+        raise InvalidField("store_id", "a store's id cannot change", code="immutable_field")
+    store = _checked_store(store_id, body)
+    catalog.put(store)
+    forget()
+    return dataclasses.asdict(store)
+
+
+def store_view(store_id: str) -> dict[str, Any]:
+    found = catalog.get(Store, store_id)
+    if found is None:
+        raise NotFound("no such store", code="store_not_found")
+    return dataclasses.asdict(found)
+
+
+def _checked_store(store_id: str, body: dict[str, Any]) -> Store:
+    if catalog.get(Merchant, body["merchant_id"]) is None:
+        raise InvalidField("merchant_id", "no such merchant", code="unknown_merchant")
+    try:
+        fence_from_geojson(store_id, body["geofence"])
+    except InvalidGeofence as exc:
+        raise InvalidField(exc.field, str(exc), code="invalid_geofence") from None
+    return Store(
+        store_id=store_id,
+        merchant_id=body["merchant_id"],
+        name=body["name"],
+        geofence=body["geofence"],
+        timezone=body.get("timezone"),
+        address=body.get("address"),
+    )
 
 
 def store(store_id: str) -> Store | None:
