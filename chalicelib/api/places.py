@@ -8,7 +8,8 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.http import ADMIN, STAFF, Call, operation
-from chalicelib.services import places
+from chalicelib.domain.clock import system_clock
+from chalicelib.services import beacons, places
 
 places_bp = Blueprint(__name__)
 
@@ -56,3 +57,35 @@ def get_store(call: Call, store_id: str) -> Any:
 )
 def replace_store(call: Call, store_id: str) -> Any:
     return places.replace_store(store_id, call.body.model_dump())
+
+
+@operation(
+    places_bp,
+    "POST",
+    "/beacons",
+    summary="Register a beacon (iBeacon, Eddystone-UID or -EID) at a store and zone",
+    roles=ADMIN,
+    body=schemas.BeaconBody,
+    response=schemas.BeaconOut,
+    status=201,
+)
+def create_beacon(call: Call) -> Any:
+    return beacons.create(call.body.model_dump(), clock=system_clock)
+
+
+@operation(
+    places_bp,
+    "GET",
+    "/beacons",
+    summary="Beacons, optionally of one store",
+    roles=STAFF,
+    query=schemas.BeaconQuery,
+    response=schemas.BeaconPage,
+)
+def list_beacons(call: Call) -> Any:
+    return beacons.page(call.query.store_id, call.query.limit, call.query.cursor)
+
+
+@operation(places_bp, "DELETE", "/beacons/{beacon_id}", summary="Retire a beacon", roles=ADMIN, status=204)
+def delete_beacon(call: Call, beacon_id: str) -> Any:
+    beacons.remove(beacon_id)

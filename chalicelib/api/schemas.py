@@ -442,6 +442,70 @@ class StoreBody(Request):
     address: Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL_CHARS)] | None = None
 
 
+Hex = StringConstraints(pattern=r"^[0-9A-Fa-f]+$")
+
+
+class EidRegistration(Request):
+    identity_key: Annotated[str, Hex, StringConstraints(min_length=32, max_length=32)] = Field(
+        description="128-bit AES identity key, 32 hex digits. Write-only: never returned."
+    )
+    rotation_exponent: Annotated[int, Field(ge=0, le=15)]
+    time_counter: Annotated[int, Field(ge=0, le=2**32 - 1, description="The beacon's clock now, in seconds.")]
+
+
+class BeaconBody(Request):
+    store_id: Identifier
+    zone: ShortLabel
+    uuid: (
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"),
+        ]
+        | None
+    ) = None
+    major: Annotated[int, Field(ge=0, le=65535)] | None = None
+    minor: Annotated[int, Field(ge=0, le=65535)] | None = None
+    namespace: Annotated[str, Hex, StringConstraints(min_length=20, max_length=20)] | None = None
+    instance: Annotated[str, Hex, StringConstraints(min_length=12, max_length=12)] | None = None
+    eddystone_eid: EidRegistration | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BeaconBody:
+        ibeacon = (self.uuid, self.major, self.minor)
+        uid = (self.namespace, self.instance)
+        kinds = [any(v is not None for v in ibeacon), any(v is not None for v in uid), self.eddystone_eid is not None]
+        if sum(kinds) != 1:
+            raise ValueError("give exactly one of: uuid+major+minor, namespace+instance, eddystone_eid")
+        if kinds[0] and None in ibeacon:
+            raise ValueError("an iBeacon needs uuid, major and minor")
+        if kinds[1] and None in uid:
+            raise ValueError("an Eddystone-UID beacon needs namespace and instance")
+        return self
+
+
+class EidOut(Response):
+    rotation_exponent: int
+    time_counter: int
+    registered_at: datetime
+
+
+class BeaconOut(Response):
+    beacon_id: str
+    store_id: str
+    zone: str
+    uuid: str | None = None
+    major: int | None = None
+    minor: int | None = None
+    namespace: str | None = None
+    instance: str | None = None
+    eddystone_eid: EidOut | None = None
+
+
+class BeaconPage(Response):
+    items: list[BeaconOut]
+    next_cursor: str | None
+
+
 class StoreList(Response):
     items: list[StoreModel]
     next_cursor: str | None
@@ -467,3 +531,7 @@ class ErrorDetail(Response):
 
 class ErrorBody(Response):
     error: ErrorDetail
+
+
+class BeaconQuery(PageQuery):
+    store_id: Identifier | None = None

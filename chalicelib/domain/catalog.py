@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.identity import Role
@@ -38,13 +39,22 @@ class Beacon:
     minor: int | None = None
     namespace: str | None = None
     instance: str | None = None
+    #: Eddystone-EID: the identity key (hex; never shown), rotation exponent, and the beacon's
+    #: time counter at registration with the moment of registration.
+    eid_identity_key: str | None = None
+    eid_rotation_exponent: int | None = None
+    eid_time_counter: int | None = None
+    eid_registered_at: datetime | None = None
 
     @property
     def identity(self) -> str:
-        """The key a sighting is looked up by: the advertised identity, upper-case hex."""
+        """The key a sighting is looked up by: the advertised identity, upper-case hex (an EID
+        rotates, so EID beacons are found by resolution, not by this key)."""
         if self.uuid is not None:
             return f"ibeacon:{self.uuid.upper()}:{self.major}:{self.minor}"
-        return f"eddystone-uid:{(self.namespace or '').upper()}:{(self.instance or '').upper()}"
+        if self.namespace is not None:
+            return f"eddystone-uid:{self.namespace.upper()}:{(self.instance or '').upper()}"
+        return f"eddystone-eid:{self.beacon_id}"
 
 
 @dataclass(frozen=True)

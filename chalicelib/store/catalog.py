@@ -113,6 +113,10 @@ def put(thing: Any) -> None:
     _item(thing).save()
 
 
+def delete(thing: Any) -> None:
+    _item(thing).delete()
+
+
 def put_if_missing(thing: Any) -> bool:
     """Write ``thing`` unless an item with its key exists (demo data never overwrites edits)."""
     try:

@@ -1,0 +1,68 @@
+"""Beacons: the admin registers them per store and zone; check-ins resolve what the app heard."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+from chalicelib.domain.catalog import Beacon
+from chalicelib.domain.clock import Clock, isoformat
+from chalicelib.errors import Conflict, InvalidField, NotFound
+from chalicelib.services import places
+from chalicelib.store import catalog
+
+
+def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+    if places.store(body["store_id"]) is None:
+        raise InvalidField("store_id", "no such store", code="unknown_store")
+    eid = body.get("eddystone_eid")
+    beacon = Beacon(
+        beacon_id=f"b_{uuid.uuid4().hex[:12]}",
+        store_id=body["store_id"],
+        zone=body["zone"],
+        uuid=body["uuid"].upper() if body.get("uuid") else None,
+        major=body.get("major"),
+        minor=body.get("minor"),
+        namespace=body["namespace"].upper() if body.get("namespace") else None,
+        instance=body["instance"].upper() if body.get("instance") else None,
+        eid_identity_key=eid["identity_key"].lower() if eid else None,
+        eid_rotation_exponent=eid["rotation_exponent"] if eid else None,
+        eid_time_counter=eid["time_counter"] if eid else None,
+        eid_registered_at=clock() if eid else None,
+    )
+    if eid and any(b.eid_identity_key == beacon.eid_identity_key for b in catalog.list_all(Beacon)):
+        raise Conflict("a beacon with this identity key is registered", code="beacon_exists")
+    if not catalog.put_if_missing(beacon):
+        raise Conflict("a beacon with this identity is registered", code="beacon_exists")
+    return view(beacon)
+
+
+def page(store_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    found = sorted(
+        (b for b in catalog.list_all(Beacon) if store_id is None or b.store_id == store_id), key=lambda b: b.beacon_id
+    )
+    if cursor is not None:
+        found = [b for b in found if b.beacon_id > cursor]
+    chosen = found[:limit]
+    return {"items": [view(b) for b in chosen], "next_cursor": chosen[-1].beacon_id if len(found) > limit else None}
+
+
+def remove(beacon_id: str) -> None:
+    for beacon in catalog.list_all(Beacon):
+        if beacon.beacon_id == beacon_id:
+            catalog.delete(beacon)
+            return
+    raise NotFound("no such beacon", code="beacon_not_found")
+
+
+def view(beacon: Beacon) -> dict[str, Any]:
+    """The beacon as the API shows it: never its identity key."""
+    shown = {k: v for k, v in dataclasses.asdict(beacon).items() if not k.startswith("eid_") and v is not None}
+    if beacon.eid_rotation_exponent is not None:
+        shown["eddystone_eid"] = {
+            "rotation_exponent": beacon.eid_rotation_exponent,
+            "time_counter": beacon.eid_time_counter,
+            "registered_at": isoformat(beacon.eid_registered_at) if beacon.eid_registered_at else None,
+        }
+    return shown
