@@ -1,0 +1,151 @@
+"""Which offers fit this customer now: eligibility by trigger, validity, targeting, limits,
+budget and cooldown; ranked by priority, then by the customer's affinity to the offer's
+categories; at most a few per moment. Pure: the caller brings the offers and what it knows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+TRIGGERS = ("checkin", "beacon", "geofence_enter", "purchase", "birthday", "campaign")
+#: Check-in triggers: any of them at the store may be answered by a "checkin" offer.
+ARRIVALS = ("checkin", "beacon", "geofence_enter")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    type: str
+    store_id: str | None = None
+    zone: str | None = None
+    merchant_id: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Targeting:
+    tiers: tuple[str, ...] = ()
+    segment_id: str | None = None
+    categories: tuple[str, ...] = ()
+    min_visits: int | None = None
+    #: Only customers whose last visit is at least (or at most) this many days ago.
+    min_days_since_last_visit: int | None = None
+    max_days_since_last_visit: int | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_customer: int | None = None
+    budget: int | None = None
+    cooldown_hours: int | None = None
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: str
+    title: str
+    trigger: Trigger
+    reward: Mapping[str, object]
+    merchant_id: str | None = None
+    targeting: Targeting = field(default_factory=Targeting)
+    limits: Limits = field(default_factory=Limits)
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    priority: int = 0
+    status: str = "active"
+    #: How many have been issued (the budget's counter, kept atomically by the store).
+    issued: int = 0
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What happened: the trigger as it occurred, where and when."""
+
+    trigger: str
+    at: datetime
+    store_id: str | None = None
+    zone: str | None = None
+    merchant_id: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Customer:
+    tier: str
+    visits_total: int
+    last_visit_at: datetime | None
+    #: Purchases per category (affinity); segment ids the customer belongs to.
+    category_counts: Mapping[str, int] = field(default_factory=dict)
+    segments: frozenset[str] = frozenset()
+    #: offer_id -> (times issued to this customer, last time).
+    history: Mapping[str, tuple[int, datetime]] = field(default_factory=dict)
+
+
+def choose_offers(offers: Iterable[Offer], moment: Moment, customer: Customer, at_most: int = 2) -> list[Offer]:
+    """The offers to issue now, best first; never one outside its targeting, validity or limits."""
+    eligible = [o for o in offers if is_eligible(o, moment, customer)]
+    eligible.sort(key=lambda o: (-o.priority, -affinity(o, customer), o.offer_id))
+    return eligible[:at_most]
+
+
+def is_eligible(offer: Offer, moment: Moment, customer: Customer) -> bool:
+    return (
+        offer.status == "active"
+        and _trigger_matches(offer.trigger, moment)
+        and (offer.valid_from is None or offer.valid_from <= moment.at)
+        and (offer.valid_to is None or moment.at < offer.valid_to)
+        and _targets(offer.targeting, customer, moment.at)
+        and _within_limits(offer, customer, moment.at)
+    )
+
+
+def affinity(offer: Offer, customer: Customer) -> int:
+    """How much the customer buys of what the offer is about."""
+    categories = set(offer.targeting.categories) | ({offer.trigger.category} if offer.trigger.category else set())
+    return sum(customer.category_counts.get(c, 0) for c in categories)
+
+
+def _trigger_matches(trigger: Trigger, moment: Moment) -> bool:
+    if trigger.type == "checkin":
+        if moment.trigger not in ARRIVALS:
+            return False
+    elif trigger.type != moment.trigger:
+        return False
+    return (
+        (trigger.store_id is None or trigger.store_id == moment.store_id)
+        and (trigger.zone is None or trigger.zone == moment.zone)
+        and (trigger.merchant_id is None or trigger.merchant_id == moment.merchant_id)
+        and (trigger.category is None or trigger.category in moment.categories)
+    )
+
+
+def _targets(targeting: Targeting, customer: Customer, at: datetime) -> bool:
+    if targeting.tiers and customer.tier not in targeting.tiers:
+        return False
+    if targeting.segment_id is not None and targeting.segment_id not in customer.segments:
+        return False
+    if targeting.categories and not any(customer.category_counts.get(c, 0) for c in targeting.categories):
+        return False
+    if targeting.min_visits is not None and customer.visits_total < targeting.min_visits:
+        return False
+    if targeting.min_days_since_last_visit is not None or targeting.max_days_since_last_visit is not None:
+        if customer.last_visit_at is None:
+            return targeting.max_days_since_last_visit is None
+        days = (at - customer.last_visit_at).days
+        if targeting.min_days_since_last_visit is not None and days < targeting.min_days_since_last_visit:
+            return False
+        if targeting.max_days_since_last_visit is not None and days > targeting.max_days_since_last_visit:
+            return False
+    return True
+
+
+def _within_limits(offer: Offer, customer: Customer, at: datetime) -> bool:
+    limits = offer.limits
+    if limits.budget is not None and offer.issued >= limits.budget:
+        return False
+    count, last = customer.history.get(offer.offer_id, (0, None))
+    if limits.per_customer is not None and count >= limits.per_customer:
+        return False
+    return not (
+        limits.cooldown_hours is not None and last is not None and at - last < timedelta(hours=limits.cooldown_hours)
+    )

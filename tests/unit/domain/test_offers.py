@@ -1,0 +1,117 @@
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain.offers import (
+    Customer,
+    Limits,
+    Moment,
+    Offer,
+    Targeting,
+    Trigger,
+    choose_offers,
+    is_eligible,
+)
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+REGULAR = Customer("Silver", 20, NOW - timedelta(days=3), {"coffee": 12, "cake": 2})
+ARRIVAL = Moment("beacon", NOW, store_id="s1", zone="entrance", merchant_id="m1")
+
+
+def offer(offer_id="o1", **fields):
+    base = {
+        "title": "A treat",
+        "trigger": Trigger("checkin", store_id="s1"),
+        "reward": {"type": "bonus_points", "points": 50},
+    }
+    return Offer(offer_id, **{**base, **fields})
+
+
+def test_a_checkin_offer_answers_a_beacon_or_a_geofence_at_its_store_only():
+    o = offer()
+    assert is_eligible(o, ARRIVAL, REGULAR)
+    assert is_eligible(o, Moment("geofence_enter", NOW, store_id="s1"), REGULAR)
+    assert not is_eligible(o, Moment("beacon", NOW, store_id="s2"), REGULAR)
+    assert not is_eligible(o, Moment("purchase", NOW, store_id="s1"), REGULAR)
+    zoned = offer(trigger=Trigger("beacon", store_id="s1", zone="till"))
+    assert not is_eligible(zoned, ARRIVAL, REGULAR)
+
+
+def test_targeting_by_tier_categories_visits_and_days_away():
+    assert not is_eligible(offer(targeting=Targeting(tiers=("Gold",))), ARRIVAL, REGULAR)
+    assert is_eligible(offer(targeting=Targeting(categories=("coffee",))), ARRIVAL, REGULAR)
+    assert not is_eligible(offer(targeting=Targeting(categories=("shoes",))), ARRIVAL, REGULAR)
+    assert not is_eligible(offer(targeting=Targeting(min_visits=50)), ARRIVAL, REGULAR)
+    winback = offer(targeting=Targeting(min_days_since_last_visit=30))
+    assert not is_eligible(winback, ARRIVAL, REGULAR)
+    lapsed = Customer("Bronze", 4, NOW - timedelta(days=45))
+    assert is_eligible(winback, ARRIVAL, lapsed)
+
+
+def test_limits_budget_and_cooldown():
+    assert not is_eligible(offer(limits=Limits(budget=100), issued=100), ARRIVAL, REGULAR)
+    seen = Customer("Silver", 20, None, history={"o1": (1, NOW - timedelta(hours=2))})
+    assert not is_eligible(offer(limits=Limits(per_customer=1)), ARRIVAL, seen)
+    assert not is_eligible(offer(limits=Limits(cooldown_hours=24)), ARRIVAL, seen)
+    assert is_eligible(offer(limits=Limits(cooldown_hours=1)), ARRIVAL, seen)
+
+
+def test_priority_then_affinity_decides_and_at_most_n_are_issued():
+    cake = offer("cake", targeting=Targeting(categories=("cake",)))
+    coffee = offer("coffee", targeting=Targeting(categories=("coffee",)))
+    vip = offer("vip", priority=5)
+    chosen = choose_offers([cake, coffee, vip], ARRIVAL, REGULAR, at_most=2)
+    assert [o.offer_id for o in chosen] == ["vip", "coffee"]
+
+
+offers_strategy = st.lists(
+    st.builds(
+        offer,
+        offer_id=st.text("abcdef", min_size=1, max_size=4),
+        targeting=st.builds(
+            Targeting,
+            tiers=st.sampled_from([(), ("Gold",), ("Silver", "Gold")]),
+            categories=st.sampled_from([(), ("coffee",), ("shoes",)]),
+            min_visits=st.one_of(st.none(), st.integers(0, 40)),
+        ),
+        limits=st.builds(
+            Limits,
+            per_customer=st.one_of(st.none(), st.integers(0, 3)),
+            budget=st.one_of(st.none(), st.integers(0, 10)),
+            cooldown_hours=st.one_of(st.none(), st.integers(0, 48)),
+        ),
+        issued=st.integers(0, 12),
+        priority=st.integers(-2, 2),
+        valid_from=st.one_of(st.none(), st.just(NOW + timedelta(days=1)), st.just(NOW - timedelta(days=1))),
+    ),
+    max_size=15,
+)
+
+
+@given(offers_strategy, st.integers(0, 3))
+def test_no_offer_is_ever_chosen_outside_its_targeting_or_limits(offers, at_most):
+    history = {"a": (2, NOW - timedelta(hours=5))}
+    customer = Customer("Silver", 20, NOW - timedelta(days=3), {"coffee": 3}, history=history)
+    chosen = choose_offers(offers, ARRIVAL, customer, at_most)
+    assert len(chosen) <= at_most
+    for o in chosen:
+        t, lim = o.targeting, o.limits
+        assert not t.tiers or "Silver" in t.tiers
+        assert not t.categories or "coffee" in t.categories
+        assert t.min_visits is None or t.min_visits <= 20
+        assert lim.budget is None or o.issued < lim.budget
+        count, last = history.get(o.offer_id, (0, None))
+        assert lim.per_customer is None or count < lim.per_customer
+        assert lim.cooldown_hours is None or last is None or NOW - last >= timedelta(hours=lim.cooldown_hours)
+        assert o.valid_from is None or o.valid_from <= NOW
+
+
+def test_among_a_thousand_live_offers_the_best_two_are_chosen():
+    categories = (("coffee",), ("cake",), ())
+    offers = [
+        offer(f"o{i:04d}", priority=i % 7, targeting=Targeting(categories=categories[i % 3])) for i in range(1000)
+    ]
+    chosen = choose_offers(offers, ARRIVAL, REGULAR, at_most=2)
+    # The highest priority (6) first, and among those the coffee ones (the customer's favourite).
+    assert [(o.priority, o.targeting.categories) for o in chosen] == [(6, ("coffee",)), (6, ("coffee",))]
