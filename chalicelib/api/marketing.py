@@ -10,7 +10,7 @@ from chalicelib.api import schemas
 from chalicelib.api.http import Call, operation
 from chalicelib.domain.clock import system_clock
 from chalicelib.domain.identity import Role
-from chalicelib.services import promotions
+from chalicelib.services import offers, promotions
 
 marketing = Blueprint(__name__)
 MARKETER = frozenset({Role.MARKETER})
@@ -78,3 +78,60 @@ def replace_promotion(call: Call, promotion_id: str) -> Any:
 )
 def end_promotion(call: Call, promotion_id: str) -> Any:
     promotions.end(call.identity, promotion_id)
+
+
+@operation(
+    marketing,
+    "GET",
+    "/offers",
+    summary="Offers you may see",
+    roles=MARKETER,
+    query=schemas.PageQuery,
+    response=schemas.OfferPage,
+)
+def list_offers(call: Call) -> Any:
+    return offers.page(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    marketing,
+    "POST",
+    "/offers",
+    summary="Create an offer: trigger, targeting, reward, validity, limits",
+    roles=MARKETER,
+    body=schemas.OfferBody,
+    response=schemas.OfferOut,
+    status=201,
+)
+def create_offer(call: Call) -> Any:
+    return offers.create(call.identity, call.body.model_dump())
+
+
+@operation(marketing, "GET", "/offers/{offer_id}", summary="One offer", roles=MARKETER, response=schemas.OfferOut)
+def get_offer(call: Call, offer_id: str) -> Any:
+    return offers.get(call.identity, offer_id)
+
+
+@operation(
+    marketing,
+    "PUT",
+    "/offers/{offer_id}",
+    summary="Replace an offer (its issued count is kept)",
+    roles=MARKETER,
+    body=schemas.OfferBody,
+    response=schemas.OfferOut,
+)
+def replace_offer(call: Call, offer_id: str) -> Any:
+    return offers.replace(call.identity, offer_id, call.body.model_dump())
+
+
+@operation(
+    marketing,
+    "DELETE",
+    "/offers/{offer_id}",
+    summary="Stop issuing an offer (kept for reports)",
+    roles=MARKETER,
+    status=204,
+)
+def end_offer(call: Call, offer_id: str) -> Any:
+    offers.end(call.identity, offer_id)

@@ -535,3 +535,92 @@ class ErrorBody(Response):
 
 class BeaconQuery(PageQuery):
     store_id: Identifier | None = None
+
+
+# --- offers --------------------------------------------------------------------------------
+
+
+class TriggerBody(Request):
+    type: Literal["checkin", "beacon", "geofence_enter", "purchase", "birthday", "campaign"]
+    store_id: Identifier | None = None
+    zone: ShortLabel | None = None
+    merchant_id: Identifier | None = None
+    category: ShortLabel | None = None
+
+
+class TargetingBody(Request):
+    tiers: Annotated[list[TierName], Field(max_length=10)] = []
+    segment_id: Identifier | None = None
+    categories: Annotated[list[ShortLabel], Field(max_length=50)] = []
+    min_visits: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    min_days_since_last_visit: Annotated[int, Field(ge=0, le=3650)] | None = None
+    max_days_since_last_visit: Annotated[int, Field(ge=0, le=3650)] | None = None
+
+
+class LimitsBody(Request):
+    per_customer: Annotated[int, Field(ge=1, le=1000)] | None = None
+    budget: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    cooldown_hours: Annotated[int, Field(ge=0, le=24 * 365)] | None = None
+
+
+class BonusPoints(Request):
+    type: Literal["bonus_points"]
+    points: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class PercentOff(Request):
+    type: Literal["percent_off"]
+    percent: Annotated[int, Field(ge=1, le=100)]
+
+
+class AmountOff(Request):
+    type: Literal["amount_off"]
+    amount: Annotated[int, Field(ge=1, le=10**7, description="Minor units.")]
+
+
+class FreeItem(Request):
+    type: Literal["free_item"]
+    sku: ShortLabel
+
+
+class Multiplier(Request):
+    type: Literal["multiplier"]
+    factor: Annotated[float, Field(gt=1, le=10)]
+
+
+Reward = Annotated[BonusPoints | PercentOff | AmountOff | FreeItem | Multiplier, Field(discriminator="type")]
+
+
+class OfferBody(Request):
+    title: Name
+    description: Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARS)] | None = None
+    merchant_id: Identifier | None = Field(default=None, description="None: program-wide (admin only).")
+    trigger: TriggerBody
+    targeting: TargetingBody = TargetingBody()
+    reward: Reward
+    valid_from: AwareDatetime | None = None
+    valid_to: AwareDatetime | None = None
+    limits: LimitsBody = LimitsBody()
+    priority: Annotated[int, Field(ge=-100, le=100)] = 0
+    status: Literal["active", "paused"] = "active"
+
+
+class OfferOut(Response):
+    offer_id: str
+    title: str
+    description: str | None = None
+    merchant_id: str | None
+    trigger: dict[str, Any]
+    targeting: dict[str, Any]
+    reward: dict[str, Any]
+    valid_from: datetime | None
+    valid_to: datetime | None
+    limits: dict[str, Any]
+    priority: int
+    status: str
+    issued: int
+
+
+class OfferPage(Response):
+    items: list[OfferOut]
+    next_cursor: str | None

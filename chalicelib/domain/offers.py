@@ -47,6 +47,7 @@ class Offer:
     trigger: Trigger
     reward: Mapping[str, object]
     merchant_id: str | None = None
+    description: str | None = None
     targeting: Targeting = field(default_factory=Targeting)
     limits: Limits = field(default_factory=Limits)
     valid_from: datetime | None = None

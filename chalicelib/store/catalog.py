@@ -19,6 +19,7 @@ from pynamodb.models import Model
 
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.jobs import JobState
+from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import Conflict
@@ -73,6 +74,10 @@ class JobStateItem(CatalogItem, discriminator="job"):
     pass
 
 
+class OfferItem(CatalogItem, discriminator="offer"):
+    pass
+
+
 _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
     Merchant: ("merchant", MerchantItem),
@@ -81,6 +86,7 @@ _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
     StaffMember: ("staff", StaffItem),
     Promotion: ("promotion", PromotionItem),
     JobState: ("job", JobStateItem),
+    Offer: ("offer", OfferItem),
 }
 
 PROGRAM_KEY = "current"
@@ -101,6 +107,8 @@ def _key_of(thing: Any) -> str:
         return thing.promotion_id
     if isinstance(thing, JobState):
         return thing.name
+    if isinstance(thing, Offer):
+        return thing.offer_id
     raise TypeError(f"not a catalog type: {type(thing).__name__}")
 
 

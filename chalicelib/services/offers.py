@@ -1,0 +1,107 @@
+"""Offers: the marketing team's CRUD (issuing and redeeming come with check-ins)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from chalicelib.domain.catalog import Store
+from chalicelib.domain.clock import isoformat
+from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.offers import Limits, Offer, Targeting, Trigger
+from chalicelib.errors import Forbidden, InvalidField, NotFound
+from chalicelib.services import places
+from chalicelib.store import catalog
+
+
+def create(identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
+    offer = _checked(identity, f"offer_{uuid.uuid4().hex[:16]}", body)
+    catalog.put(offer)
+    return view(offer)
+
+
+def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    current = _owned(identity, offer_id)
+    offer = dataclasses.replace(_checked(identity, offer_id, body), issued=current.issued)
+    catalog.put(offer)
+    return view(offer)
+
+
+def end(identity: Identity, offer_id: str) -> None:
+    """Stop issuing an offer; issued ones stay in wallets until they expire (status ``ended``)."""
+    catalog.put(dataclasses.replace(_owned(identity, offer_id), status="ended"))
+
+
+def get(identity: Identity, offer_id: str) -> dict[str, Any]:
+    return view(_visible(identity, offer_id))
+
+
+def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+    mine = sorted((o for o in catalog.list_all(Offer) if _may_see(identity, o)), key=lambda o: o.offer_id)
+    if cursor is not None:
+        mine = [o for o in mine if o.offer_id > cursor]
+    chosen = mine[:limit]
+    return {"items": [view(o) for o in chosen], "next_cursor": chosen[-1].offer_id if len(mine) > limit else None}
+
+
+def view(offer: Offer) -> dict[str, Any]:
+    shown: dict[str, Any] = TypeAdapter(Offer).dump_python(offer, mode="json")
+    shown["valid_from"] = isoformat(offer.valid_from) if offer.valid_from else None
+    shown["valid_to"] = isoformat(offer.valid_to) if offer.valid_to else None
+    return shown
+
+
+def _checked(identity: Identity, offer_id: str, body: dict[str, Any]) -> Offer:
+    merchant_id = body.get("merchant_id")
+    if Role.ADMIN not in identity.roles and identity.merchant_id is not None:
+        if merchant_id is None:
+            merchant_id = identity.merchant_id
+        elif merchant_id != identity.merchant_id:
+            raise Forbidden("you can run offers only for your merchant", code="wrong_merchant")
+    if body.get("valid_from") and body.get("valid_to") and body["valid_to"] <= body["valid_from"]:
+        raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
+    trigger = body["trigger"]
+    if trigger.get("store_id") is not None:
+        store: Store | None = places.store(trigger["store_id"])
+        if store is None:
+            raise InvalidField("trigger.store_id", "no such store", code="unknown_store")
+        if merchant_id is not None and store.merchant_id != merchant_id:
+            raise InvalidField("trigger.store_id", "the store belongs to another merchant", code="wrong_merchant")
+    targeting = body.get("targeting") or {}
+    return Offer(
+        offer_id=offer_id,
+        title=body["title"],
+        description=body.get("description"),
+        merchant_id=merchant_id,
+        trigger=TypeAdapter(Trigger).validate_python(trigger),
+        targeting=TypeAdapter(Targeting).validate_python(targeting),
+        reward=dict(body["reward"]),
+        valid_from=body.get("valid_from"),
+        valid_to=body.get("valid_to"),
+        limits=TypeAdapter(Limits).validate_python(body.get("limits") or {}),
+        priority=body.get("priority", 0),
+        status=body.get("status", "active"),
+    )
+
+
+def _may_see(identity: Identity, offer: Offer) -> bool:
+    if Role.ADMIN in identity.roles or identity.merchant_id is None:
+        return True
+    return offer.merchant_id in (None, identity.merchant_id)
+
+
+def _visible(identity: Identity, offer_id: str) -> Offer:
+    found = catalog.get(Offer, offer_id)
+    if found is None or not _may_see(identity, found):
+        raise NotFound("no such offer", code="offer_not_found")
+    return found
+
+
+def _owned(identity: Identity, offer_id: str) -> Offer:
+    found = _visible(identity, offer_id)
+    if Role.ADMIN not in identity.roles and identity.merchant_id is not None and found.merchant_id is None:
+        raise Forbidden("a program-wide offer is the admin's to change", code="program_wide")
+    return found

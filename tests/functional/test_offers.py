@@ -1,0 +1,61 @@
+"""Offers: the marketing team's CRUD, with the Offer object of API.md."""
+
+import pytest
+
+from scripts.token import mint
+
+MARKETER = mint("demo-marketer", ["marketer"], "m_kiez")
+ADMIN = mint("demo-admin", ["admin"])
+OFFER = {
+    "title": "A free cookie with your coffee",
+    "trigger": {"type": "checkin", "store_id": "s_kiez_mitte"},
+    "targeting": {"tiers": ["Silver", "Gold"], "categories": ["coffee"]},
+    "reward": {"type": "free_item", "sku": "cookie"},
+    "valid_from": "2026-11-01T00:00:00Z",
+    "valid_to": "2026-12-31T00:00:00Z",
+    "limits": {"per_customer": 1, "budget": 500, "cooldown_hours": 24},
+    "priority": 3,
+}
+
+
+def test_a_marketer_creates_reads_changes_and_ends_an_offer(api):
+    created = api.call("POST", "/v1/offers", MARKETER, OFFER)
+    assert created.status_code == 201, created.json_body
+    offer = created.json_body
+    assert offer["merchant_id"] == "m_kiez" and offer["issued"] == 0
+    assert offer["reward"] == {"type": "free_item", "sku": "cookie"}
+    assert offer["targeting"]["tiers"] == ["Silver", "Gold"]
+    path = f"/v1/offers/{offer['offer_id']}"
+    assert api.call("GET", path, MARKETER).json_body == offer
+    changed = api.call("PUT", path, MARKETER, {**OFFER, "priority": 5}).json_body
+    assert changed["priority"] == 5 and changed["offer_id"] == offer["offer_id"]
+    assert api.call("DELETE", path, MARKETER).status_code == 204
+    assert api.call("GET", path, MARKETER).json_body["status"] == "ended"
+    assert offer["offer_id"] in {o["offer_id"] for o in api.call("GET", "/v1/offers", MARKETER).json_body["items"]}
+
+
+def test_a_partners_marketer_does_not_see_or_touch_the_offer(api):
+    offer = api.call("POST", "/v1/offers", MARKETER, OFFER).json_body
+    theirs = mint("nordlicht-marketer", ["marketer"], "m_nordlicht")
+    assert api.call("GET", f"/v1/offers/{offer['offer_id']}", theirs).status_code == 404
+    assert api.call("POST", "/v1/offers", theirs, OFFER).json_body["error"]["field"] == "trigger.store_id"
+    assert api.call("POST", "/v1/offers", MARKETER, {**OFFER, "merchant_id": "m_nordlicht"}).status_code == 403
+    assert api.call("POST", "/v1/offers", api.cashier(), OFFER).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"reward": {"type": "percent_off", "percent": 150}}, "reward.percent_off.percent"),
+        ({"reward": {"type": "cash_back", "amount": 5}}, "reward"),
+        ({"trigger": {"type": "teleport"}}, "trigger.type"),
+        ({"trigger": {"type": "checkin", "store_id": "s_nowhere"}}, "trigger.store_id"),
+        ({"valid_to": "2026-10-01T00:00:00Z"}, "valid_to"),
+        ({"limits": {"budget": 0}}, "limits.budget"),
+        ({"title": ""}, "title"),
+    ],
+)
+def test_bad_offers_name_the_field(api, change, field):
+    response = api.call("POST", "/v1/offers", MARKETER, {**OFFER, **change})
+    assert response.status_code == 422, response.json_body
+    assert response.json_body["error"]["field"] == field
