@@ -9,7 +9,7 @@ from chalice.app import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.http import ANY_MEMBER, Call, operation
 from chalicelib.domain.clock import system_clock
-from chalicelib.services import members, purchases
+from chalicelib.services import checkins, members, purchases
 
 me = Blueprint(__name__)
 
@@ -91,3 +91,41 @@ def remove_device(call: Call, token: str) -> Any:
 )
 def ledger(call: Call) -> Any:
     return purchases.ledger_page(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    me,
+    "POST",
+    "/checkins",
+    summary="I am here: a beacon heard or a location; the offers that fit",
+    roles=ANY_MEMBER,
+    body=schemas.CheckinRequest,
+    response=schemas.CheckinResult,
+)
+def check_in(call: Call) -> Any:
+    return checkins.record(call.identity, call.body, clock=system_clock)
+
+
+@operation(
+    me,
+    "GET",
+    "/offers",
+    summary="My issued offers: issued, redeemed or expired",
+    roles=ANY_MEMBER,
+    response=schemas.WalletPage,
+)
+def my_offers(call: Call) -> Any:
+    return checkins.my_offers(call.identity, clock=system_clock)
+
+
+@operation(
+    me,
+    "GET",
+    "/inbox",
+    summary="Every message sent to me, newest first",
+    roles=ANY_MEMBER,
+    query=schemas.PageQuery,
+    response=schemas.InboxPage,
+)
+def my_inbox(call: Call) -> Any:
+    return checkins.my_inbox(call.identity, call.query.limit, call.query.cursor)

@@ -624,3 +624,87 @@ class OfferOut(Response):
 class OfferPage(Response):
     items: list[OfferOut]
     next_cursor: str | None
+
+
+# --- check-ins, wallet, inbox --------------------------------------------------------------
+
+
+class CheckinRequest(Request):
+    type: Literal["beacon", "geo"]
+    uuid: (
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"),
+        ]
+        | None
+    ) = None
+    major: Annotated[int, Field(ge=0, le=65535)] | None = None
+    minor: Annotated[int, Field(ge=0, le=65535)] | None = None
+    rssi: Annotated[int, Field(ge=-127, le=20)] | None = None
+    proximity: Literal["immediate", "near", "far", "unknown"] | None = None
+    namespace: Annotated[str, Hex, StringConstraints(min_length=20, max_length=20)] | None = None
+    instance: Annotated[str, Hex, StringConstraints(min_length=12, max_length=12)] | None = None
+    eid: Annotated[str, Hex, StringConstraints(min_length=16, max_length=16)] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    accuracy_m: Annotated[float, Field(gt=0, le=100_000)] | None = None
+    mocked: bool = False
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> CheckinRequest:
+        beacon_fields = (self.uuid, self.major, self.minor, self.namespace, self.instance, self.eid)
+        if self.type == "geo":
+            if self.lat is None or self.lon is None or self.accuracy_m is None:
+                raise ValueError("a geo check-in needs lat, lon and accuracy_m")
+            if any(v is not None for v in beacon_fields):
+                raise ValueError("a geo check-in has no beacon fields")
+            return self
+        kinds = [
+            self.uuid is not None or self.major is not None or self.minor is not None,
+            self.namespace is not None or self.instance is not None,
+            self.eid is not None,
+        ]
+        if sum(kinds) != 1:
+            raise ValueError("a beacon is uuid+major+minor, namespace+instance, or eid")
+        if kinds[0] and None in (self.uuid, self.major, self.minor):
+            raise ValueError("an iBeacon needs uuid, major and minor")
+        if kinds[1] and None in (self.namespace, self.instance):
+            raise ValueError("an Eddystone-UID needs namespace and instance")
+        return self
+
+
+class WalletOfferOut(Response):
+    wallet_id: str
+    offer_id: str
+    title: str
+    reward: dict[str, Any]
+    store_id: str | None
+    issued_at: datetime
+    expires_at: datetime
+    status: Literal["issued", "redeemed", "expired"]
+
+
+class CheckinResult(Response):
+    checkin_id: str
+    store_id: str | None
+    zone: str | None
+    offers: list[WalletOfferOut]
+
+
+class WalletPage(Response):
+    items: list[WalletOfferOut]
+    next_cursor: str | None
+
+
+class MessageOut(Response):
+    message_id: str
+    at: datetime
+    kind: str
+    title: str
+    body: str | None
+    offer_id: str | None
+
+
+class InboxPage(Response):
+    items: list[MessageOut]
+    next_cursor: str | None

@@ -130,8 +130,16 @@ class GeofenceIndex:
     def __len__(self) -> int:
         return len({f.store_id for f in self._fences})
 
+    def center_of(self, store_id: str) -> tuple[float, float] | None:
+        """(lon, lat) of a store's fence: where a beacon check-in is taken to be."""
+        for fence in self._fences:
+            if fence.store_id == store_id:
+                return fence.center_lon, fence.center_lat
+        return None
+
     def locate(self, lon: float, lat: float, accuracy_m: float | None = None) -> Match | None:
-        """The nearest fence holding the point, if the fix is precise enough for that fence."""
+        """The nearest fence holding the point (ties: the lower store id), if the fix is precise
+        enough for that fence."""
         if self._tree is None:
             return None
         best: Match | None = None
@@ -145,7 +153,7 @@ class GeofenceIndex:
                 inside = fence.polygon.covers(Point(lon, lat))
             if not inside or not _precise_enough(accuracy_m, fence):
                 continue
-            if best is None or distance < best.distance_m:
+            if best is None or (distance, fence.store_id) < (best.distance_m, best.store_id):
                 best = Match(fence.store_id, distance)
         return best
 
@@ -163,7 +171,11 @@ class GeofenceIndex:
                 if fence.radius_m is not None
                 else bool(fence.polygon is not None and fence.polygon.covers(Point(lon, lat)))
             )
-            if inside and _precise_enough(accuracy_m, fence) and (best is None or distance < best.distance_m):
+            if (
+                inside
+                and _precise_enough(accuracy_m, fence)
+                and (best is None or (distance, fence.store_id) < (best.distance_m, best.store_id))
+            ):
                 best = Match(fence.store_id, distance)
         return best
 

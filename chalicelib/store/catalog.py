@@ -44,6 +44,9 @@ class CatalogItem(Model):
     body = JSONAttribute()
     version = NumberAttribute(default=1)
     updated_at = UTCDateTimeAttribute(null=True)
+    #: An atomic counter (an offer's issued count lives on ``offer_issued/<offer_id>``, an item
+    #: no save of the offer itself overwrites).
+    counter = NumberAttribute(default=0)
 
 
 class ProgramItem(CatalogItem, discriminator="program"):
@@ -75,6 +78,10 @@ class JobStateItem(CatalogItem, discriminator="job"):
 
 
 class OfferItem(CatalogItem, discriminator="offer"):
+    pass
+
+
+class OfferIssuedItem(CatalogItem, discriminator="offer_issued"):
     pass
 
 
@@ -185,3 +192,25 @@ def program_history() -> list[ProgramRules]:
 
 def program_rules() -> ProgramRules | None:
     return get(ProgramRules, PROGRAM_KEY)
+
+
+def offers_with_counts() -> list[Offer]:
+    """Every offer with its issued count (two Queries: the offers and their counters)."""
+    counts = {item.sk: int(item.counter) for item in OfferIssuedItem.query("offer_issued")}
+    return [dataclasses.replace(o, issued=counts.get(o.offer_id, 0)) for o in list_all(Offer)]
+
+
+def count_issue(tx: Any, offer: Offer) -> None:
+    """In ``tx``: one more issued, refused (the transaction cancelled) if the budget is spent."""
+    item = OfferIssuedItem("offer_issued", offer.offer_id)
+    budget = offer.limits.budget
+    condition = (OfferIssuedItem.counter.does_not_exist() | (OfferIssuedItem.counter < budget)) if budget else None
+    tx.update(
+        item,
+        actions=[
+            OfferIssuedItem.counter.add(1),
+            OfferIssuedItem.body.set({}),
+            OfferIssuedItem.kind.set(OfferIssuedItem),
+        ],
+        condition=condition,
+    )

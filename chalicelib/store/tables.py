@@ -12,6 +12,7 @@ from chalicelib.store.catalog import CatalogItem
 from chalicelib.store.counters import CounterModel
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel
+from chalicelib.store.wallet import CheckinModel, InboxModel, WalletModel
 
 MODELS: tuple[type[Model], ...] = (
     MemberModel,
@@ -22,6 +23,9 @@ MODELS: tuple[type[Model], ...] = (
     PurchaseModel,
     IdempotencyModel,
     CounterModel,
+    CheckinModel,
+    WalletModel,
+    InboxModel,
 )
 
 

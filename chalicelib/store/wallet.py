@@ -1,0 +1,204 @@
+"""Check-ins, the wallet of issued offers and the in-app inbox.
+
+``checkins`` (hash ``customer_id``): the member's last check-in (dedup, speed check) and a
+per-minute counter (rate limit), one small item per member.
+``wallet`` (hash ``customer_id``, range ``wallet_id`` = ``<offer_id>#<window>``): issued offers;
+the key makes issuing idempotent per (customer, offer, window).
+``inbox`` (hash ``customer_id``, range ``message_id``, time-ordered): every message to the member.
+A check-in writes its record, the offers it issues, their inbox messages and the offers' budget
+counters in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+
+from chalicelib.domain.offers import Offer
+from chalicelib.errors import Conflict
+from chalicelib.store import catalog
+from chalicelib.store.base import BaseMeta, table_name, transaction
+
+
+class CheckinModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("checkins")
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    checkin_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    store_id = UnicodeAttribute(null=True)
+    lon = NumberAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    wallet_ids = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    minute_start = UTCDateTimeAttribute()
+    minute_count = NumberAttribute(default=0)
+
+
+class WalletModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("wallet")
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    wallet_id = UnicodeAttribute(range_key=True)
+    offer_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    reward = JSONAttribute()
+    store_id = UnicodeAttribute(null=True)
+    issued_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    status = UnicodeAttribute(default="issued")
+    redeemed_at = UTCDateTimeAttribute(null=True)
+    purchase_id = UnicodeAttribute(null=True)
+
+
+class InboxModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("inbox")
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    kind = UnicodeAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)
+    offer_id = UnicodeAttribute(null=True)
+
+
+@dataclass(frozen=True)
+class Checkin:
+    checkin_id: str
+    at: datetime
+    store_id: str | None
+    lon: float | None
+    lat: float | None
+    wallet_ids: tuple[str, ...]
+    minute_start: datetime
+    minute_count: int
+
+
+@dataclass(frozen=True)
+class WalletOffer:
+    wallet_id: str
+    offer_id: str
+    title: str
+    reward: dict[str, Any]
+    store_id: str | None
+    issued_at: datetime
+    expires_at: datetime
+    status: str
+    redeemed_at: datetime | None = None
+    purchase_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    message_id: str
+    at: datetime
+    kind: str
+    title: str
+    body: str | None
+    offer_id: str | None
+
+
+def last_checkin(customer_id: str) -> Checkin | None:
+    try:
+        item = CheckinModel.get(customer_id, consistent_read=True)
+    except CheckinModel.DoesNotExist:
+        return None
+    return Checkin(
+        item.checkin_id,
+        item.at,
+        item.store_id,
+        float(item.lon) if item.lon is not None else None,
+        float(item.lat) if item.lat is not None else None,
+        tuple(item.wallet_ids or ()),
+        item.minute_start,
+        int(item.minute_count),
+    )
+
+
+def wallet(customer_id: str) -> list[WalletOffer]:
+    return [_offer(item) for item in WalletModel.query(customer_id)]
+
+
+def _offer(item: WalletModel) -> WalletOffer:
+    return WalletOffer(
+        item.wallet_id,
+        item.offer_id,
+        item.title,
+        item.reward,
+        item.store_id,
+        item.issued_at,
+        item.expires_at,
+        item.status,
+        item.redeemed_at,
+        item.purchase_id,
+    )
+
+
+def save_checkin(
+    customer_id: str, checkin: Checkin, previous_at: datetime | None, issued: list[tuple[Offer, WalletOffer]]
+) -> None:
+    """The check-in and what it issues, at once; ``Conflict(try_again)`` if another check-in of the
+    member or an offer's budget got there first."""
+    condition = CheckinModel.customer_id.does_not_exist() if previous_at is None else CheckinModel.at == previous_at
+    try:
+        with transaction() as tx:
+            tx.save(
+                CheckinModel(
+                    customer_id,
+                    checkin_id=checkin.checkin_id,
+                    at=checkin.at,
+                    store_id=checkin.store_id,
+                    lon=checkin.lon,
+                    lat=checkin.lat,
+                    wallet_ids=list(checkin.wallet_ids) or None,
+                    minute_start=checkin.minute_start,
+                    minute_count=checkin.minute_count,
+                ),
+                condition=condition,
+            )
+            for offer, entry in issued:
+                tx.save(
+                    WalletModel(
+                        customer_id,
+                        entry.wallet_id,
+                        offer_id=entry.offer_id,
+                        title=entry.title,
+                        reward=entry.reward,
+                        store_id=entry.store_id,
+                        issued_at=entry.issued_at,
+                        expires_at=entry.expires_at,
+                    ),
+                    condition=WalletModel.wallet_id.does_not_exist(),
+                )
+                tx.save(
+                    InboxModel(
+                        customer_id,
+                        f"{entry.issued_at:%Y%m%dT%H%M%S.%f}Z#{uuid.uuid4().hex[:8]}",
+                        at=entry.issued_at,
+                        kind="offer",
+                        title=entry.title,
+                        body=offer.description,
+                        offer_id=offer.offer_id,
+                    )
+                )
+                catalog.count_issue(tx, offer)
+    except TransactWriteError as error:
+        raise Conflict("another check-in or the offer's budget got there first; try again", code="try_again") from error
+
+
+def inbox(customer_id: str, limit: int, before: str | None) -> list[Message]:
+    """Newest first, ``limit`` of them, older than the message id ``before`` if given."""
+    condition = InboxModel.message_id < before if before else None
+    return [
+        Message(i.message_id, i.at, i.kind, i.title, i.body, i.offer_id)
+        for i in InboxModel.query(customer_id, condition, scan_index_forward=False, limit=limit)
+    ]

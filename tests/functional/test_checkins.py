@@ -1,0 +1,113 @@
+"""Check-ins: the right offer once, nothing that cannot be real, the wallet and the inbox."""
+
+import uuid
+from datetime import UTC, datetime
+
+from chalicelib.geo.eid import compute_eid
+from chalicelib.services import checkins
+from scripts.token import mint
+
+MARKETER = mint("demo-marketer", ["marketer"], "m_kiez")
+ADMIN = mint("demo-admin", ["admin"])
+MITTE = {"type": "geo", "lon": 13.4016, "lat": 52.5303, "accuracy_m": 15}
+DOOR = {"type": "beacon", "uuid": "F7826DA6-4FA2-4E98-8024-BC5B71E0893E", "major": 100, "minor": 1}
+COOKIE = {
+    "title": "A cookie with your coffee",
+    "trigger": {"type": "checkin", "store_id": "s_kiez_mitte"},
+    "reward": {"type": "free_item", "sku": "cookie"},
+    "limits": {"per_customer": 1, "budget": 100},
+}
+
+
+def check_in(api, body, sub="alice"):
+    return api.call("POST", "/v1/me/checkins", api.customer(sub), body)
+
+
+def new_offer(api, **fields):
+    offer = api.call("POST", "/v1/offers", MARKETER, {**COOKIE, **fields}).json_body
+    checkins.forget()
+    return offer
+
+
+def test_arriving_at_the_store_brings_the_offer_once(api):
+    api.join("alice")
+    offer = new_offer(api)
+    first = check_in(api, MITTE)
+    assert first.status_code == 200, first.json_body
+    body = first.json_body
+    assert body["store_id"] == "s_kiez_mitte"
+    assert [o["offer_id"] for o in body["offers"]] == [offer["offer_id"]]
+    # Sightings while still there are the same visit: the same check-in, no new offer.
+    again = check_in(api, DOOR).json_body
+    assert again["checkin_id"] == body["checkin_id"] and again["zone"] == "entrance"
+    wallet = api.call("GET", "/v1/me/offers", api.customer("alice")).json_body["items"]
+    assert [(w["offer_id"], w["status"]) for w in wallet] == [(offer["offer_id"], "issued")]
+    inbox = api.call("GET", "/v1/me/inbox", api.customer("alice")).json_body["items"]
+    assert inbox[0]["kind"] == "offer" and inbox[0]["offer_id"] == offer["offer_id"]
+
+
+def test_a_location_outside_every_fence_is_a_check_in_without_a_store(api):
+    api.join("alice")
+    new_offer(api)
+    body = check_in(api, {**MITTE, "lat": 52.5400}).json_body
+    assert body["store_id"] is None and body["offers"] == []
+
+
+def test_a_spent_budget_stops_the_offer(api):
+    new_offer(api, limits={"budget": 1})
+    api.join("alice")
+    api.join("bob", phone="0151 11111111")
+    assert len(check_in(api, MITTE, "alice").json_body["offers"]) == 1
+    assert check_in(api, MITTE, "bob").json_body["offers"] == []
+
+
+def test_what_cannot_be_real_is_refused(api):
+    api.join("alice")
+    mocked = check_in(api, {**MITTE, "mocked": True})
+    assert mocked.status_code == 422 and mocked.json_body["error"]["code"] == "mocked_location"
+    assert check_in(api, MITTE).status_code == 200
+    lisbon = check_in(api, {"type": "geo", "lon": -9.14, "lat": 38.72, "accuracy_m": 10})
+    assert lisbon.status_code == 422 and lisbon.json_body["error"]["code"] == "impossible_speed"
+    for body, field in (
+        ({"type": "geo", "lon": 200, "lat": 52.5, "accuracy_m": 10}, "lon"),
+        ({"type": "beacon", "uuid": "nope", "major": 1, "minor": 1}, "uuid"),
+        ({"type": "beacon", "eid": "00ff"}, "eid"),
+        ({"type": "beacon"}, "body"),
+        ({"type": "wifi"}, "type"),
+    ):
+        response = check_in(api, body)
+        assert response.status_code == 422 and response.json_body["error"]["field"] == field, body
+
+
+def test_more_check_ins_a_minute_than_a_phone_sends_are_429(api):
+    api.join("alice")
+    statuses = [check_in(api, MITTE).status_code for _ in range(8)]
+    assert statuses[:6] == [200] * 6 and statuses[6:] == [429, 429]
+
+
+def test_an_eddystone_eid_beacon_is_resolved_from_what_the_app_heard(api):
+    key = "553C66DA1485E9F78849DE00F2CB178E"
+    body = {
+        "store_id": "s_nordlicht_alex",
+        "zone": "fitting rooms",
+        "eddystone_eid": {"identity_key": key, "rotation_exponent": 8, "time_counter": 65_280},
+    }
+    registered = api.call("POST", "/v1/beacons", ADMIN, body)
+    assert registered.status_code == 201
+    checkins.forget()
+    api.join("alice")
+    counter = 65_280 + int(
+        (
+            datetime.now(UTC)
+            - datetime.fromisoformat(registered.json_body["eddystone_eid"]["registered_at"].replace("Z", "+00:00"))
+        ).total_seconds()
+    )
+    heard = compute_eid(bytes.fromhex(key), 8, counter).hex()
+    result = check_in(api, {"type": "beacon", "eid": heard}).json_body
+    assert (result["store_id"], result["zone"]) == ("s_nordlicht_alex", "fitting rooms")
+    unknown = check_in(api, {"type": "beacon", "eid": uuid.uuid4().hex[:16]}).json_body
+    assert unknown["store_id"] is None
+
+
+def test_before_joining_a_check_in_is_404(api):
+    assert check_in(api, MITTE, "stranger").status_code == 404
