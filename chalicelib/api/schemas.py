@@ -178,6 +178,9 @@ class PurchaseRequest(Request):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     items: Annotated[list[LineItemModel], Field(max_length=200)] | None = None
     redeem_points: Annotated[int, Field(ge=0, le=10**9)] = 0
+    offer_ids: Annotated[list[Identifier], Field(max_length=5)] = Field(
+        default=[], description="Wallet offers to redeem on this bill (single use, at the issuing merchant)."
+    )
 
     @model_validator(mode="after")
     def _one_member(self) -> PurchaseRequest:
@@ -202,6 +205,8 @@ class PurchaseResult(Response):
     points_earned: int
     earn_multiplier_percent: int
     promotion_ids: list[str] = Field(description="Promotions that multiplied this purchase's points.")
+    offers_redeemed: list[str] = Field(default=[], description="Wallet offers redeemed on this bill.")
+    offer_discount: int = Field(default=0, description="The part of discount the redeemed offers gave.")
     points_debt_repaid: int = Field(description="Points of this purchase that paid off a refund's debt.")
     points_balance: int
     tier: str

@@ -6,7 +6,7 @@ never gets a fraction; in money: the discount is never more than the rule says).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from chalicelib.domain.money import minor_per_major
@@ -59,6 +59,8 @@ class PurchaseQuote:
     amount: int
     discount_percent: int
     discount: int
+    #: The part of ``discount`` that redeemed wallet offers gave.
+    offer_discount: int
     points_redeemed: int
     redeemed_value: int
     amount_due: int
@@ -78,6 +80,7 @@ def quote_purchase(
     items: tuple[LineItem, ...] = (),
     redeem_points: int = 0,
     promotions: Sequence[Promotion] = (),
+    rewards: Sequence[Mapping[str, object]] = (),
 ) -> PurchaseQuote:
     """``promotions`` are those live for this store, moment and tier (see ``Promotion.applies``)."""
     if amount <= 0:
@@ -91,7 +94,28 @@ def quote_purchase(
     discountable = amount
     if items and not rules.cumulative_discount.stacks_with_sale_items:
         discountable = sum(i.total_minor for i in items if not i.on_sale)
-    discount = discountable * percent // 100
+    member_discount = discountable * percent // 100
+    # Wallet offers redeemed on this bill: money off what is left after the member's discount,
+    # bonus points, or a multiplier on the points (the best one).
+    offer_off = bonus_points = 0
+    factor_percent = 100
+    for reward in rewards:
+        left = amount - member_discount - offer_off
+        kind = reward.get("type")
+        if kind == "percent_off":
+            offer_off += left * int(str(reward["percent"])) // 100
+        elif kind == "amount_off":
+            offer_off += min(left, int(str(reward["amount"])))
+        elif kind == "free_item":
+            unit = next((i.price_minor for i in items if i.sku == reward["sku"]), None)
+            if unit is None:
+                raise PurchaseRejected("offer_ids", f"the free {reward['sku']} is not on the bill", "free_item_missing")
+            offer_off += min(left, unit)
+        elif kind == "bonus_points":
+            bonus_points += int(str(reward["points"]))
+        elif kind == "multiplier":
+            factor_percent = max(factor_percent, round(float(str(reward["factor"])) * 100))
+    discount = member_discount + offer_off
     after_discount = amount - discount
 
     if redeem_points:
@@ -113,8 +137,10 @@ def quote_purchase(
     lines = [
         (i.total_minor, i.category, i.on_sale and not rules.cumulative_discount.stacks_with_sale_items) for i in items
     ] or [(amount, None, False)]
-    line_discounts = allocate(discount, [0 if excluded else total for total, _, excluded in lines])
-    line_after = [total - d for (total, _, _), d in zip(lines, line_discounts, strict=True)]
+    member_parts = allocate(member_discount, [0 if excluded else total for total, _, excluded in lines])
+    after_member = [total - d for (total, _, _), d in zip(lines, member_parts, strict=True)]
+    offer_parts = allocate(offer_off, after_member, caps=after_member)
+    line_after = [a - o for a, o in zip(after_member, offer_parts, strict=True)]
     point_value = rules.redemption.point_value_minor
     line_redeemed = allocate(redeem_points, line_after, caps=[a // point_value for a in line_after])
     line_due = [a - r * point_value for a, r in zip(line_after, line_redeemed, strict=True)]
@@ -124,9 +150,10 @@ def quote_purchase(
         sum(weights)
         * rules.points_per_currency_unit
         * tier_before.earn_multiplier_percent
-        // (100 * 100 * minor_per_major(rules.currency))
-    )
-    line_points = allocate(earned, weights)
+        * factor_percent
+        // (100 * 100 * 100 * minor_per_major(rules.currency))
+    ) + bonus_points
+    line_points = allocate(earned, weights if sum(weights) else [1] * len(weights))
     applied = tuple(
         p.promotion_id
         for p in live
@@ -143,6 +170,7 @@ def quote_purchase(
         amount=amount,
         discount_percent=percent,
         discount=discount,
+        offer_discount=offer_off,
         points_redeemed=redeem_points,
         redeemed_value=redeemed_value,
         amount_due=amount_due,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.catalog import Store
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.ledger import entries_for_purchase
@@ -14,11 +16,12 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
 from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
-from chalicelib.errors import Forbidden, InvalidField, NotFound
+from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
 from chalicelib.services import cards, places, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
+from chalicelib.store import wallet as wallet_store
 
 OPERATION = "POST /v1/purchases"
 
@@ -57,6 +60,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         visits_in_window=window_visits,
     )
     items = tuple(LineItem(i.sku, i.qty, i.price, i.category, i.on_sale) for i in (req.items or ()))
+    redeemed_offers = _wallet_offers(member.customer_id, req.offer_ids, store, now)
     try:
         quote = quote_purchase(
             rules,
@@ -65,6 +69,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             items,
             req.redeem_points or 0,
             promotions.live(now, store.merchant_id, store.store_id, member.tier),
+            [entry.reward for entry in redeemed_offers],
         )
     except PurchaseRejected as exc:
         raise InvalidField(exc.field, str(exc), code=exc.code) from None
@@ -90,6 +95,8 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         "points_earned": quote.points_earned,
         "earn_multiplier_percent": quote.earn_multiplier_percent,
         "promotion_ids": list(quote.promotion_ids),
+        "offers_redeemed": [entry.offer_id for entry in redeemed_offers],
+        "offer_discount": quote.offer_discount,
         "points_balance": points.balance,
         "points_debt_repaid": repaid,
         "tier": quote.tier_after,
@@ -133,6 +140,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         )
         if quote.tier_after != quote.tier_before
         else None,
+        redeem_wallet=tuple(entry.wallet_id for entry in redeemed_offers),
         purchase=ledger.Purchase(
             purchase_id=purchase_id,
             merchant_id=store.merchant_id,
@@ -150,6 +158,36 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             },
         ),
     )
+
+
+def _wallet_offers(
+    customer_id: str, offer_ids: list[str], store: Store, now: datetime
+) -> list[wallet_store.WalletOffer]:
+    """The wallet entries to redeem: each offer once, issued to this customer, unexpired, and at a
+    store of the merchant that issued it."""
+    if not offer_ids:
+        return []
+    held = sorted(wallet_store.wallet(customer_id), key=lambda e: e.issued_at)
+    chosen = []
+    for n, offer_id in enumerate(offer_ids):
+        field = f"offer_ids.{n}"
+        if offer_id in offer_ids[:n]:
+            raise InvalidField(field, "the same offer twice", code="duplicate_offer")
+        mine = [e for e in held if e.offer_id == offer_id]
+        if not mine:
+            raise InvalidField(field, "not an offer in this customer's wallet", code="unknown_offer")
+        usable = [e for e in mine if e.status == "issued"]
+        if not usable:
+            raise Conflict("this offer has already been redeemed", code="offer_already_redeemed", field=field)
+        live = [e for e in usable if e.expires_at > now]
+        if not live:
+            raise InvalidField(field, "the offer has expired", code="offer_expired")
+        entry = live[0]
+        issuing = places.store(entry.store_id) if entry.store_id else None
+        if issuing is not None and issuing.merchant_id != store.merchant_id:
+            raise InvalidField(field, "the offer is for another merchant's stores", code="offer_wrong_merchant")
+        chosen.append(entry)
+    return chosen
 
 
 def _member(req: Any, clock: Clock) -> Member:

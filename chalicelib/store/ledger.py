@@ -27,6 +27,7 @@ from chalicelib.domain.points import Points
 from chalicelib.errors import BadRequest
 from chalicelib.store.base import BaseMeta, table_name, transaction
 from chalicelib.store.members import MemberModel
+from chalicelib.store.wallet import WalletModel
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -135,6 +136,8 @@ class BalanceChange:
     #: When the next points expire (``YYYY-MM-DD``), for the expiry job's index.
     expiry_due: str | None = None
     tier_change: TierChange | None = None
+    #: Wallet entries this purchase redeems: each only if still issued (single use).
+    redeem_wallet: tuple[str, ...] = ()
 
 
 class KeyAlreadyUsed(Exception):
@@ -196,6 +199,16 @@ def apply(change: BalanceChange) -> None:
                 )
             if change.purchase is not None:
                 _write_purchase(tx, change.customer_id, change.purchase, change.at)
+            for wallet_id in change.redeem_wallet:
+                tx.update(
+                    WalletModel(change.customer_id, wallet_id),
+                    actions=[
+                        WalletModel.status.set("redeemed"),
+                        WalletModel.redeemed_at.set(change.at),
+                        WalletModel.purchase_id.set(change.purchase.purchase_id if change.purchase else ""),
+                    ],
+                    condition=WalletModel.status == "issued",
+                )
     except TransactWriteError as error:
         reasons = error.cancellation_reasons
         if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":

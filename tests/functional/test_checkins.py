@@ -111,3 +111,48 @@ def test_an_eddystone_eid_beacon_is_resolved_from_what_the_app_heard(api):
 
 def test_before_joining_a_check_in_is_404(api):
     assert check_in(api, MITTE, "stranger").status_code == 404
+
+
+def pay(api, card, amount, offer_ids, key=None, store="s_kiez_mitte", token=None, **extra):
+    body = {"card": card, "store_id": store, "amount": amount, "currency": "EUR", "offer_ids": offer_ids, **extra}
+    headers = {"Idempotency-Key": key or str(uuid.uuid4())}
+    return api.call("POST", "/v1/purchases", token or api.cashier(), body, headers=headers)
+
+
+def test_an_issued_offer_is_redeemed_once_at_the_till(api):
+    card = api.join("alice").json_body["card_number"]
+    offer = new_offer(api, reward={"type": "amount_off", "amount": 300})
+    check_in(api, MITTE)
+    paid = pay(api, card, 2_000, [offer["offer_id"]])
+    assert paid.status_code == 201, paid.json_body
+    result = paid.json_body
+    assert result["offers_redeemed"] == [offer["offer_id"]] and result["offer_discount"] == 300
+    assert result["discount"] == 100 + 300  # 5% of 2000, then 3.00 off
+    wallet = api.call("GET", "/v1/me/offers", api.customer("alice")).json_body["items"]
+    assert wallet[0]["status"] == "redeemed"
+    again = pay(api, card, 2_000, [offer["offer_id"]])
+    assert again.status_code == 409 and again.json_body["error"]["code"] == "offer_already_redeemed"
+
+
+def test_offers_change_the_points_too(api):
+    card = api.join("alice").json_body["card_number"]
+    bonus = new_offer(api, reward={"type": "bonus_points", "points": 50})
+    check_in(api, MITTE)
+    result = pay(api, card, 1_000, [bonus["offer_id"]]).json_body
+    assert result["points_earned"] == 9 + 50
+
+
+def test_offers_not_in_the_wallet_or_elsewhere_are_refused(api):
+    card = api.join("alice").json_body["card_number"]
+    offer = new_offer(api)
+    unknown = pay(api, card, 1_000, [offer["offer_id"]])
+    assert unknown.status_code == 422 and unknown.json_body["error"]["field"] == "offer_ids.0"
+    check_in(api, MITTE)
+    free_cookie_missing = pay(api, card, 1_000, [offer["offer_id"]])
+    assert free_cookie_missing.json_body["error"]["code"] == "free_item_missing"
+    alex = mint("demo-cashier-alex", ["cashier"], "m_nordlicht")
+    elsewhere = pay(api, card, 1_000, [offer["offer_id"]], store="s_nordlicht_alex", token=alex)
+    assert elsewhere.json_body["error"]["code"] == "offer_wrong_merchant"
+    items = [{"sku": "cookie", "qty": 1, "price": 250}, {"sku": "latte", "qty": 1, "price": 750}]
+    with_cookie = pay(api, card, 1_000, [offer["offer_id"]], items=items).json_body
+    assert with_cookie["offer_discount"] == 250
