@@ -1,0 +1,206 @@
+"""Check-ins: DynamoDB requests per check-in, and check-ins per second over HTTP.
+
+    python -m scripts.bench_checkins
+    python -m scripts.bench_checkins --members 200 --threads 8
+
+1. In-process on DynamoDB Local (a warm process): the requests of a geofence check-in that
+   issues an offer, one that is the same visit, a beacon check-in, and an Eddystone-EID one.
+2. Over HTTP on ``python -m scripts.serve``: N members each checking in at a store (an offer
+   issued to each), from several threads; check-ins per second and latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from scripts import bench_foundation
+from scripts.bench_foundation import DynamoCounter, Report, Server, ops, percentile, progress
+
+MITTE = {"type": "geo", "lon": 13.4016, "lat": 52.5303, "accuracy_m": 15}
+DOOR = {"type": "beacon", "uuid": "F7826DA6-4FA2-4E98-8024-BC5B71E0893E", "major": 100, "minor": 1}
+OFFER = {
+    "title": "A cookie with your coffee",
+    "trigger": {"type": "checkin", "store_id": "s_kiez_mitte"},
+    "reward": {"type": "bonus_points", "points": 20},
+    "limits": {"per_customer": 1},
+}
+
+
+def measure_requests(report: Report, samples: int, endpoint: str) -> None:
+    import structlog
+    from chalice.test import Client
+
+    from app import app
+    from scripts import seed
+    from scripts.token import mint
+
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - closed below
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=devnull))
+    try:
+        for key, value in seed.seed().items():
+            progress(f"  seed {key}: {value}")
+        marketer = {"Authorization": f"Bearer {mint('demo-marketer', ['marketer'], merchant_id='m_kiez')}"}
+        admin = {"Authorization": f"Bearer {mint('demo-admin', ['admin'])}"}
+        counter = DynamoCounter()
+        with counter.installed(), Client(app) as client:
+            http = client.http
+            http.post("/v1/offers", headers=marketer, body=json.dumps(OFFER))
+            eid = {
+                "store_id": "s_nordlicht_alex",
+                "zone": "door",
+                "eddystone_eid": {
+                    "identity_key": "553C66DA1485E9F78849DE00F2CB178E",
+                    "rotation_exponent": 10,
+                    "time_counter": 0,
+                },
+            }
+            http.post("/v1/beacons", headers=admin, body=json.dumps(eid))
+            from chalicelib.geo.eid import compute_eid
+            from chalicelib.services import checkins
+
+            checkins.forget()
+            heard = compute_eid(bytes.fromhex("553C66DA1485E9F78849DE00F2CB178E"), 10, 0).hex()
+            kinds = {"geofence, an offer issued": [], "the same visit again": [], "iBeacon": [], "Eddystone-EID": []}
+            for n in range(samples + 1):
+                sub = f"bench-checkin-{n}"
+                headers = {"Authorization": f"Bearer {mint(sub, ['customer'])}"}
+                body = {"name": "B", "phone": f"0151 6{n:07d}", "birthday": "1990-01-01", "marketing_consent": True}
+                http.post("/v1/me", headers=headers, body=json.dumps(body))
+                for label, sighting in (
+                    ("geofence, an offer issued", MITTE),
+                    ("the same visit again", DOOR),
+                ):
+                    with counter.measure() as calls:
+                        response = http.post("/v1/me/checkins", headers=headers, body=json.dumps(sighting))
+                    assert response.status_code == 200, response.body
+                    if n:
+                        kinds[label].append(list(calls))
+                other = f"bench-checkin-b{n}"
+                other_headers = {"Authorization": f"Bearer {mint(other, ['customer'])}"}
+                body = {"name": "B", "phone": f"0151 7{n:07d}", "birthday": "1990-01-01", "marketing_consent": True}
+                http.post("/v1/me", headers=other_headers, body=json.dumps(body))
+                for label, sighting in (("iBeacon", DOOR), ("Eddystone-EID", {"type": "beacon", "eid": heard})):
+                    checkins_headers = (
+                        other_headers
+                        if label == "iBeacon"
+                        else {"Authorization": f"Bearer {mint(other + 'e', ['customer'])}"}
+                    )
+                    if label == "Eddystone-EID":
+                        body = {
+                            "name": "B",
+                            "phone": f"0151 8{n:07d}",
+                            "birthday": "1990-01-01",
+                            "marketing_consent": True,
+                        }
+                        http.post("/v1/me", headers=checkins_headers, body=json.dumps(body))
+                    with counter.measure() as calls:
+                        response = http.post("/v1/me/checkins", headers=checkins_headers, body=json.dumps(sighting))
+                    assert response.status_code == 200, response.body
+                    if n:
+                        kinds[label].append(list(calls))
+        for label, runs in kinds.items():
+            shapes = Counter(ops(r) for r in runs)
+            shape, _ = shapes.most_common(1)[0]
+            report.add("DynamoDB requests per check-in (warm)", label, f"{len(runs[0])} req: {shape}")
+    finally:
+        devnull.close()
+
+
+def measure_http(report: Report, members: int, threads: int, base_env: dict[str, str]) -> None:
+    import requests
+
+    from scripts.token import mint
+
+    with tempfile.TemporaryDirectory(prefix="bench-checkins-") as tmp:
+        server = Server(Path(tmp), base_env)
+        server.start()
+        try:
+            server.wait_healthy()
+            url = server.base_url
+            marketer = {"Authorization": f"Bearer {mint('demo-marketer', ['marketer'], merchant_id='m_kiez')}"}
+            requests.post(f"{url}/v1/offers", json=OFFER, headers=marketer, timeout=10)
+            time.sleep(0.5)
+            subs = [f"bench-http-{i}" for i in range(members)]
+
+            def join(i: int) -> None:
+                body = {"name": "B", "phone": f"0151 5{i:07d}", "birthday": "1990-01-01", "marketing_consent": True}
+                requests.post(
+                    f"{url}/v1/me",
+                    json=body,
+                    headers={"Authorization": f"Bearer {mint(subs[i], ['customer'])}"},
+                    timeout=30,
+                )
+
+            progress(f"  joining {members} members ...")
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(join, range(members)))
+            # The offer cache of the server is 30 s old at most: wait it out so every check-in sees the offer.
+            time.sleep(31)
+            latencies: list[float] = []
+            statuses: Counter[int] = Counter()
+            offered = 0
+
+            def check_in(i: int) -> None:
+                nonlocal offered
+                started = time.perf_counter()
+                response = requests.post(
+                    f"{url}/v1/me/checkins",
+                    json=MITTE,
+                    timeout=30,
+                    headers={"Authorization": f"Bearer {mint(subs[i], ['customer'])}"},
+                )
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] += 1
+                if response.status_code == 200 and response.json()["offers"]:
+                    offered += 1
+
+            progress(f"  {members} check-ins from {threads} threads ...")
+            started = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(check_in, range(members)))
+            elapsed = time.perf_counter() - started
+            ordered = sorted(latencies)
+            report.add(
+                "HTTP check-ins (a geofence, an offer each)",
+                f"{members} members, {threads} threads",
+                f"{members / elapsed:.1f} check-ins/s; p50 {percentile(ordered, 50) * 1000:.0f} ms "
+                f"p95 {percentile(ordered, 95) * 1000:.0f} ms; statuses {dict(statuses)}; offers issued {offered}; "
+                f"median {statistics.median(ordered) * 1000:.0f} ms",
+            )
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=bench_foundation.positive, default=3)
+    parser.add_argument("--members", type=bench_foundation.positive, default=300)
+    parser.add_argument("--threads", type=bench_foundation.positive, default=8)
+    parser.add_argument("--skip-counts", action="store_true")
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    base_env = dict(os.environ)
+    report = Report(title="Check-in figures")
+    bench_foundation.run_phases(
+        report,
+        [
+            (
+                "requests",
+                args.skip_counts,
+                lambda: bench_foundation.measure_requests(report, args.samples, measure_requests),
+            ),
+            ("http", args.skip_http, lambda: measure_http(report, args.members, args.threads, base_env)),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
