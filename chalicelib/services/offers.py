@@ -13,13 +13,14 @@ from chalicelib.domain.clock import isoformat
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.offers import Limits, Offer, Targeting, Trigger
 from chalicelib.errors import Forbidden, InvalidField, NotFound
-from chalicelib.services import places
+from chalicelib.services import checkins, places
 from chalicelib.store import catalog
 
 
 def create(identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
     offer = _checked(identity, f"offer_{uuid.uuid4().hex[:16]}", body)
     catalog.put(offer)
+    checkins.forget()  # this process sees it at once; other warm Lambdas within the cache's TTL
     return view(offer)
 
 
@@ -27,12 +28,14 @@ def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> dict[str
     current = _owned(identity, offer_id)
     offer = dataclasses.replace(_checked(identity, offer_id, body), issued=current.issued)
     catalog.put(offer)
+    checkins.forget()  # this process sees it at once; other warm Lambdas within the cache's TTL
     return view(offer)
 
 
 def end(identity: Identity, offer_id: str) -> None:
     """Stop issuing an offer; issued ones stay in wallets until they expire (status ``ended``)."""
     catalog.put(dataclasses.replace(_owned(identity, offer_id), status="ended"))
+    checkins.forget()
 
 
 def get(identity: Identity, offer_id: str) -> dict[str, Any]:

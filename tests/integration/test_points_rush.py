@@ -121,3 +121,39 @@ def test_the_settlement_counts_purchases_from_the_ledgers_stream(running: LocalS
     while issued_by_nordlicht() != before + bought["points_earned"]:
         assert time.monotonic() < deadline, "the stream did not reach the counters within 10 s"
         time.sleep(0.2)
+
+
+def test_check_in_brings_an_offer_that_the_till_redeems_once(running: LocalStack) -> None:
+    marketer = {"Authorization": f"Bearer {mint('demo-marketer', ['marketer'], merchant_id='m_kiez')}"}
+    offer = {
+        "title": "Three euros off today",
+        "trigger": {"type": "checkin", "store_id": "s_kiez_kreuzberg"},
+        "reward": {"type": "amount_off", "amount": 300},
+        "limits": {"per_customer": 1},
+    }
+    created = requests.post(running.url("/offers"), json=offer, headers=marketer, timeout=10)
+    assert created.status_code == 201, created.text
+    headers, member = new_member(running, "0151 40000004")
+    sighting = {"type": "geo", "lon": 13.4185, "lat": 52.4986, "accuracy_m": 20}
+    checkin = requests.post(running.url("/me/checkins"), json=sighting, headers=headers, timeout=10).json()
+    assert checkin["store_id"] == "s_kiez_kreuzberg"
+    assert [o["offer_id"] for o in checkin["offers"]] == [created.json()["offer_id"]]
+    cashier = {"Authorization": f"Bearer {mint('demo-cashier-kreuzberg', ['cashier'], merchant_id='m_kiez')}"}
+    body = {
+        "card": member["card_number"],
+        "store_id": "s_kiez_kreuzberg",
+        "amount": 2000,
+        "currency": "EUR",
+        "offer_ids": [created.json()["offer_id"]],
+    }
+    paid = requests.post(
+        running.url("/purchases"), json=body, headers={**cashier, "Idempotency-Key": str(uuid.uuid4())}, timeout=10
+    )
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["offer_discount"] == 300
+    again = requests.post(
+        running.url("/purchases"), json=body, headers={**cashier, "Idempotency-Key": str(uuid.uuid4())}, timeout=10
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "offer_already_redeemed"
+    wallet = requests.get(running.url("/me/offers"), headers=headers, timeout=10).json()["items"]
+    assert [w["status"] for w in wallet] == ["redeemed"]
