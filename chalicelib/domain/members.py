@@ -61,6 +61,8 @@ class Member:
     lots: tuple[tuple[str, int], ...] = ()
     #: When points next expire (``YYYY-MM-DD``), as the expiry job's index has it.
     expiry_due: str | None = None
+    #: Units bought per item category: the customer's affinity, for choosing offers.
+    category_counts: dict[str, int] = field(default_factory=dict)
     #: When the tier is next reviewed, and the end of a grace period below its threshold.
     tier_review_due: str | None = None
     tier_grace_until: str | None = None

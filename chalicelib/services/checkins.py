@@ -93,7 +93,9 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
         for entry in held:
             count, last = history.get(entry.offer_id, (0, entry.issued_at))
             history[entry.offer_id] = (count + 1, max(last, entry.issued_at))
-        customer = Customer(member.tier, member.visits_total, member.last_visit_at, history=history)
+        customer = Customer(
+            member.tier, member.visits_total, member.last_visit_at, member.category_counts, history=history
+        )
         moment = Moment(trigger, now, store_id=store.store_id, zone=zone, merchant_id=store.merchant_id)
         for offer in choose_offers(_catalog()[1], moment, customer, OFFERS_PER_CHECKIN):
             expires = now + timedelta(days=WALLET_OFFER_DAYS)

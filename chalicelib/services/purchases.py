@@ -134,6 +134,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             visits_delta=1,
             spend_delta_minor=quote.amount_due,
             visited_at=now,
+            category_counts=_with_categories(member.category_counts, items),
         ),
         tier_change=ledger.TierChange(
             quote.tier_after, add_months(today, rules.tier_review.every_months).isoformat(), None
@@ -158,6 +159,20 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             },
         ),
     )
+
+
+#: Categories kept per member for affinity (the most bought), so the item stays small.
+MAX_CATEGORIES = 50
+
+
+def _with_categories(counts: dict[str, int], items: tuple[LineItem, ...]) -> dict[str, int] | None:
+    if not any(i.category for i in items):
+        return None
+    merged = dict(counts)
+    for item in items:
+        if item.category:
+            merged[item.category] = merged.get(item.category, 0) + item.qty
+    return dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CATEGORIES])
 
 
 def _wallet_offers(

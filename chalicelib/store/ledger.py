@@ -94,6 +94,8 @@ class Visit:
     visits_delta: int
     spend_delta_minor: int
     visited_at: datetime | None = None
+    #: The member's units bought per category after this change (None leaves them as they are).
+    category_counts: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,8 @@ def _member_actions(change: BalanceChange) -> list[Any]:
         ]
         if visit.visited_at is not None:
             actions.append(MemberModel.last_visit_at.set(visit.visited_at))
+        if visit.category_counts is not None:
+            actions.append(MemberModel.category_counts.set(visit.category_counts))
     change_tier = change.tier_change
     if change_tier is not None:
         actions.append(MemberModel.tier.set(change_tier.tier))

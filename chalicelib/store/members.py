@@ -93,6 +93,7 @@ class MemberModel(Model):
     expiry_month = UnicodeAttribute(null=True)
     expiry_due = UnicodeAttribute(null=True)
     by_expiry = ExpiryIndex()
+    category_counts = JSONAttribute(null=True)
     review_month = UnicodeAttribute(null=True)
     tier_review_due = UnicodeAttribute(null=True)
     tier_grace_until = UnicodeAttribute(null=True)
@@ -169,6 +170,7 @@ def _to_member(item: MemberModel) -> Member:
         expiry_due=item.expiry_due,
         tier_review_due=item.tier_review_due,
         tier_grace_until=item.tier_grace_until,
+        category_counts={str(k): int(v) for k, v in (item.category_counts or {}).items()},
     )
 
 

@@ -156,3 +156,19 @@ def test_offers_not_in_the_wallet_or_elsewhere_are_refused(api):
     items = [{"sku": "cookie", "qty": 1, "price": 250}, {"sku": "latte", "qty": 1, "price": 750}]
     with_cookie = pay(api, card, 1_000, [offer["offer_id"]], items=items).json_body
     assert with_cookie["offer_discount"] == 250
+
+
+def test_the_categories_a_customer_buys_decide_between_offers(api):
+    card = api.join("alice").json_body["card_number"]
+    cake = new_offer(
+        api, title="Cake treat", targeting={"categories": ["cake"]}, reward={"type": "bonus_points", "points": 5}
+    )
+    coffee = new_offer(
+        api, title="Coffee treat", targeting={"categories": ["coffee"]}, reward={"type": "bonus_points", "points": 5}
+    )
+    items = [{"sku": "latte", "category": "coffee", "qty": 3, "price": 300}]
+    assert pay(api, card, 900, [], items=items).status_code == 201
+    offered = check_in(api, MITTE).json_body["offers"]
+    # Only coffee was ever bought: the cake offer targets cake buyers and is not issued.
+    assert [o["offer_id"] for o in offered] == [coffee["offer_id"]]
+    assert cake["offer_id"] not in {o["offer_id"] for o in offered}
