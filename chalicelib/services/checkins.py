@@ -89,30 +89,13 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
     held = wallet_store.wallet(member.customer_id)
     issued: list[tuple[Offer, wallet_store.WalletOffer]] = []
     if store is not None and not same_visit:
-        history: dict[str, tuple[int, datetime]] = {}
-        for entry in held:
-            count, last = history.get(entry.offer_id, (0, entry.issued_at))
-            history[entry.offer_id] = (count + 1, max(last, entry.issued_at))
+        history = history_of(held)
         customer = Customer(
             member.tier, member.visits_total, member.last_visit_at, member.category_counts, history=history
         )
         moment = Moment(trigger, now, store_id=store.store_id, zone=zone, merchant_id=store.merchant_id)
         for offer in choose_offers(_catalog()[1], moment, customer, OFFERS_PER_CHECKIN):
-            expires = now + timedelta(days=WALLET_OFFER_DAYS)
-            if offer.valid_to is not None:
-                expires = min(expires, offer.valid_to)
-            window = now.strftime("%Y%m%d%H") if offer.limits.cooldown_hours else now.strftime("%Y%m%d")
-            entry = wallet_store.WalletOffer(
-                f"{offer.offer_id}#{window}",
-                offer.offer_id,
-                offer.title,
-                dict(offer.reward),
-                store.store_id,
-                now,
-                expires,
-                "issued",
-            )
-            issued.append((offer, entry))
+            issued.append((offer, wallet_entry(offer, store, now)))
     checkin = wallet_store.Checkin(
         checkin_id=previous.checkin_id if same_visit and previous else f"chk_{uuid.uuid4().hex[:16]}",
         at=previous.at if same_visit and previous else now,
@@ -169,6 +152,38 @@ def _where(req: Any, now: datetime) -> tuple[Store | None, str | None, str, tupl
         return None, None, "beacon", None
     fence = places.geofences().center_of(store.store_id)
     return store, beacon.zone, "beacon", fence
+
+
+def cached_offers() -> list[Offer]:
+    return _catalog()[1]
+
+
+def wallet_entry(offer: Offer, store: Store, now: datetime) -> wallet_store.WalletOffer:
+    """An offer as it lands in the wallet: one per (offer, window), redeemable at the offer's
+    merchant (the issuing store's if the offer names none), until it or the offer expires."""
+    expires = now + timedelta(days=WALLET_OFFER_DAYS)
+    if offer.valid_to is not None:
+        expires = min(expires, offer.valid_to)
+    window = now.strftime("%Y%m%d%H") if offer.limits.cooldown_hours else now.strftime("%Y%m%d")
+    return wallet_store.WalletOffer(
+        f"{offer.offer_id}#{window}",
+        offer.offer_id,
+        offer.title,
+        dict(offer.reward),
+        store.store_id,
+        now,
+        expires,
+        "issued",
+        merchant_id=offer.merchant_id or store.merchant_id,
+    )
+
+
+def history_of(held: list[wallet_store.WalletOffer]) -> dict[str, tuple[int, datetime]]:
+    history: dict[str, tuple[int, datetime]] = {}
+    for entry in held:
+        count, last = history.get(entry.offer_id, (0, entry.issued_at))
+        history[entry.offer_id] = (count + 1, max(last, entry.issued_at))
+    return history
 
 
 def wallet_view(entry: wallet_store.WalletOffer, now: datetime) -> dict[str, Any]:

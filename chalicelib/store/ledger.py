@@ -23,11 +23,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.domain.ledger import LedgerEntry
+from chalicelib.domain.offers import Offer
 from chalicelib.domain.points import Points
 from chalicelib.errors import BadRequest
 from chalicelib.store.base import BaseMeta, table_name, transaction
 from chalicelib.store.members import MemberModel
-from chalicelib.store.wallet import WalletModel
+from chalicelib.store.wallet import WalletModel, WalletOffer, write_issued
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -140,6 +141,8 @@ class BalanceChange:
     tier_change: TierChange | None = None
     #: Wallet entries this purchase redeems: each only if still issued (single use).
     redeem_wallet: tuple[str, ...] = ()
+    #: Offers this purchase earns (a partner's cross-promotion), into the wallet with the rest.
+    issue_offers: tuple[tuple[Offer, WalletOffer], ...] = ()
 
 
 class KeyAlreadyUsed(Exception):
@@ -201,6 +204,8 @@ def apply(change: BalanceChange) -> None:
                 )
             if change.purchase is not None:
                 _write_purchase(tx, change.customer_id, change.purchase, change.at)
+            for offer, wallet_entry in change.issue_offers:
+                write_issued(tx, change.customer_id, offer, wallet_entry)
             for wallet_id in change.redeem_wallet:
                 tx.update(
                     WalletModel(change.customer_id, wallet_id),

@@ -51,6 +51,7 @@ class WalletModel(Model):
     title = UnicodeAttribute()
     reward = JSONAttribute()
     store_id = UnicodeAttribute(null=True)
+    merchant_id = UnicodeAttribute(null=True)
     issued_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     status = UnicodeAttribute(default="issued")
@@ -95,6 +96,8 @@ class WalletOffer:
     status: str
     redeemed_at: datetime | None = None
     purchase_id: str | None = None
+    #: Where it can be redeemed: the offer's merchant (a partner's, for a cross-promotion).
+    merchant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ def _offer(item: WalletModel) -> WalletOffer:
         item.status,
         item.redeemed_at,
         item.purchase_id,
+        item.merchant_id,
     )
 
 
@@ -166,33 +170,39 @@ def save_checkin(
                 condition=condition,
             )
             for offer, entry in issued:
-                tx.save(
-                    WalletModel(
-                        customer_id,
-                        entry.wallet_id,
-                        offer_id=entry.offer_id,
-                        title=entry.title,
-                        reward=entry.reward,
-                        store_id=entry.store_id,
-                        issued_at=entry.issued_at,
-                        expires_at=entry.expires_at,
-                    ),
-                    condition=WalletModel.wallet_id.does_not_exist(),
-                )
-                tx.save(
-                    InboxModel(
-                        customer_id,
-                        f"{entry.issued_at:%Y%m%dT%H%M%S.%f}Z#{uuid.uuid4().hex[:8]}",
-                        at=entry.issued_at,
-                        kind="offer",
-                        title=entry.title,
-                        body=offer.description,
-                        offer_id=offer.offer_id,
-                    )
-                )
-                catalog.count_issue(tx, offer)
+                write_issued(tx, customer_id, offer, entry)
     except TransactWriteError as error:
         raise Conflict("another check-in or the offer's budget got there first; try again", code="try_again") from error
+
+
+def write_issued(tx: Any, customer_id: str, offer: Offer, entry: WalletOffer) -> None:
+    """In ``tx``: the offer into the wallet (once per window), its inbox message, its budget."""
+    tx.save(
+        WalletModel(
+            customer_id,
+            entry.wallet_id,
+            offer_id=entry.offer_id,
+            title=entry.title,
+            reward=entry.reward,
+            store_id=entry.store_id,
+            merchant_id=entry.merchant_id,
+            issued_at=entry.issued_at,
+            expires_at=entry.expires_at,
+        ),
+        condition=WalletModel.wallet_id.does_not_exist(),
+    )
+    tx.save(
+        InboxModel(
+            customer_id,
+            f"{entry.issued_at:%Y%m%dT%H%M%S.%f}Z#{uuid.uuid4().hex[:8]}",
+            at=entry.issued_at,
+            kind="offer",
+            title=entry.title,
+            body=offer.description,
+            offer_id=offer.offer_id,
+        )
+    )
+    catalog.count_issue(tx, offer)
 
 
 def inbox(customer_id: str, limit: int, before: str | None) -> list[Message]:
