@@ -206,6 +206,9 @@ class PurchaseResult(Response):
     earn_multiplier_percent: int
     promotion_ids: list[str] = Field(description="Promotions that multiplied this purchase's points.")
     offers_redeemed: list[str] = Field(default=[], description="Wallet offers redeemed on this bill.")
+    offers_issued: list[dict[str, Any]] = Field(
+        default=[], description="Offers this purchase earned (into the wallet)."
+    )
     offer_discount: int = Field(default=0, description="The part of discount the redeemed offers gave.")
     points_debt_repaid: int = Field(description="Points of this purchase that paid off a refund's debt.")
     points_balance: int

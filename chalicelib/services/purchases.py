@@ -13,13 +13,14 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.members import Member
+from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
 from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
 from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
-from chalicelib.services import cards, places, program, promotions
+from chalicelib.services import cards, checkins, places, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
-from chalicelib.store import ledger
+from chalicelib.store import catalog, ledger
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
 
@@ -75,6 +76,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         raise InvalidField(exc.field, str(exc), code=exc.code) from None
 
     purchase_id = f"pur_{uuid.uuid4().hex[:20]}"
+    earned_offers = _earned_offers(member, store, items, now)
     today = program.local_time(rules, now).date()
     redeemed_lots = lots_taken(member.points, quote.points_redeemed)
     points = spend(member.points, quote.points_redeemed)
@@ -96,6 +98,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         "earn_multiplier_percent": quote.earn_multiplier_percent,
         "promotion_ids": list(quote.promotion_ids),
         "offers_redeemed": [entry.offer_id for entry in redeemed_offers],
+        "offers_issued": [checkins.wallet_view(e, now) for _, e in earned_offers],
         "offer_discount": quote.offer_discount,
         "points_balance": points.balance,
         "points_debt_repaid": repaid,
@@ -142,6 +145,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
         if quote.tier_after != quote.tier_before
         else None,
         redeem_wallet=tuple(entry.wallet_id for entry in redeemed_offers),
+        issue_offers=tuple(earned_offers),
         purchase=ledger.Purchase(
             purchase_id=purchase_id,
             merchant_id=store.merchant_id,
@@ -159,6 +163,38 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
             },
         ),
     )
+
+
+#: Offers a purchase can earn (cross-promotions), at most.
+OFFERS_PER_PURCHASE = 1
+
+
+def _earned_offers(
+    member: Member, store: Store, items: tuple[LineItem, ...], now: datetime
+) -> list[tuple[Offer, wallet_store.WalletOffer]]:
+    """Offers triggered by this purchase (a partner's cross-promotion: buy clothes, get a coffee
+    offer for the café). Read only when such offers exist; their counts are read fresh, so a
+    spent budget is seen before the transaction rather than refused by it."""
+    if not any(o.trigger.type == "purchase" and o.status == "active" for o in checkins.cached_offers()):
+        return []
+    moment = Moment(
+        "purchase",
+        now,
+        store_id=store.store_id,
+        merchant_id=store.merchant_id,
+        categories=tuple(sorted({i.category for i in items if i.category})),
+    )
+    customer = Customer(
+        member.tier,
+        member.visits_total,
+        member.last_visit_at,
+        member.category_counts,
+        history=checkins.history_of(wallet_store.wallet(member.customer_id)),
+    )
+    fresh = [o for o in catalog.offers_with_counts() if o.trigger.type == "purchase"]
+    return [
+        (o, checkins.wallet_entry(o, store, now)) for o in choose_offers(fresh, moment, customer, OFFERS_PER_PURCHASE)
+    ]
 
 
 #: Categories kept per member for affinity (the most bought), so the item stays small.
@@ -199,7 +235,8 @@ def _wallet_offers(
             raise InvalidField(field, "the offer has expired", code="offer_expired")
         entry = live[0]
         issuing = places.store(entry.store_id) if entry.store_id else None
-        if issuing is not None and issuing.merchant_id != store.merchant_id:
+        merchant = entry.merchant_id or (issuing.merchant_id if issuing else None)
+        if merchant is not None and merchant != store.merchant_id:
             raise InvalidField(field, "the offer is for another merchant's stores", code="offer_wrong_merchant")
         chosen.append(entry)
     return chosen

@@ -172,3 +172,29 @@ def test_the_categories_a_customer_buys_decide_between_offers(api):
     # Only coffee was ever bought: the cake offer targets cake buyers and is not issued.
     assert [o["offer_id"] for o in offered] == [coffee["offer_id"]]
     assert cake["offer_id"] not in {o["offer_id"] for o in offered}
+
+
+def test_buying_clothes_earns_a_coffee_offer_for_the_partner_cafe(api):
+    card = api.join("alice").json_body["card_number"]
+    cross = {
+        "title": "A coffee on us at Kiez Kaffee",
+        "merchant_id": "m_kiez",
+        "trigger": {"type": "purchase", "merchant_id": "m_nordlicht", "category": "clothes"},
+        "reward": {"type": "free_item", "sku": "latte"},
+        "limits": {"per_customer": 1},
+    }
+    offer = api.call("POST", "/v1/offers", ADMIN, cross).json_body
+    checkins.forget()
+    alex = mint("demo-cashier-alex", ["cashier"], "m_nordlicht")
+    jacket = [{"sku": "jacket", "category": "clothes", "qty": 1, "price": 8_900}]
+    bought = pay(api, card, 8_900, [], store="s_nordlicht_alex", token=alex, items=jacket).json_body
+    assert [o["offer_id"] for o in bought["offers_issued"]] == [offer["offer_id"]]
+    # Redeemable at the café, not where it was earned.
+    latte = [{"sku": "latte", "qty": 1, "price": 350}]
+    at_alex = pay(api, card, 350, [offer["offer_id"]], store="s_nordlicht_alex", token=alex, items=latte)
+    assert at_alex.json_body["error"]["code"] == "offer_wrong_merchant"
+    at_cafe = pay(api, card, 350, [offer["offer_id"]], items=latte).json_body
+    assert at_cafe["amount_due"] == 0 and at_cafe["offer_discount"] > 0  # the latte is free
+    # Once per customer: a second jacket earns nothing more.
+    again = pay(api, card, 8_900, [], store="s_nordlicht_alex", token=alex, items=jacket).json_body
+    assert again["offers_issued"] == []
