@@ -56,6 +56,7 @@ bench: install
 	$(PY) -m scripts.bench_foundation
 	$(PY) -m scripts.bench_purchases
 	$(PY) -m scripts.bench_geo
+	$(PY) -m scripts.bench_checkins
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

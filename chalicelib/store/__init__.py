@@ -30,4 +30,8 @@ Models never leave this package: repositories return domain objects. The key des
     and the idempotency record in one transaction. The ledger's stream feeds ``counters``.
 ``counters`` (see ``counters.py``)
     Report counters per (merchant, day), and short-lived markers that make counting idempotent.
+``checkins``, ``wallet``, ``inbox`` (see ``wallet.py``)
+    A member's last check-in (dedup, speed, rate), issued offers keyed by (offer, window) so
+    issuing is idempotent, and every message, newest first. An offer's issued count is an atomic
+    counter on ``catalog`` ``offer_issued/<offer_id>``, conditioned on the budget.
 """
