@@ -10,10 +10,10 @@ from pydantic import TypeAdapter
 
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.clock import isoformat
-from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.identity import Identity
 from chalicelib.domain.offers import Limits, Offer, Targeting, Trigger
-from chalicelib.errors import Forbidden, InvalidField, NotFound
-from chalicelib.services import checkins, places
+from chalicelib.errors import InvalidField
+from chalicelib.services import checkins, merchant_scope, places
 from chalicelib.store import catalog
 
 
@@ -25,7 +25,7 @@ def create(identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    current = _owned(identity, offer_id)
+    current = merchant_scope.owned(identity, Offer, offer_id, "offer")
     offer = dataclasses.replace(_checked(identity, offer_id, body), issued=current.issued)
     catalog.put(offer)
     checkins.forget()  # this process sees it at once; other warm Lambdas within the cache's TTL
@@ -34,16 +34,16 @@ def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> dict[str
 
 def end(identity: Identity, offer_id: str) -> None:
     """Stop issuing an offer; issued ones stay in wallets until they expire (status ``ended``)."""
-    catalog.put(dataclasses.replace(_owned(identity, offer_id), status="ended"))
+    catalog.put(dataclasses.replace(merchant_scope.owned(identity, Offer, offer_id, "offer"), status="ended"))
     checkins.forget()
 
 
 def get(identity: Identity, offer_id: str) -> dict[str, Any]:
-    return view(_visible(identity, offer_id))
+    return view(merchant_scope.visible(identity, Offer, offer_id, "offer"))
 
 
 def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
-    mine = sorted((o for o in catalog.list_all(Offer) if _may_see(identity, o)), key=lambda o: o.offer_id)
+    mine = sorted((o for o in catalog.list_all(Offer) if merchant_scope.may_see(identity, o)), key=lambda o: o.offer_id)
     if cursor is not None:
         mine = [o for o in mine if o.offer_id > cursor]
     chosen = mine[:limit]
@@ -58,12 +58,7 @@ def view(offer: Offer) -> dict[str, Any]:
 
 
 def _checked(identity: Identity, offer_id: str, body: dict[str, Any]) -> Offer:
-    merchant_id = body.get("merchant_id")
-    if Role.ADMIN not in identity.roles and identity.merchant_id is not None:
-        if merchant_id is None:
-            merchant_id = identity.merchant_id
-        elif merchant_id != identity.merchant_id:
-            raise Forbidden("you can run offers only for your merchant", code="wrong_merchant")
+    merchant_id = merchant_scope.merchant_for(identity, body.get("merchant_id"), "offer")
     if body.get("valid_from") and body.get("valid_to") and body["valid_to"] <= body["valid_from"]:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
     trigger = body["trigger"]
@@ -88,23 +83,3 @@ def _checked(identity: Identity, offer_id: str, body: dict[str, Any]) -> Offer:
         priority=body.get("priority", 0),
         status=body.get("status", "active"),
     )
-
-
-def _may_see(identity: Identity, offer: Offer) -> bool:
-    if Role.ADMIN in identity.roles or identity.merchant_id is None:
-        return True
-    return offer.merchant_id in (None, identity.merchant_id)
-
-
-def _visible(identity: Identity, offer_id: str) -> Offer:
-    found = catalog.get(Offer, offer_id)
-    if found is None or not _may_see(identity, found):
-        raise NotFound("no such offer", code="offer_not_found")
-    return found
-
-
-def _owned(identity: Identity, offer_id: str) -> Offer:
-    found = _visible(identity, offer_id)
-    if Role.ADMIN not in identity.roles and identity.merchant_id is not None and found.merchant_id is None:
-        raise Forbidden("a program-wide offer is the admin's to change", code="program_wide")
-    return found

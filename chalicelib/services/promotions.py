@@ -11,10 +11,10 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain.clock import Clock, isoformat
-from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.identity import Identity
 from chalicelib.domain.promotions import Promotion
-from chalicelib.errors import Forbidden, InvalidField, NotFound
-from chalicelib.services import places
+from chalicelib.errors import InvalidField
+from chalicelib.services import merchant_scope, places
 from chalicelib.store import catalog
 
 _lock = threading.Lock()
@@ -50,7 +50,7 @@ def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> dict[st
 
 
 def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
-    _owned(identity, promotion_id)
+    merchant_scope.owned(identity, Promotion, promotion_id, "promotion")
     promotion = _checked(identity, promotion_id, body)
     catalog.put(promotion)
     forget()
@@ -59,17 +59,19 @@ def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, cloc
 
 def end(identity: Identity, promotion_id: str) -> None:
     """Stop a promotion; it is kept (status ``ended``) for the reports."""
-    promotion = _owned(identity, promotion_id)
+    promotion = merchant_scope.owned(identity, Promotion, promotion_id, "promotion")
     catalog.put(dataclasses.replace(promotion, status="ended"))
     forget()
 
 
 def get(identity: Identity, promotion_id: str, *, clock: Clock) -> dict[str, Any]:
-    return view(_visible(identity, promotion_id), clock)
+    return view(merchant_scope.visible(identity, Promotion, promotion_id, "promotion"), clock)
 
 
 def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> dict[str, Any]:
-    mine = sorted((p for p in catalog.list_all(Promotion) if _may_see(identity, p)), key=lambda p: p.promotion_id)
+    mine = sorted(
+        (p for p in catalog.list_all(Promotion) if merchant_scope.may_see(identity, p)), key=lambda p: p.promotion_id
+    )
     if cursor is not None:
         mine = [p for p in mine if p.promotion_id > cursor]
     chosen = mine[:limit]
@@ -93,12 +95,7 @@ def view(promotion: Promotion, clock: Clock) -> dict[str, Any]:
 
 
 def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Promotion:
-    merchant_id = body.get("merchant_id")
-    if Role.ADMIN not in identity.roles and identity.merchant_id is not None:
-        if merchant_id is None:
-            merchant_id = identity.merchant_id
-        elif merchant_id != identity.merchant_id:
-            raise Forbidden("you can run promotions only for your merchant", code="wrong_merchant")
+    merchant_id = merchant_scope.merchant_for(identity, body.get("merchant_id"), "promotion")
     if body["valid_to"] <= body["valid_from"]:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
     for i, store_id in enumerate(body.get("store_ids") or ()):
@@ -119,23 +116,3 @@ def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Pro
         tiers=tuple(body.get("tiers") or ()),
         status=body.get("status") or "active",
     )
-
-
-def _may_see(identity: Identity, promotion: Promotion) -> bool:
-    if Role.ADMIN in identity.roles or identity.merchant_id is None:
-        return True
-    return promotion.merchant_id in (None, identity.merchant_id)
-
-
-def _visible(identity: Identity, promotion_id: str) -> Promotion:
-    found = catalog.get(Promotion, promotion_id)
-    if found is None or not _may_see(identity, found):
-        raise NotFound("no such promotion", code="promotion_not_found")
-    return found
-
-
-def _owned(identity: Identity, promotion_id: str) -> Promotion:
-    found = _visible(identity, promotion_id)
-    if Role.ADMIN not in identity.roles and identity.merchant_id is not None and found.merchant_id is None:
-        raise Forbidden("a program-wide promotion is the admin's to change", code="program_wide")
-    return found
