@@ -662,6 +662,14 @@ class Server:
             time.sleep(0.2)
         raise BenchError(f"scripts.serve was not healthy within {SERVER_START_TIMEOUT_S:.0f} s ({last})")
 
+    def stop_and_report(self, report: Report) -> None:
+        """Stop it, noting in the report if it did not exit cleanly on SIGTERM."""
+        progress("  stopping scripts.serve (SIGTERM) ...")
+        code = self.stop()
+        if code not in (0, None):
+            report.notes.append(f"http: scripts.serve exited with {code} after SIGTERM")
+            progress(f"  scripts.serve exited with {code}:\n{self.log_tail()}")
+
     def stop(self) -> int | None:
         process = self.process
         if process is None:
@@ -730,11 +738,7 @@ def measure_http(report: Report, total: int, threads: int, base_env: dict[str, s
                 " latency is the Chalice dev server and the client; 2 cores are shared by client, server and Java"
             )
         finally:
-            progress("  stopping scripts.serve (SIGTERM) ...")
-            code = server.stop()
-            if code not in (0, None):
-                report.notes.append(f"http: scripts.serve exited with {code} after SIGTERM")
-                progress(f"  scripts.serve exited with {code}:\n{server.log_tail()}")
+            server.stop_and_report(report)
 
 
 # --- main ---------------------------------------------------------------------------------------

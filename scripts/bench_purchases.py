@@ -895,11 +895,7 @@ def measure_http(report: Report, base_env: dict[str, str], threads: int, per_thr
                 f"{os.cpu_count()} cores"
             )
         finally:
-            progress("  stopping scripts.serve (SIGTERM) ...")
-            code = server.stop()
-            if code not in (0, None):
-                report.notes.append(f"http: scripts.serve exited with {code} after SIGTERM")
-                progress(f"  scripts.serve exited with {code}:\n{server.log_tail()}")
+            server.stop_and_report(report)
 
 
 # --- main ---------------------------------------------------------------------------------------

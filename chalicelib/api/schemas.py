@@ -451,6 +451,13 @@ class StoreBody(Request):
 
 
 Hex = StringConstraints(pattern=r"^[0-9A-Fa-f]+$")
+#: The identities a beacon advertises: iBeacon (uuid, major, minor) and Eddystone-UID.
+BeaconUuid = Annotated[
+    str, StringConstraints(pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+]
+BeaconNumber = Annotated[int, Field(ge=0, le=65535)]
+EddystoneNamespace = Annotated[str, Hex, StringConstraints(min_length=20, max_length=20)]
+EddystoneInstance = Annotated[str, Hex, StringConstraints(min_length=12, max_length=12)]
 
 
 class EidRegistration(Request):
@@ -464,17 +471,11 @@ class EidRegistration(Request):
 class BeaconBody(Request):
     store_id: Identifier
     zone: ShortLabel
-    uuid: (
-        Annotated[
-            str,
-            StringConstraints(pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"),
-        ]
-        | None
-    ) = None
-    major: Annotated[int, Field(ge=0, le=65535)] | None = None
-    minor: Annotated[int, Field(ge=0, le=65535)] | None = None
-    namespace: Annotated[str, Hex, StringConstraints(min_length=20, max_length=20)] | None = None
-    instance: Annotated[str, Hex, StringConstraints(min_length=12, max_length=12)] | None = None
+    uuid: BeaconUuid | None = None
+    major: BeaconNumber | None = None
+    minor: BeaconNumber | None = None
+    namespace: EddystoneNamespace | None = None
+    instance: EddystoneInstance | None = None
     eddystone_eid: EidRegistration | None = None
 
     @model_validator(mode="after")
@@ -639,19 +640,13 @@ class OfferPage(Response):
 
 class CheckinRequest(Request):
     type: Literal["beacon", "geo"]
-    uuid: (
-        Annotated[
-            str,
-            StringConstraints(pattern=r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"),
-        ]
-        | None
-    ) = None
-    major: Annotated[int, Field(ge=0, le=65535)] | None = None
-    minor: Annotated[int, Field(ge=0, le=65535)] | None = None
+    uuid: BeaconUuid | None = None
+    major: BeaconNumber | None = None
+    minor: BeaconNumber | None = None
     rssi: Annotated[int, Field(ge=-127, le=20)] | None = None
     proximity: Literal["immediate", "near", "far", "unknown"] | None = None
-    namespace: Annotated[str, Hex, StringConstraints(min_length=20, max_length=20)] | None = None
-    instance: Annotated[str, Hex, StringConstraints(min_length=12, max_length=12)] | None = None
+    namespace: EddystoneNamespace | None = None
+    instance: EddystoneInstance | None = None
     eid: Annotated[str, Hex, StringConstraints(min_length=16, max_length=16)] | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
