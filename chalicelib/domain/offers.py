@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 TRIGGERS = ("checkin", "beacon", "geofence_enter", "purchase", "birthday", "campaign")
 #: Check-in triggers: any of them at the store may be answered by a "checkin" offer.
@@ -68,6 +68,8 @@ class Moment:
     zone: str | None = None
     merchant_id: str | None = None
     categories: tuple[str, ...] = ()
+    #: Where "a day" is counted (the program's time zone): the default spacing between issues.
+    timezone: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def is_eligible(offer: Offer, moment: Moment, customer: Customer) -> bool:
         and (offer.valid_from is None or offer.valid_from <= moment.at)
         and (offer.valid_to is None or moment.at < offer.valid_to)
         and _targets(offer.targeting, customer, moment.at)
-        and _within_limits(offer, customer, moment.at)
+        and _within_limits(offer, customer, moment)
     )
 
 
@@ -140,13 +142,20 @@ def _targets(targeting: Targeting, customer: Customer, at: datetime) -> bool:
     return True
 
 
-def _within_limits(offer: Offer, customer: Customer, at: datetime) -> bool:
+def _within_limits(offer: Offer, customer: Customer, moment: Moment) -> bool:
+    """``per_customer`` caps how many in total (none: no cap); the spacing between two issues to
+    one customer is ``cooldown_hours`` when set, otherwise one a day: "once, not spam"."""
     limits = offer.limits
     if limits.budget is not None and offer.issued >= limits.budget:
         return False
     count, last = customer.history.get(offer.offer_id, (0, None))
     if limits.per_customer is not None and count >= limits.per_customer:
         return False
-    return not (
-        limits.cooldown_hours is not None and last is not None and at - last < timedelta(hours=limits.cooldown_hours)
-    )
+    return last is None or spaced(last, moment.at, limits.cooldown_hours, moment.timezone)
+
+
+def spaced(last: datetime, at: datetime, cooldown_hours: int | None, timezone: tzinfo) -> bool:
+    """Whether an issue at ``at`` is far enough from the previous one at ``last``."""
+    if cooldown_hours is not None:
+        return at - last >= timedelta(hours=cooldown_hours)
+    return last.astimezone(timezone).date() < at.astimezone(timezone).date()

@@ -3,11 +3,15 @@ cannot be real, deduplicated within a dwell window, and answered with the offers
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
 
 from chalicelib.config import settings
 from chalicelib.domain.catalog import Beacon, Store
@@ -18,7 +22,7 @@ from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.errors import Conflict, InvalidField, NotFound, RateLimited
 from chalicelib.geo.distance import haversine_m
 from chalicelib.geo.eid import EidBeacon, resolve
-from chalicelib.services import places
+from chalicelib.services import places, program
 from chalicelib.store import catalog
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
@@ -32,6 +36,8 @@ MIN_JUMP_M = 1_000
 PER_MINUTE = 6
 OFFERS_PER_CHECKIN = 2
 WALLET_OFFER_DAYS = 7
+
+log = structlog.get_logger("loyalty.offers")
 
 _lock = threading.Lock()
 _cache: tuple[float, list[Beacon], list[Offer]] | None = None
@@ -62,8 +68,7 @@ def record(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
     try:
         return _record_once(member, req, now)
     except Conflict:
-        # A budget spent meanwhile (our cached counts were behind) or another check-in of the
-        # member: read again and decide again, once.
+        # Another check-in of the member got there first: read again and decide again, once.
         forget()
         return _record_once(member, req, now)
 
@@ -76,13 +81,9 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
         if minute_count > PER_MINUTE:
             raise RateLimited("too many check-ins: a phone sends a few a minute at most", code="checkin_rate_limited")
     store, zone, trigger, position = _where(req, now)
-    if previous is not None and position is not None and previous.lon is not None and previous.lat is not None:
-        distance = haversine_m(previous.lon, previous.lat, position[0], position[1])
-        seconds = max(1.0, (now - previous.at).total_seconds())
-        if distance > MIN_JUMP_M and distance / seconds > MAX_SPEED_M_S:
-            raise InvalidField(
-                "type", f"{distance / 1000:.0f} km in {seconds:.0f} s cannot be travelled", code="impossible_speed"
-            )
+    last_fix = _last_fix(previous)
+    if last_fix is not None and position is not None:
+        _check_travel(last_fix, position, now)
     same_visit = (
         store is not None and previous is not None and previous.store_id == store.store_id and now - previous.at < DWELL
     )
@@ -93,20 +94,26 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
         customer = Customer(
             member.tier, member.visits_total, member.last_visit_at, member.category_counts, history=history
         )
-        moment = Moment(trigger, now, store_id=store.store_id, zone=zone, merchant_id=store.merchant_id)
+        moment = Moment(
+            trigger, now, store_id=store.store_id, zone=zone, merchant_id=store.merchant_id, timezone=program_timezone()
+        )
         for offer in choose_offers(_catalog()[1], moment, customer, OFFERS_PER_CHECKIN):
-            issued.append((offer, wallet_entry(offer, store, now)))
+            issued.append((offer, wallet_entry(offer, store, now, history)))
+    # A check-in that locates nothing (an unknown beacon) keeps the last known position and when
+    # it was known: clearing it would let the next fix skip the speed check.
+    fix = (position[0], position[1], now) if position is not None else last_fix
     checkin = wallet_store.Checkin(
         checkin_id=previous.checkin_id if same_visit and previous else f"chk_{uuid.uuid4().hex[:16]}",
         at=previous.at if same_visit and previous else now,
         store_id=store.store_id if store else None,
-        lon=position[0] if position else None,
-        lat=position[1] if position else None,
-        wallet_ids=previous.wallet_ids if same_visit and previous else tuple(e.wallet_id for _, e in issued),
+        lon=fix[0] if fix else None,
+        lat=fix[1] if fix else None,
+        wallet_ids=previous.wallet_ids if same_visit and previous else (),
         minute_start=minute_start,
         minute_count=minute_count,
+        fixed_at=fix[2] if fix else None,
     )
-    wallet_store.save_checkin(member.customer_id, checkin, previous.at if previous else None, issued)
+    issued = _save(member.customer_id, checkin, previous.at if previous else None, issued, same_visit)
     shown = [e for _, e in issued] if not same_visit else [e for e in held if e.wallet_id in checkin.wallet_ids]
     return {
         "checkin_id": checkin.checkin_id,
@@ -114,6 +121,46 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
         "zone": zone,
         "offers": [wallet_view(e, now) for e in shown],
     }
+
+
+def _last_fix(previous: wallet_store.Checkin | None) -> tuple[float, float, datetime] | None:
+    if previous is None or previous.lon is None or previous.lat is None:
+        return None
+    return previous.lon, previous.lat, previous.fixed_at or previous.at
+
+
+def _check_travel(last_fix: tuple[float, float, datetime], position: tuple[float, float], now: datetime) -> None:
+    distance = haversine_m(last_fix[0], last_fix[1], position[0], position[1])
+    seconds = max(1.0, (now - last_fix[2]).total_seconds())
+    if distance > MIN_JUMP_M and distance / seconds > MAX_SPEED_M_S:
+        raise InvalidField(
+            "type", f"{distance / 1000:.0f} km in {seconds:.0f} s cannot be travelled", code="impossible_speed"
+        )
+
+
+def _save(
+    customer_id: str,
+    checkin: wallet_store.Checkin,
+    previous_at: datetime | None,
+    issued: list[tuple[Offer, wallet_store.WalletOffer]],
+    same_visit: bool,
+) -> list[tuple[Offer, wallet_store.WalletOffer]]:
+    """Commit the check-in with the offers it issues; an offer the store refuses (a racing issue,
+    a spent budget) is left out and logged, and the check-in commits without it."""
+    refused: set[str] = set()
+    while True:
+        kept = [(offer, entry) for offer, entry in issued if offer.offer_id not in refused]
+        if not same_visit:
+            checkin = dataclasses.replace(checkin, wallet_ids=tuple(entry.wallet_id for _, entry in kept))
+        try:
+            wallet_store.save_checkin(customer_id, checkin, previous_at, kept)
+        except wallet_store.OffersRefused as offers:
+            if offers.reasons.keys() <= refused:
+                raise  # an offer left out cannot be refused again; never loop on it
+            skipped(offers)
+            refused |= offers.reasons.keys()
+        else:
+            return kept
 
 
 def _where(req: Any, now: datetime) -> tuple[Store | None, str | None, str, tuple[float, float] | None]:
@@ -154,19 +201,31 @@ def _where(req: Any, now: datetime) -> tuple[Store | None, str | None, str, tupl
     return store, beacon.zone, "beacon", fence
 
 
+def skipped(offers: wallet_store.OffersRefused) -> None:
+    for offer_id, why in sorted(offers.reasons.items()):
+        log.warning("offer_skipped", offer_id=offer_id, reason=why)
+
+
+def program_timezone() -> ZoneInfo:
+    return ZoneInfo(program.rules().timezone)
+
+
 def cached_offers() -> list[Offer]:
     return _catalog()[1]
 
 
-def wallet_entry(offer: Offer, store: Store, now: datetime) -> wallet_store.WalletOffer:
-    """An offer as it lands in the wallet: one per (offer, window), redeemable at the offer's
-    merchant (the issuing store's if the offer names none), until it or the offer expires."""
+def wallet_entry(
+    offer: Offer, store: Store, now: datetime, history: dict[str, tuple[int, datetime]]
+) -> wallet_store.WalletOffer:
+    """An offer as it lands in the wallet: the customer's n-th of this offer (so a racing second
+    issue of the same n is refused, and a later one never is), redeemable at the offer's merchant
+    (the issuing store's if the offer names none), until it or the offer expires."""
     expires = now + timedelta(days=WALLET_OFFER_DAYS)
     if offer.valid_to is not None:
         expires = min(expires, offer.valid_to)
-    window = now.strftime("%Y%m%d%H") if offer.limits.cooldown_hours else now.strftime("%Y%m%d")
+    times_issued = history.get(offer.offer_id, (0, now))[0]
     return wallet_store.WalletOffer(
-        f"{offer.offer_id}#{window}",
+        f"{offer.offer_id}#{times_issued + 1}",
         offer.offer_id,
         offer.title,
         dict(offer.reward),

@@ -10,8 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from chalicelib.errors import BadRequest, Conflict, LoyaltyError
 from chalicelib.store import ledger
+from chalicelib.store import wallet as wallet_store
+
+log = structlog.get_logger("loyalty.offers")
 
 MAX_KEY_LENGTH = 255
 #: Attempts when another transaction on the same member wins the race (jittered backoff between).
@@ -74,11 +79,14 @@ def exactly_once(
 
     ``prepare`` reads the current state and builds the change (with its response); the commit
     is one transaction conditioned on what was read. A lost race re-reads and retries with
-    jittered backoff; a key that committed meanwhile replays its response.
+    jittered backoff; a key that committed meanwhile replays its response. An offer the change
+    would issue never blocks it: refused by the store, the change commits without it.
     """
-    for attempt in range(MAX_ATTEMPTS):
+    refused: set[str] = set()
+    attempt = 0
+    while attempt < MAX_ATTEMPTS:
         try:
-            change = prepare()
+            change = prepare().without_offers(refused)
         except LoyaltyError:
             # A retry whose first attempt succeeded must get that answer, even if the state it
             # changed would now refuse the same request (the points it redeemed are spent).
@@ -88,6 +96,14 @@ def exactly_once(
             raise
         try:
             ledger.apply(change)
+        except wallet_store.OffersRefused as offers:
+            # Not a lost race on the member: decide again at once, without these offers.
+            if offers.reasons.keys() <= refused:
+                raise  # an offer left out cannot be refused again; never loop on it
+            for offer_id, why in sorted(offers.reasons.items()):
+                log.warning("offer_skipped", offer_id=offer_id, reason=why)
+            refused |= offers.reasons.keys()
+            continue
         except ledger.KeyAlreadyUsed:
             earlier = replay(key, fingerprint)
             if earlier is not None:
@@ -96,5 +112,6 @@ def exactly_once(
             pass
         else:
             return Outcome(change.response_status, change.response)
+        attempt += 1
         sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))  # noqa: S311 - jitter
     raise Conflict("the card is busy with another transaction; try again", code="card_busy", retryable=True)

@@ -25,11 +25,11 @@ def create(identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    current = merchant_scope.owned(identity, Offer, offer_id, "offer")
-    offer = dataclasses.replace(_checked(identity, offer_id, body), issued=current.issued)
+    merchant_scope.owned(identity, Offer, offer_id, "offer")
+    offer = _checked(identity, offer_id, body)
     catalog.put(offer)
     checkins.forget()  # this process sees it at once; other warm Lambdas within the cache's TTL
-    return view(offer)
+    return view(catalog.with_issued_count(offer))
 
 
 def end(identity: Identity, offer_id: str) -> None:
@@ -39,7 +39,7 @@ def end(identity: Identity, offer_id: str) -> None:
 
 
 def get(identity: Identity, offer_id: str) -> dict[str, Any]:
-    return view(merchant_scope.visible(identity, Offer, offer_id, "offer"))
+    return view(catalog.with_issued_count(merchant_scope.visible(identity, Offer, offer_id, "offer")))
 
 
 def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -47,7 +47,11 @@ def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
     if cursor is not None:
         mine = [o for o in mine if o.offer_id > cursor]
     chosen = mine[:limit]
-    return {"items": [view(o) for o in chosen], "next_cursor": chosen[-1].offer_id if len(mine) > limit else None}
+    counts = catalog.issued_counts() if chosen else {}
+    return {
+        "items": [view(dataclasses.replace(o, issued=counts.get(o.offer_id, 0))) for o in chosen],
+        "next_cursor": chosen[-1].offer_id if len(mine) > limit else None,
+    }
 
 
 def view(offer: Offer) -> dict[str, Any]:

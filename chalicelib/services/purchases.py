@@ -174,7 +174,8 @@ def _earned_offers(
 ) -> list[tuple[Offer, wallet_store.WalletOffer]]:
     """Offers triggered by this purchase (a partner's cross-promotion: buy clothes, get a coffee
     offer for the café). Read only when such offers exist; their counts are read fresh, so a
-    spent budget is seen before the transaction rather than refused by it."""
+    spent budget is usually seen before the transaction (and if not, the purchase commits
+    without the offer: ``exactly_once``)."""
     if not any(o.trigger.type == "purchase" and o.status == "active" for o in checkins.cached_offers()):
         return []
     moment = Moment(
@@ -183,17 +184,14 @@ def _earned_offers(
         store_id=store.store_id,
         merchant_id=store.merchant_id,
         categories=tuple(sorted({i.category for i in items if i.category})),
+        timezone=checkins.program_timezone(),
     )
-    customer = Customer(
-        member.tier,
-        member.visits_total,
-        member.last_visit_at,
-        member.category_counts,
-        history=checkins.history_of(wallet_store.wallet(member.customer_id)),
-    )
+    history = checkins.history_of(wallet_store.wallet(member.customer_id))
+    customer = Customer(member.tier, member.visits_total, member.last_visit_at, member.category_counts, history=history)
     fresh = [o for o in catalog.offers_with_counts() if o.trigger.type == "purchase"]
     return [
-        (o, checkins.wallet_entry(o, store, now)) for o in choose_offers(fresh, moment, customer, OFFERS_PER_PURCHASE)
+        (o, checkins.wallet_entry(o, store, now, history))
+        for o in choose_offers(fresh, moment, customer, OFFERS_PER_PURCHASE)
     ]
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
@@ -45,6 +46,36 @@ def connection() -> Connection:
 def transaction() -> Iterator[TransactWrite]:
     with TransactWrite(connection=connection()) as tx:
         yield tx
+
+
+class OwnedWrite:
+    """A transaction that knows whose each item is, so a cancelled one can say whose condition
+    failed. DynamoDB gives one cancellation reason per item in the order pynamodb sends them
+    (condition checks, deletes, puts, then updates), not in the order they were added."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
+        self._puts: list[Hashable | None] = []
+        self._updates: list[Hashable | None] = []
+
+    def save(self, model: Any, condition: Any = None, *, owner: Hashable | None = None) -> None:
+        self._tx.save(model, condition=condition)
+        self._puts.append(owner)
+
+    def update(self, model: Any, actions: list[Any], condition: Any = None, *, owner: Hashable | None = None) -> None:
+        self._tx.update(model, actions=actions, condition=condition)
+        self._updates.append(owner)
+
+    def failed_owners(self, error: TransactWriteError) -> list[Hashable | None]:
+        """The owners of the items whose condition failed (None for an item nobody owns)."""
+        owners = [*self._puts, *self._updates]
+        return [owners[i] for i in failed_items(error) if i < len(owners)]
+
+
+@contextmanager
+def owned_transaction() -> Iterator[OwnedWrite]:
+    with transaction() as tx:
+        yield OwnedWrite(tx)
 
 
 def failed_items(error: TransactWriteError) -> list[int]:

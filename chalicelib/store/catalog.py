@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import Conflict
-from chalicelib.store.base import BaseMeta, condition_failed, table_name, transaction
+from chalicelib.store.base import BaseMeta, OwnedWrite, condition_failed, table_name, transaction
 
 T = TypeVar("T")
 
@@ -196,11 +197,26 @@ def program_rules() -> ProgramRules | None:
 
 def offers_with_counts() -> list[Offer]:
     """Every offer with its issued count (two Queries: the offers and their counters)."""
-    counts = {item.sk: int(item.counter) for item in OfferIssuedItem.query("offer_issued")}
+    counts = issued_counts()
     return [dataclasses.replace(o, issued=counts.get(o.offer_id, 0)) for o in list_all(Offer)]
 
 
-def count_issue(tx: Any, offer: Offer) -> None:
+def issued_counts() -> dict[str, int]:
+    """offer_id -> how many have been issued (offers never issued are absent)."""
+    return {item.sk: int(item.counter) for item in OfferIssuedItem.query("offer_issued")}
+
+
+def with_issued_count(offer: Offer) -> Offer:
+    """The offer with its counter's value: the ``issued`` saved in the offer's own body is never
+    the truth (the counter lives on an item of its own, so saving the offer cannot overwrite it)."""
+    try:
+        counter = OfferIssuedItem.get("offer_issued", offer.offer_id, consistent_read=True)
+    except OfferIssuedItem.DoesNotExist:
+        return dataclasses.replace(offer, issued=0)
+    return dataclasses.replace(offer, issued=int(counter.counter))
+
+
+def count_issue(tx: OwnedWrite, offer: Offer, owner: Hashable | None = None) -> None:
     """In ``tx``: one more issued, refused (the transaction cancelled) if the budget is spent."""
     item = OfferIssuedItem("offer_issued", offer.offer_id)
     budget = offer.limits.budget
@@ -213,4 +229,5 @@ def count_issue(tx: Any, offer: Offer) -> None:
             OfferIssuedItem.kind.set(OfferIssuedItem),
         ],
         condition=condition,
+        owner=owner,
     )

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,9 +28,9 @@ from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.points import Points
 from chalicelib.errors import BadRequest
-from chalicelib.store.base import BaseMeta, table_name, transaction
+from chalicelib.store.base import BaseMeta, owned_transaction, table_name
 from chalicelib.store.members import MemberModel
-from chalicelib.store.wallet import WalletModel, WalletOffer, write_issued
+from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused, write_issued
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -141,12 +143,34 @@ class BalanceChange:
     tier_change: TierChange | None = None
     #: Wallet entries this purchase redeems: each only if still issued (single use).
     redeem_wallet: tuple[str, ...] = ()
-    #: Offers this purchase earns (a partner's cross-promotion), into the wallet with the rest.
+    #: Offers this purchase earns (a partner's cross-promotion), into the wallet with the rest;
+    #: the response (and the purchase's body) list them under ``offers_issued``.
     issue_offers: tuple[tuple[Offer, WalletOffer], ...] = ()
+
+    def without_offers(self, offer_ids: Collection[str]) -> BalanceChange:
+        """The same change issuing none of ``offer_ids`` (refused by the store), and saying so."""
+        if not any(offer.offer_id in offer_ids for offer, _ in self.issue_offers):
+            return self
+
+        def unlisted(body: dict[str, Any]) -> dict[str, Any]:
+            if "offers_issued" not in body:
+                return body
+            return {**body, "offers_issued": [o for o in body["offers_issued"] if o["offer_id"] not in offer_ids]}
+
+        return dataclasses.replace(
+            self,
+            issue_offers=tuple((o, e) for o, e in self.issue_offers if o.offer_id not in offer_ids),
+            response=unlisted(self.response),
+            purchase=dataclasses.replace(self.purchase, body=unlisted(self.purchase.body)) if self.purchase else None,
+        )
 
 
 class KeyAlreadyUsed(Exception):
     """The idempotency key has a saved response: replay it (or refuse a different body)."""
+
+
+#: The owner of the idempotency record's item in the transaction.
+_IDEMPOTENCY = "idempotency"
 
 
 class StaleRead(Exception):
@@ -164,6 +188,8 @@ def apply(change: BalanceChange) -> None:
     """Commit the member's balance change, its ledger entries, the purchase and the idempotency
     record in one DynamoDB transaction. The member update is conditioned on the revision that was
     read and on a balance that covers the points spent, so a balance can never go below zero.
+    ``OffersRefused`` when only the items of offers it issues failed: the caller commits without
+    them rather than refusing the purchase.
     """
     if change.points_after.balance < 0 or sum(n for _, n in change.points_after.lots) != change.points_after.balance:
         raise ValueError("a balance must be the sum of its lots and never negative")
@@ -171,7 +197,7 @@ def apply(change: BalanceChange) -> None:
         MemberModel.customer_id == change.customer_id
     )
     try:
-        with transaction() as tx:
+        with owned_transaction() as tx:
             tx.save(
                 IdempotencyModel(
                     change.idempotency_key,
@@ -182,6 +208,7 @@ def apply(change: BalanceChange) -> None:
                     expires_at=change.at + IDEMPOTENCY_TTL,
                 ),
                 condition=IdempotencyModel.key.does_not_exist(),
+                owner=_IDEMPOTENCY,
             )
             tx.update(MemberModel(change.sub), actions=_member_actions(change), condition=member_condition)
             for entry in change.entries:
@@ -217,9 +244,12 @@ def apply(change: BalanceChange) -> None:
                     condition=WalletModel.status == "issued",
                 )
     except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+        failed = tx.failed_owners(error)
+        if _IDEMPOTENCY in failed:
             raise KeyAlreadyUsed from error
+        refused = offers_refused(failed)
+        if refused is not None:
+            raise refused from error
         if error.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
             raise StaleRead from error
         raise

@@ -2,16 +2,20 @@
 
 ``checkins`` (hash ``customer_id``): the member's last check-in (dedup, speed check) and a
 per-minute counter (rate limit), one small item per member.
-``wallet`` (hash ``customer_id``, range ``wallet_id`` = ``<offer_id>#<window>``): issued offers;
-the key makes issuing idempotent per (customer, offer, window).
+``wallet`` (hash ``customer_id``, range ``wallet_id`` = ``<offer_id>#<n>``, the customer's n-th
+issue of the offer): issued offers. Two racing issues of the same n meet the key's condition, so
+only one lands; a later legitimate issue has the next n and never collides. (Entries issued before
+this key carry ``<offer_id>#<YYYYMMDD[HH]>`` and still count towards n.)
 ``inbox`` (hash ``customer_id``, range ``message_id``, time-ordered): every message to the member.
 A check-in writes its record, the offers it issues, their inbox messages and the offers' budget
-counters in one transaction.
+counters in one transaction. An offer's items never sink the rest: when only they fail their
+conditions, ``OffersRefused`` says which and why, and the caller commits without them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +27,7 @@ from pynamodb.models import Model
 from chalicelib.domain.offers import Offer
 from chalicelib.errors import Conflict
 from chalicelib.store import catalog
-from chalicelib.store.base import BaseMeta, table_name, transaction
+from chalicelib.store.base import BaseMeta, OwnedWrite, owned_transaction, table_name
 
 
 class CheckinModel(Model):
@@ -39,6 +43,8 @@ class CheckinModel(Model):
     wallet_ids = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     minute_start = UTCDateTimeAttribute()
     minute_count = NumberAttribute(default=0)
+    #: When ``lon``/``lat`` were last known (a check-in that locates nothing keeps them).
+    fixed_at = UTCDateTimeAttribute(null=True)
 
 
 class WalletModel(Model):
@@ -82,6 +88,8 @@ class Checkin:
     wallet_ids: tuple[str, ...]
     minute_start: datetime
     minute_count: int
+    #: When the position was known; None on records written before it was kept (then ``at``).
+    fixed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,36 @@ class Message:
     offer_id: str | None
 
 
+#: Why an offer's items were refused in a transaction.
+ALREADY_IN_WALLET = "already_in_wallet"
+BUDGET_SPENT = "budget_spent"
+
+
+@dataclass(frozen=True)
+class OfferItem:
+    """The owner of an offer's item in a transaction, and what its failed condition means."""
+
+    offer_id: str
+    refused_because: str
+
+
+class OffersRefused(Exception):
+    """The transaction failed only on offers' items (a racing issue took the wallet key, or the
+    budget is spent): everything else may commit without those offers."""
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        super().__init__(", ".join(f"{offer_id}: {why}" for offer_id, why in sorted(reasons.items())))
+        #: offer_id -> why it was refused.
+        self.reasons = reasons
+
+
+def offers_refused(failed: list[Hashable | None]) -> OffersRefused | None:
+    """``OffersRefused`` when every failed condition is an offer's item, else None."""
+    if not failed or not all(isinstance(owner, OfferItem) for owner in failed):
+        return None
+    return OffersRefused({o.offer_id: o.refused_because for o in failed if isinstance(o, OfferItem)})
+
+
 def last_checkin(customer_id: str) -> Checkin | None:
     try:
         item = CheckinModel.get(customer_id, consistent_read=True)
@@ -124,6 +162,7 @@ def last_checkin(customer_id: str) -> Checkin | None:
         tuple(item.wallet_ids or ()),
         item.minute_start,
         int(item.minute_count),
+        item.fixed_at,
     )
 
 
@@ -150,11 +189,12 @@ def _offer(item: WalletModel) -> WalletOffer:
 def save_checkin(
     customer_id: str, checkin: Checkin, previous_at: datetime | None, issued: list[tuple[Offer, WalletOffer]]
 ) -> None:
-    """The check-in and what it issues, at once; ``Conflict(try_again)`` if another check-in of the
-    member or an offer's budget got there first."""
+    """The check-in and what it issues, at once; ``OffersRefused`` if only offers' items failed
+    (a racing issue or a spent budget), ``Conflict(try_again)`` if another check-in of the member
+    got there first."""
     condition = CheckinModel.customer_id.does_not_exist() if previous_at is None else CheckinModel.at == previous_at
     try:
-        with transaction() as tx:
+        with owned_transaction() as tx:
             tx.save(
                 CheckinModel(
                     customer_id,
@@ -166,17 +206,22 @@ def save_checkin(
                     wallet_ids=list(checkin.wallet_ids) or None,
                     minute_start=checkin.minute_start,
                     minute_count=checkin.minute_count,
+                    fixed_at=checkin.fixed_at,
                 ),
                 condition=condition,
             )
             for offer, entry in issued:
                 write_issued(tx, customer_id, offer, entry)
     except TransactWriteError as error:
-        raise Conflict("another check-in or the offer's budget got there first; try again", code="try_again") from error
+        refused = offers_refused(tx.failed_owners(error))
+        if refused is not None:
+            raise refused from error
+        raise Conflict("another check-in of yours got there first; try again", code="try_again") from error
 
 
-def write_issued(tx: Any, customer_id: str, offer: Offer, entry: WalletOffer) -> None:
-    """In ``tx``: the offer into the wallet (once per window), its inbox message, its budget."""
+def write_issued(tx: OwnedWrite, customer_id: str, offer: Offer, entry: WalletOffer) -> None:
+    """In ``tx``: the offer into the wallet (under a key no other issue may hold), its inbox
+    message, its budget."""
     tx.save(
         WalletModel(
             customer_id,
@@ -190,6 +235,7 @@ def write_issued(tx: Any, customer_id: str, offer: Offer, entry: WalletOffer) ->
             expires_at=entry.expires_at,
         ),
         condition=WalletModel.wallet_id.does_not_exist(),
+        owner=OfferItem(offer.offer_id, ALREADY_IN_WALLET),
     )
     tx.save(
         InboxModel(
@@ -202,7 +248,7 @@ def write_issued(tx: Any, customer_id: str, offer: Offer, entry: WalletOffer) ->
             offer_id=offer.offer_id,
         )
     )
-    catalog.count_issue(tx, offer)
+    catalog.count_issue(tx, offer, owner=OfferItem(offer.offer_id, BUDGET_SPENT))
 
 
 def inbox(customer_id: str, limit: int, before: str | None) -> list[Message]:

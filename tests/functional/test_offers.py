@@ -2,6 +2,7 @@
 
 import pytest
 
+from chalicelib.services import checkins
 from scripts.token import mint
 
 MARKETER = mint("demo-marketer", ["marketer"], "m_kiez")
@@ -59,3 +60,18 @@ def test_bad_offers_name_the_field(api, change, field):
     response = api.call("POST", "/v1/offers", MARKETER, {**OFFER, **change})
     assert response.status_code == 422, response.json_body
     assert response.json_body["error"]["field"] == field
+
+
+def test_an_offer_shows_how_many_have_been_issued(api):
+    body = {**OFFER, "targeting": {}, "valid_from": None, "valid_to": None, "limits": {"budget": 10}}
+    offer = api.call("POST", "/v1/offers", MARKETER, body).json_body
+    checkins.forget()
+    mitte = {"type": "geo", "lon": 13.4016, "lat": 52.5303, "accuracy_m": 15}
+    for n, sub in enumerate(("alice", "bob", "carla")):
+        api.join(sub, phone=f"0151 1111111{n}")
+        assert len(api.call("POST", "/v1/me/checkins", api.customer(sub), mitte).json_body["offers"]) == 1
+    path = f"/v1/offers/{offer['offer_id']}"
+    assert api.call("GET", path, MARKETER).json_body["issued"] == 3
+    listed = api.call("GET", "/v1/offers", MARKETER).json_body["items"]
+    assert [o["issued"] for o in listed if o["offer_id"] == offer["offer_id"]] == [3]
+    assert api.call("PUT", path, MARKETER, {**body, "priority": 1}).json_body["issued"] == 3

@@ -1,4 +1,6 @@
+import dataclasses
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,6 +59,44 @@ def test_limits_budget_and_cooldown():
     assert is_eligible(offer(limits=Limits(cooldown_hours=1)), ARRIVAL, seen)
 
 
+def test_no_per_customer_limit_means_no_cap_but_once_a_day_at_most():
+    unlimited = offer()
+    today = Customer("Silver", 20, None, history={"o1": (7, NOW - timedelta(hours=3))})
+    assert not is_eligible(unlimited, ARRIVAL, today)
+    yesterday = Customer("Silver", 20, None, history={"o1": (7, NOW - timedelta(hours=13))})
+    assert is_eligible(unlimited, ARRIVAL, yesterday)
+
+
+def test_the_day_is_the_programs_local_day():
+    berlin = ZoneInfo("Europe/Berlin")
+    # 23:30 and 00:30 in Berlin are two days there, one day in UTC.
+    late = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)
+    customer = Customer("Silver", 20, None, history={"o1": (1, late)})
+    after_midnight = Moment("beacon", late + timedelta(hours=1), store_id="s1", timezone=berlin)
+    assert is_eligible(offer(), after_midnight, customer)
+    assert not is_eligible(offer(), dataclasses.replace(after_midnight, timezone=UTC), customer)
+
+
+def test_a_cooldown_replaces_the_day():
+    seen = Customer("Silver", 20, None, history={"o1": (1, NOW - timedelta(minutes=30))})
+    assert is_eligible(offer(limits=Limits(cooldown_hours=0)), ARRIVAL, seen)
+    a_day_ago = Customer("Silver", 20, None, history={"o1": (1, NOW - timedelta(hours=25))})
+    assert not is_eligible(offer(limits=Limits(cooldown_hours=48)), ARRIVAL, a_day_ago)
+
+
+@given(
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)),
+    st.sampled_from([UTC, ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")]),
+    st.integers(0, 50),
+)
+def test_without_a_cooldown_an_offer_is_issued_again_exactly_on_a_later_local_day(last, gap, zone, times):
+    customer = Customer("Silver", 20, None, history={"o1": (times, last)})
+    moment = Moment("beacon", last + gap, store_id="s1", timezone=zone)
+    later_day = (last + gap).astimezone(zone).date() > last.astimezone(zone).date()
+    assert is_eligible(offer(), moment, customer) == later_day
+
+
 def test_priority_then_affinity_decides_and_at_most_n_are_issued():
     cake = offer("cake", targeting=Targeting(categories=("cake",)))
     coffee = offer("coffee", targeting=Targeting(categories=("coffee",)))
@@ -104,6 +144,7 @@ def test_no_offer_is_ever_chosen_outside_its_targeting_or_limits(offers, at_most
         count, last = history.get(o.offer_id, (0, None))
         assert lim.per_customer is None or count < lim.per_customer
         assert lim.cooldown_hours is None or last is None or NOW - last >= timedelta(hours=lim.cooldown_hours)
+        assert lim.cooldown_hours is not None or last is None or last.date() < NOW.date()
         assert o.valid_from is None or o.valid_from <= NOW
 
 
