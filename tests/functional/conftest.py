@@ -16,6 +16,7 @@ os.environ.pop("LOYALTY_DEV_JWT_SECRET", None)
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -82,3 +83,24 @@ class Api:
 def api(aws: None) -> Iterator[Api]:
     with Client(app) as client:
         yield Api(client)
+
+
+class FakeClock:
+    """The time the API's views pass to the services; tests move it."""
+
+    def __init__(self) -> None:
+        # Mid-morning in Berlin, so an hour or two later is still the same local day.
+        self.now = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    from chalicelib.api import me, pos
+
+    fake = FakeClock()
+    monkeypatch.setattr(me, "system_clock", fake)
+    monkeypatch.setattr(pos, "system_clock", fake)
+    return fake

@@ -2,12 +2,11 @@
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from structlog.testing import capture_logs
 
-from chalicelib.api import me, pos
 from chalicelib.services import checkins
 from chalicelib.store import catalog
 from scripts.token import mint
@@ -24,23 +23,6 @@ COFFEE_CARD = {
 }
 #: A Kiez check-in offer with no limits at all.
 WELCOME = {"title": "Welcome back", "trigger": {"type": "checkin"}, "reward": {"type": "bonus_points", "points": 5}}
-
-
-class Clock:
-    def __init__(self) -> None:
-        # Mid-morning in Berlin, so an hour or two later is still the same local day.
-        self.now = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(me, "system_clock", fake)
-    monkeypatch.setattr(pos, "system_clock", fake)
-    return fake
 
 
 def new_offer(api, body):
