@@ -11,6 +11,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 TRIGGERS = ("checkin", "beacon", "geofence_enter", "purchase", "birthday", "campaign")
 #: Check-in triggers: any of them at the store may be answered by a "checkin" offer.
 ARRIVALS = ("checkin", "beacon", "geofence_enter")
+#: What something issues today; birthday and campaign offers (and segment targeting) are in the
+#: model but wait for the jobs that issue them, so an offer using them is refused, not left idle.
+ISSUED_TRIGGERS = (*ARRIVALS, "purchase")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ def is_eligible(offer: Offer, moment: Moment, customer: Customer) -> bool:
     return (
         offer.status == "active"
         and _trigger_matches(offer.trigger, moment)
+        and _fires_here(offer, moment)
         and (offer.valid_from is None or offer.valid_from <= moment.at)
         and (offer.valid_to is None or moment.at < offer.valid_to)
         and _targets(offer.targeting, customer, moment.at)
@@ -120,6 +124,15 @@ def _trigger_matches(trigger: Trigger, moment: Moment) -> bool:
         and (trigger.merchant_id is None or trigger.merchant_id == moment.merchant_id)
         and (trigger.category is None or trigger.category in moment.categories)
     )
+
+
+def _fires_here(offer: Offer, moment: Moment) -> bool:
+    """A merchant's offer whose trigger names no store or merchant fires only at that merchant's
+    stores (firing at a partner is a cross-promotion, and names the partner); a program-wide
+    offer fires anywhere."""
+    if offer.merchant_id is None or offer.trigger.store_id is not None or offer.trigger.merchant_id is not None:
+        return True
+    return moment.merchant_id == offer.merchant_id
 
 
 def _targets(targeting: Targeting, customer: Customer, at: datetime) -> bool:

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from chalicelib.domain.catalog import Store
+from chalicelib.domain.catalog import Merchant, Store
 from chalicelib.domain.clock import isoformat
 from chalicelib.domain.identity import Identity
-from chalicelib.domain.offers import Limits, Offer, Targeting, Trigger
+from chalicelib.domain.offers import ISSUED_TRIGGERS, Limits, Offer, Targeting, Trigger
 from chalicelib.errors import InvalidField
 from chalicelib.services import checkins, merchant_scope, places
 from chalicelib.store import catalog
@@ -66,13 +66,17 @@ def _checked(identity: Identity, offer_id: str, body: dict[str, Any]) -> Offer:
     if body.get("valid_from") and body.get("valid_to") and body["valid_to"] <= body["valid_from"]:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
     trigger = body["trigger"]
-    if trigger.get("store_id") is not None:
-        store: Store | None = places.store(trigger["store_id"])
-        if store is None:
-            raise InvalidField("trigger.store_id", "no such store", code="unknown_store")
-        if merchant_id is not None and store.merchant_id != merchant_id:
-            raise InvalidField("trigger.store_id", "the store belongs to another merchant", code="wrong_merchant")
+    if trigger["type"] not in ISSUED_TRIGGERS:
+        raise InvalidField(
+            "trigger.type", f"nothing issues {trigger['type']} offers yet", code="trigger_not_supported_yet"
+        )
     targeting = body.get("targeting") or {}
+    if targeting.get("segment_id") is not None:
+        # Segments do not exist yet: no customer could ever be in one.
+        raise InvalidField(
+            "targeting.segment_id", "targeting by segment is not supported yet", code="segments_not_supported_yet"
+        )
+    _check_where_it_fires(merchant_id, trigger.get("merchant_id"), trigger.get("store_id"))
     return Offer(
         offer_id=offer_id,
         title=body["title"],
@@ -87,3 +91,29 @@ def _checked(identity: Identity, offer_id: str, body: dict[str, Any]) -> Offer:
         priority=body.get("priority", 0),
         status=body.get("status", "active"),
     )
+
+
+def _check_where_it_fires(merchant_id: str | None, trigger_merchant_id: str | None, store_id: str | None) -> None:
+    """A merchant's offer fires at its own stores, or at a partner's that the trigger names; a
+    program-wide offer (the admin's) at any merchant's."""
+    if trigger_merchant_id is not None:
+        named = catalog.get(Merchant, trigger_merchant_id)
+        if named is None:
+            raise InvalidField("trigger.merchant_id", "no such merchant", code="unknown_merchant")
+        if merchant_id is not None and trigger_merchant_id != merchant_id:
+            own = catalog.get(Merchant, merchant_id)
+            if own is None or trigger_merchant_id not in own.partner_ids:
+                raise InvalidField(
+                    "trigger.merchant_id", "only a partner of the offer's merchant may be named", code="not_a_partner"
+                )
+    if store_id is not None:
+        store: Store | None = places.store(store_id)
+        if store is None:
+            raise InvalidField("trigger.store_id", "no such store", code="unknown_store")
+        expected = trigger_merchant_id or merchant_id
+        if expected is not None and store.merchant_id != expected:
+            raise InvalidField(
+                "trigger.store_id",
+                "the store is not the offer's merchant's (or the partner's the trigger names)",
+                code="wrong_merchant",
+            )

@@ -198,3 +198,22 @@ def test_buying_clothes_earns_a_coffee_offer_for_the_partner_cafe(api):
     # Once per customer: a second jacket earns nothing more.
     again = pay(api, card, 8_900, [], store="s_nordlicht_alex", token=alex, items=jacket).json_body
     assert again["offers_issued"] == []
+
+
+def test_an_offer_naming_no_store_fires_only_at_its_merchants_stores(api):
+    api.join("alice")
+    api.join("bob", phone="0151 11111111")
+    anywhere_of_ours = new_offer(api, trigger={"type": "checkin"})
+    at_alex = check_in(api, {"type": "beacon", "uuid": DOOR["uuid"], "major": 300, "minor": 1}).json_body
+    assert at_alex["store_id"] == "s_nordlicht_alex" and at_alex["offers"] == []
+    at_kreuzberg = check_in(api, {"type": "beacon", "uuid": DOOR["uuid"], "major": 200, "minor": 1}, "bob").json_body
+    assert [o["offer_id"] for o in at_kreuzberg["offers"]] == [anywhere_of_ours["offer_id"]]
+
+
+def test_a_program_wide_offer_fires_at_every_merchants_stores(api):
+    api.join("alice")
+    welcome = {**COOKIE, "trigger": {"type": "checkin"}}
+    offer = api.call("POST", "/v1/offers", ADMIN, welcome).json_body
+    checkins.forget()
+    at_alex = check_in(api, {"type": "beacon", "uuid": DOOR["uuid"], "major": 300, "minor": 1}).json_body
+    assert [o["offer_id"] for o in at_alex["offers"]] == [offer["offer_id"]]

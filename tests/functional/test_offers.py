@@ -2,7 +2,9 @@
 
 import pytest
 
+from chalicelib.domain.catalog import Merchant
 from chalicelib.services import checkins
+from chalicelib.store import catalog
 from scripts.token import mint
 
 MARKETER = mint("demo-marketer", ["marketer"], "m_kiez")
@@ -54,12 +56,47 @@ def test_a_partners_marketer_does_not_see_or_touch_the_offer(api):
         ({"valid_to": "2026-10-01T00:00:00Z"}, "valid_to"),
         ({"limits": {"budget": 0}}, "limits.budget"),
         ({"title": ""}, "title"),
+        # Nothing issues these yet: refused rather than accepted and never issued.
+        ({"trigger": {"type": "birthday"}}, "trigger.type"),
+        ({"trigger": {"type": "campaign"}}, "trigger.type"),
+        ({"targeting": {"segment_id": "seg_regulars"}}, "targeting.segment_id"),
+        # A merchant's offer fires at its own stores, or at a partner it names.
+        ({"trigger": {"type": "checkin", "store_id": "s_nordlicht_alex"}}, "trigger.store_id"),
+        ({"trigger": {"type": "purchase", "merchant_id": "m_elsewhere"}}, "trigger.merchant_id"),
+        ({"trigger": {"type": "purchase", "merchant_id": "m_nowhere"}}, "trigger.merchant_id"),
+        (
+            {"trigger": {"type": "checkin", "merchant_id": "m_nordlicht", "store_id": "s_kiez_mitte"}},
+            "trigger.store_id",
+        ),
     ],
 )
 def test_bad_offers_name_the_field(api, change, field):
+    catalog.put(Merchant("m_elsewhere", "Not a partner"))
     response = api.call("POST", "/v1/offers", MARKETER, {**OFFER, **change})
     assert response.status_code == 422, response.json_body
     assert response.json_body["error"]["field"] == field
+    created = api.call("POST", "/v1/offers", MARKETER, OFFER).json_body
+    changed = api.call("PUT", f"/v1/offers/{created['offer_id']}", MARKETER, {**OFFER, **change})
+    assert changed.status_code == 422 and changed.json_body["error"]["field"] == field
+
+
+def test_a_cross_promotion_names_the_partner_whose_store_or_purchase_fires_it(api):
+    at_partner = {"type": "checkin", "merchant_id": "m_nordlicht", "store_id": "s_nordlicht_alex"}
+    assert api.call("POST", "/v1/offers", MARKETER, {**OFFER, "trigger": at_partner}).status_code == 201
+    any_partner_store = {"type": "purchase", "merchant_id": "m_nordlicht"}
+    assert api.call("POST", "/v1/offers", MARKETER, {**OFFER, "trigger": any_partner_store}).status_code == 201
+
+
+def test_program_wide_offers_are_the_admins(api):
+    mine = api.call("POST", "/v1/offers", MARKETER, {**OFFER, "merchant_id": None}).json_body
+    assert mine["merchant_id"] == "m_kiez"
+    anywhere = {**OFFER, "trigger": {"type": "purchase"}}
+    program_wide = api.call("POST", "/v1/offers", ADMIN, anywhere).json_body
+    assert program_wide["merchant_id"] is None
+    path = f"/v1/offers/{program_wide['offer_id']}"
+    assert api.call("PUT", path, MARKETER, anywhere).status_code == 403
+    assert api.call("DELETE", path, MARKETER).status_code == 403
+    assert api.call("PUT", path, ADMIN, {**anywhere, "priority": 9}).status_code == 200
 
 
 def test_an_offer_shows_how_many_have_been_issued(api):

@@ -40,6 +40,16 @@ def test_a_checkin_offer_answers_a_beacon_or_a_geofence_at_its_store_only():
     assert not is_eligible(zoned, ARRIVAL, REGULAR)
 
 
+def test_a_merchants_offer_naming_no_place_fires_only_at_that_merchants_stores():
+    ours = offer(trigger=Trigger("checkin"), merchant_id="m1")
+    assert is_eligible(ours, ARRIVAL, REGULAR)
+    assert not is_eligible(ours, Moment("beacon", NOW, store_id="s9", merchant_id="m2"), REGULAR)
+    cross = offer(trigger=Trigger("purchase", merchant_id="m2"), merchant_id="m1")
+    assert is_eligible(cross, Moment("purchase", NOW, store_id="s9", merchant_id="m2"), REGULAR)
+    program_wide = offer(trigger=Trigger("checkin"))
+    assert is_eligible(program_wide, Moment("beacon", NOW, store_id="s9", merchant_id="m2"), REGULAR)
+
+
 def test_targeting_by_tier_categories_visits_and_days_away():
     assert not is_eligible(offer(targeting=Targeting(tiers=("Gold",))), ARRIVAL, REGULAR)
     assert is_eligible(offer(targeting=Targeting(categories=("coffee",))), ARRIVAL, REGULAR)
