@@ -172,3 +172,25 @@ def spaced(last: datetime, at: datetime, cooldown_hours: int | None, timezone: t
     if cooldown_hours is not None:
         return at - last >= timedelta(hours=cooldown_hours)
     return last.astimezone(timezone).date() < at.astimezone(timezone).date()
+
+
+#: Why a wallet entry cannot be redeemed, from the least to the most nearly usable.
+ALREADY_REDEEMED = "offer_already_redeemed"
+EXPIRED = "offer_expired"
+WRONG_MERCHANT = "offer_wrong_merchant"
+UNUSABLE = (ALREADY_REDEEMED, EXPIRED, WRONG_MERCHANT)
+
+
+def unusable_because(
+    status: str, expires_at: datetime, redeemable_by: str | None, merchant_id: str | None, now: datetime
+) -> str | None:
+    """Why a wallet entry cannot be redeemed now at a store of ``merchant_id`` (None: it can).
+    ``redeemable_by`` is the merchant whose stores take it (None: any); ``merchant_id`` None is
+    a caller bound to no merchant (an admin), who may redeem it wherever it is redeemable."""
+    if status != "issued":
+        return ALREADY_REDEEMED
+    if expires_at <= now:
+        return EXPIRED
+    if redeemable_by is not None and merchant_id is not None and redeemable_by != merchant_id:
+        return WRONG_MERCHANT
+    return None

@@ -12,7 +12,7 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.phones import InvalidPhone, looks_like_phone, normalise_phone
 from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
 from chalicelib.errors import Gone, InvalidField, NotFound
-from chalicelib.services import program
+from chalicelib.services import checkins, program
 from chalicelib.store import members as store
 
 
@@ -59,8 +59,9 @@ def find_member(code: str, *, clock: Clock) -> Member:
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
     member = find_member(code, clock=clock)
     rules = program.rules()
+    now = clock()
     percent = cumulative_discount_percent(
-        rules.cumulative_discount, member.visits_in_month(program.month_key(rules, clock()))
+        rules.cumulative_discount, member.visits_in_month(program.month_key(rules, now))
     )
     points = None
     if amount is not None:
@@ -77,8 +78,9 @@ def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -
         "amount": amount,
         "redeemable_points": points,
         "redeemable_value": points * rules.redemption.point_value_minor if points is not None else None,
-        # Offers arrive with the offer engine; until a member holds one, the wallet is empty.
-        "offers": [],
+        "offers": [
+            checkins.wallet_view(e, now) for e in checkins.usable_now(member.customer_id, identity.merchant_id, now)
+        ],
     }
 
 

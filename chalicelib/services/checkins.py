@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from chalicelib.config import settings
+from chalicelib.domain import offers as offer_rules
 from chalicelib.domain.catalog import Beacon, Store
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
@@ -154,11 +155,11 @@ def _save(
             checkin = dataclasses.replace(checkin, wallet_ids=tuple(entry.wallet_id for _, entry in kept))
         try:
             wallet_store.save_checkin(customer_id, checkin, previous_at, kept)
-        except wallet_store.OffersRefused as offers:
-            if offers.reasons.keys() <= refused:
+        except wallet_store.OffersRefused as refusal:
+            if refusal.reasons.keys() <= refused:
                 raise  # an offer left out cannot be refused again; never loop on it
-            skipped(offers)
-            refused |= offers.reasons.keys()
+            skipped(refusal)
+            refused |= refusal.reasons.keys()
         else:
             return kept
 
@@ -201,8 +202,8 @@ def _where(req: Any, now: datetime) -> tuple[Store | None, str | None, str, tupl
     return store, beacon.zone, "beacon", fence
 
 
-def skipped(offers: wallet_store.OffersRefused) -> None:
-    for offer_id, why in sorted(offers.reasons.items()):
+def skipped(refusal: wallet_store.OffersRefused) -> None:
+    for offer_id, why in sorted(refusal.reasons.items()):
         log.warning("offer_skipped", offer_id=offer_id, reason=why)
 
 
@@ -235,6 +236,19 @@ def wallet_entry(
         "issued",
         merchant_id=offer.merchant_id or store.merchant_id,
     )
+
+
+def unusable_because(entry: wallet_store.WalletOffer, merchant_id: str | None, now: datetime) -> str | None:
+    """Why the till at ``merchant_id`` cannot redeem this wallet entry now (None: it can)."""
+    issuing = places.store(entry.store_id) if entry.store_id else None
+    redeemable_by = entry.merchant_id or (issuing.merchant_id if issuing else None)
+    return offer_rules.unusable_because(entry.status, entry.expires_at, redeemable_by, merchant_id, now)
+
+
+def usable_now(customer_id: str, merchant_id: str | None, now: datetime) -> list[wallet_store.WalletOffer]:
+    """The wallet entries the till at ``merchant_id`` can redeem now, the soonest to expire first."""
+    held = wallet_store.wallet(customer_id)
+    return sorted((e for e in held if unusable_because(e, merchant_id, now) is None), key=lambda e: e.expires_at)
 
 
 def history_of(held: list[wallet_store.WalletOffer]) -> dict[str, tuple[int, datetime]]:

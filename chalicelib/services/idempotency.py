@@ -96,13 +96,13 @@ def exactly_once(
             raise
         try:
             ledger.apply(change)
-        except wallet_store.OffersRefused as offers:
+        except wallet_store.OffersRefused as refusal:
             # Not a lost race on the member: decide again at once, without these offers.
-            if offers.reasons.keys() <= refused:
+            if refusal.reasons.keys() <= refused:
                 raise  # an offer left out cannot be refused again; never loop on it
-            for offer_id, why in sorted(offers.reasons.items()):
+            for offer_id, why in sorted(refusal.reasons.items()):
                 log.warning("offer_skipped", offer_id=offer_id, reason=why)
-            refused |= offers.reasons.keys()
+            refused |= refusal.reasons.keys()
             continue
         except ledger.KeyAlreadyUsed:
             earlier = replay(key, fingerprint)

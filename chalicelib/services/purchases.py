@@ -13,7 +13,7 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.members import Member
-from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
+from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Customer, Moment, Offer, choose_offers
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
 from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
@@ -213,7 +213,7 @@ def _wallet_offers(
     customer_id: str, offer_ids: list[str], store: Store, now: datetime
 ) -> list[wallet_store.WalletOffer]:
     """The wallet entries to redeem: each offer once, issued to this customer, unexpired, and at a
-    store of the merchant that issued it."""
+    store of the merchant that issued it (the till's card lookup shows them by the same rule)."""
     if not offer_ids:
         return []
     held = sorted(wallet_store.wallet(customer_id), key=lambda e: e.issued_at)
@@ -225,17 +225,18 @@ def _wallet_offers(
         mine = [e for e in held if e.offer_id == offer_id]
         if not mine:
             raise InvalidField(field, "not an offer in this customer's wallet", code="unknown_offer")
-        usable = [e for e in mine if e.status == "issued"]
+        reasons = [checkins.unusable_because(e, store.merchant_id, now) for e in mine]
+        usable = [e for e, why in zip(mine, reasons, strict=True) if why is None]
         if not usable:
-            raise Conflict("this offer has already been redeemed", code="offer_already_redeemed", field=field)
-        live = [e for e in usable if e.expires_at > now]
-        if not live:
-            raise InvalidField(field, "the offer has expired", code="offer_expired")
-        entry = live[0]
-        issuing = places.store(entry.store_id) if entry.store_id else None
-        merchant = entry.merchant_id or (issuing.merchant_id if issuing else None)
-        if merchant is not None and merchant != store.merchant_id:
-            raise InvalidField(field, "the offer is for another merchant's stores", code="offer_wrong_merchant")
+            # The reason of the entry closest to usable: a live one at the wrong merchant says
+            # more than an expired one, which says more than one already redeemed.
+            why = max((r for r in reasons if r is not None), key=UNUSABLE.index)
+            if why == ALREADY_REDEEMED:
+                raise Conflict("this offer has already been redeemed", code=why, field=field)
+            if why == EXPIRED:
+                raise InvalidField(field, "the offer has expired", code=why)
+            raise InvalidField(field, "the offer is for another merchant's stores", code=why)
+        entry = usable[0]
         chosen.append(entry)
     return chosen
 

@@ -1,7 +1,7 @@
 """Check-ins: the right offer once, nothing that cannot be real, the wallet and the inbox."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.geo.eid import compute_eid
 from chalicelib.services import checkins
@@ -217,3 +217,47 @@ def test_a_program_wide_offer_fires_at_every_merchants_stores(api):
     checkins.forget()
     at_alex = check_in(api, {"type": "beacon", "uuid": DOOR["uuid"], "major": 300, "minor": 1}).json_body
     assert [o["offer_id"] for o in at_alex["offers"]] == [offer["offer_id"]]
+
+
+def test_the_till_sees_the_wallet_offers_it_can_redeem_now(api, clock):
+    card = api.join("alice").json_body["card_number"]
+    cookie = new_offer(api, reward={"type": "amount_off", "amount": 100})
+    scarf = {
+        "title": "10% off a scarf at Nordlicht",
+        "merchant_id": "m_nordlicht",
+        "trigger": {"type": "checkin", "merchant_id": "m_kiez"},
+        "reward": {"type": "percent_off", "percent": 10},
+    }
+    scarf_offer = api.call("POST", "/v1/offers", ADMIN, scarf).json_body
+    checkins.forget()
+    issued = check_in(api, MITTE).json_body["offers"]
+    assert {o["offer_id"] for o in issued} == {cookie["offer_id"], scarf_offer["offer_id"]}
+    alex = mint("demo-cashier-alex", ["cashier"], "m_nordlicht")
+
+    def usable(token):
+        return [o["offer_id"] for o in api.call("GET", f"/v1/cards/{card}", token).json_body["offers"]]
+
+    assert usable(api.cashier()) == [cookie["offer_id"]]
+    assert usable(alex) == [scarf_offer["offer_id"]]
+    assert pay(api, card, 1_000, [cookie["offer_id"]]).status_code == 201
+    assert usable(api.cashier()) == []
+    clock.now += timedelta(days=8)
+    assert usable(alex) == []
+
+
+def test_of_two_entries_of_one_offer_the_till_redeems_the_one_its_merchant_takes(api, clock):
+    card = api.join("alice").json_body["card_number"]
+    anywhere = {**COOKIE, "trigger": {"type": "checkin"}, "reward": {"type": "amount_off", "amount": 100}}
+    anywhere["limits"] = {}
+    offer = api.call("POST", "/v1/offers", ADMIN, anywhere).json_body
+    checkins.forget()
+    assert len(check_in(api, MITTE).json_body["offers"]) == 1  # redeemable at Kiez
+    clock.now += timedelta(days=1)
+    alex_door = {"type": "beacon", "uuid": DOOR["uuid"], "major": 300, "minor": 1}
+    assert len(check_in(api, alex_door).json_body["offers"]) == 1  # redeemable at Nordlicht
+    alex = mint("demo-cashier-alex", ["cashier"], "m_nordlicht")
+    at_alex = pay(api, card, 1_000, [offer["offer_id"]], store="s_nordlicht_alex", token=alex)
+    assert at_alex.status_code == 201, at_alex.json_body
+    assert pay(api, card, 1_000, [offer["offer_id"]]).status_code == 201
+    spent = pay(api, card, 1_000, [offer["offer_id"]])
+    assert spent.json_body["error"]["code"] == "offer_already_redeemed"

@@ -14,6 +14,7 @@ from chalicelib.domain.offers import (
     Trigger,
     choose_offers,
     is_eligible,
+    unusable_because,
 )
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -166,3 +167,13 @@ def test_among_a_thousand_live_offers_the_best_two_are_chosen():
     chosen = choose_offers(offers, ARRIVAL, REGULAR, at_most=2)
     # The highest priority (6) first, and among those the coffee ones (the customer's favourite).
     assert [(o.priority, o.targeting.categories) for o in chosen] == [(6, ("coffee",)), (6, ("coffee",))]
+
+
+def test_a_wallet_entry_is_usable_while_issued_unexpired_and_at_a_merchant_that_takes_it():
+    later = NOW + timedelta(days=1)
+    assert unusable_because("issued", later, "m1", "m1", NOW) is None
+    assert unusable_because("issued", later, None, "m2", NOW) is None
+    assert unusable_because("issued", later, "m1", None, NOW) is None  # an admin at no merchant's till
+    assert unusable_because("issued", later, "m1", "m2", NOW) == "offer_wrong_merchant"
+    assert unusable_because("issued", NOW, "m1", "m1", NOW) == "offer_expired"
+    assert unusable_because("redeemed", later, "m1", "m1", NOW) == "offer_already_redeemed"
