@@ -243,6 +243,9 @@ class RefundResult(Response):
     tier: str
     refunded_total: int
     status: Literal["partially_refunded", "refunded"]
+    offers_returned: list[str] = Field(
+        default=[], description="Offers the purchase redeemed, back in the wallet (a full refund, while they last)."
+    )
 
 
 class LedgerEntryOut(Response):

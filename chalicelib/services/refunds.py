@@ -21,6 +21,7 @@ from chalicelib.services import program
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
+from chalicelib.store import wallet as wallet_store
 
 
 def refund(
@@ -82,6 +83,9 @@ def _prepare(
     complete = quote.refunded_amount_after == totals.amount
     monthly, tier = _visits_and_tier(rules, member, body, quote.money, complete, now)
 
+    # A full refund undoes the sale, so the offers it redeemed go back to the wallet (while they
+    # last); a partial one keeps them spent: the rest of the sale still used them.
+    given_back = _redeemed_offers(member.customer_id, purchase_id, now) if complete else []
     refund_id = f"ref_{uuid.uuid4().hex[:20]}"
     response = {
         "refund_id": refund_id,
@@ -97,6 +101,7 @@ def _prepare(
         "tier": tier,
         "refunded_total": quote.refunded_amount_after,
         "status": "refunded" if complete else "partially_refunded",
+        "offers_returned": [entry.offer_id for entry in given_back],
     }
     new_body = {
         **body,
@@ -169,7 +174,17 @@ def _prepare(
             body=new_body,
             expected_revision=revision,
         ),
+        give_back_wallet=tuple(entry.wallet_id for entry in given_back),
     )
+
+
+def _redeemed_offers(customer_id: str, purchase_id: str, now: datetime) -> list[wallet_store.WalletOffer]:
+    """The wallet offers the purchase redeemed that have not expired since."""
+    return [
+        entry
+        for entry in wallet_store.wallet(customer_id)
+        if entry.purchase_id == purchase_id and entry.status == "redeemed" and entry.expires_at > now
+    ]
 
 
 def _visits_and_tier(

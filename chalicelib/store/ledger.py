@@ -143,6 +143,9 @@ class BalanceChange:
     tier_change: TierChange | None = None
     #: Wallet entries this purchase redeems: each only if still issued (single use).
     redeem_wallet: tuple[str, ...] = ()
+    #: Wallet entries a full refund of ``purchase`` gives back: each only if that purchase still
+    #: holds it redeemed, so no replay or second refund gives it back twice.
+    give_back_wallet: tuple[str, ...] = ()
     #: Offers this purchase earns (a partner's cross-promotion), into the wallet with the rest;
     #: the response (and the purchase's body) list them under ``offers_issued``.
     issue_offers: tuple[tuple[Offer, WalletOffer], ...] = ()
@@ -242,6 +245,17 @@ def apply(change: BalanceChange) -> None:
                         WalletModel.purchase_id.set(change.purchase.purchase_id if change.purchase else ""),
                     ],
                     condition=WalletModel.status == "issued",
+                )
+            for wallet_id in change.give_back_wallet:
+                tx.update(
+                    WalletModel(change.customer_id, wallet_id),
+                    actions=[
+                        WalletModel.status.set("issued"),
+                        WalletModel.redeemed_at.remove(),
+                        WalletModel.purchase_id.remove(),
+                    ],
+                    condition=(WalletModel.status == "redeemed")
+                    & (WalletModel.purchase_id == (change.purchase.purchase_id if change.purchase else "")),
                 )
     except TransactWriteError as error:
         failed = tx.failed_owners(error)

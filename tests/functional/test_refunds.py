@@ -1,9 +1,11 @@
 """Refunds: proportional, exactly once, and never below zero (a debt instead)."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
+from chalicelib.services import checkins
 from scripts.token import mint
 
 
@@ -120,3 +122,56 @@ def test_refunds_over_the_purchase_or_elsewhere_are_refused(api, card):
     other = mint("demo-cashier-alex", ["cashier"], "m_nordlicht")
     assert refund(api, bought["purchase_id"], token=other).status_code == 403
     assert refund(api, bought["purchase_id"], amount=10, items=[{"sku": "x", "qty": 1}]).status_code == 422
+
+
+MARKETER = mint("demo-marketer", ["marketer"], "m_kiez")
+MITTE = {"type": "geo", "lon": 13.4016, "lat": 52.5303, "accuracy_m": 15}
+
+
+@pytest.fixture
+def redeemed(api, card, clock):
+    """A purchase that redeemed a wallet offer (3.00 off), with the offer's id."""
+    offer = {
+        "title": "3.00 off",
+        "trigger": {"type": "checkin", "store_id": "s_kiez_mitte"},
+        "reward": {"type": "amount_off", "amount": 300},
+        "limits": {"per_customer": 1},
+    }
+    offer_id = api.call("POST", "/v1/offers", MARKETER, offer).json_body["offer_id"]
+    checkins.forget()
+    assert len(api.call("POST", "/v1/me/checkins", api.customer("alice"), MITTE).json_body["offers"]) == 1
+    bought = buy(api, card, 2_000, offer_ids=[offer_id])
+    assert bought["offers_redeemed"] == [offer_id]
+    return bought["purchase_id"], offer_id
+
+
+def wallet_status(api):
+    return [w["status"] for w in api.call("GET", "/v1/me/offers", api.customer("alice")).json_body["items"]]
+
+
+def test_a_full_refund_gives_the_redeemed_offer_back_once(api, card, redeemed):
+    purchase_id, offer_id = redeemed
+    first = refund(api, purchase_id, key="refund-1")
+    assert first.status_code == 201 and first.json_body["offers_returned"] == [offer_id]
+    assert wallet_status(api) == ["issued"]
+    assert buy(api, card, 2_000, offer_ids=[offer_id])["offers_redeemed"] == [offer_id]
+    # A replay answers as before and gives nothing back again: the offer stays with the new sale.
+    assert refund(api, purchase_id, key="refund-1").json_body == first.json_body
+    assert wallet_status(api) == ["redeemed"]
+
+
+def test_a_partial_refund_keeps_the_offer_redeemed_until_the_rest_is_refunded(api, redeemed):
+    purchase_id, offer_id = redeemed
+    part = refund(api, purchase_id, amount=500).json_body
+    assert part["offers_returned"] == [] and wallet_status(api) == ["redeemed"]
+    rest = refund(api, purchase_id).json_body
+    assert rest["status"] == "refunded" and rest["offers_returned"] == [offer_id]
+    assert wallet_status(api) == ["issued"]
+
+
+def test_an_offer_that_expired_meanwhile_is_not_given_back(api, redeemed, clock):
+    purchase_id, _ = redeemed
+    clock.now += timedelta(days=8)
+    response = refund(api, purchase_id).json_body
+    assert response["status"] == "refunded" and response["offers_returned"] == []
+    assert wallet_status(api) == ["redeemed"]
