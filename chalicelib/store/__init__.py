@@ -31,7 +31,8 @@ Models never leave this package: repositories return domain objects. The key des
 ``counters`` (see ``counters.py``)
     Report counters per (merchant, day), and short-lived markers that make counting idempotent.
 ``checkins``, ``wallet``, ``inbox`` (see ``wallet.py``)
-    A member's last check-in (dedup, speed, rate), issued offers keyed by (offer, window) so
-    issuing is idempotent, and every message, newest first. An offer's issued count is an atomic
+    A member's last check-in (dedup, speed, rate; the last known position survives a check-in
+    that locates nothing), issued offers keyed by (offer, the customer's n-th issue of it) so a
+    racing issue is refused and a later one never collides, and every message, newest first. An offer's issued count is an atomic
     counter on ``catalog`` ``offer_issued/<offer_id>``, conditioned on the budget.
 """

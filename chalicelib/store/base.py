@@ -79,7 +79,8 @@ def owned_transaction() -> Iterator[OwnedWrite]:
 
 
 def failed_items(error: TransactWriteError) -> list[int]:
-    """Indexes of the transaction's items whose condition failed, in the order they were added."""
+    """Indexes of the transaction's items whose condition failed, in the order pynamodb sends them
+    (condition checks, deletes, puts, updates: see ``OwnedWrite``)."""
     return [
         i
         for i, reason in enumerate(error.cancellation_reasons)
