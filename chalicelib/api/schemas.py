@@ -157,7 +157,9 @@ class CardSummary(Response):
     amount: int | None
     redeemable_points: int | None = Field(description="Points that can be redeemed on ?amount=, after the cap.")
     redeemable_value: int | None = Field(description="What those points are worth, minor units.")
-    offers: list[dict[str, Any]] = Field(description="Wallet offers usable now.")
+    offers: list[WalletOfferOut] = Field(
+        description="Wallet offers the till can redeem now, the soonest to expire first."
+    )
 
 
 class LineItemModel(Request):
