@@ -177,3 +177,20 @@ def test_a_wallet_entry_is_usable_while_issued_unexpired_and_at_a_merchant_that_
     assert unusable_because("issued", later, "m1", "m2", NOW) == "offer_wrong_merchant"
     assert unusable_because("issued", NOW, "m1", "m1", NOW) == "offer_expired"
     assert unusable_because("redeemed", later, "m1", "m1", NOW) == "offer_already_redeemed"
+
+
+@given(
+    st.sampled_from([None, "m1", "m2"]),
+    st.sampled_from([None, "m1", "m2"]),
+    st.sampled_from([None, "s1"]),
+    st.sampled_from(["m1", "m2", "m3"]),
+)
+def test_an_offer_fires_at_another_merchant_only_if_it_is_program_wide_or_names_the_place(
+    offer_merchant, trigger_merchant, trigger_store, at_merchant
+):
+    o = offer(
+        trigger=Trigger("checkin", store_id=trigger_store, merchant_id=trigger_merchant), merchant_id=offer_merchant
+    )
+    moment = Moment("beacon", NOW, store_id="s1", merchant_id=at_merchant)
+    if is_eligible(o, moment, REGULAR) and offer_merchant not in (None, at_merchant):
+        assert trigger_merchant == at_merchant or trigger_store == "s1"
