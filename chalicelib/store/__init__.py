@@ -33,6 +33,7 @@ Models never leave this package: repositories return domain objects. The key des
 ``checkins``, ``wallet``, ``inbox`` (see ``wallet.py``)
     A member's last check-in (dedup, speed, rate; the last known position survives a check-in
     that locates nothing), issued offers keyed by (offer, the customer's n-th issue of it) so a
-    racing issue is refused and a later one never collides, and every message, newest first. An offer's issued count is an atomic
-    counter on ``catalog`` ``offer_issued/<offer_id>``, conditioned on the budget.
+    racing issue is refused and a later one never collides, and every message, newest first. An
+    offer's issued count is an atomic counter on ``catalog`` ``offer_issued/<offer_id>``,
+    conditioned on the budget.
 """
