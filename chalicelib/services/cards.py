@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.config import settings
@@ -59,9 +60,8 @@ def find_member(code: str, *, clock: Clock) -> Member:
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
     member = find_member(code, clock=clock)
     rules = program.rules()
-    now = clock()
     percent = cumulative_discount_percent(
-        rules.cumulative_discount, member.visits_in_month(program.month_key(rules, now))
+        rules.cumulative_discount, member.visits_in_month(program.month_key(rules, clock()))
     )
     points = None
     if amount is not None:
@@ -78,10 +78,12 @@ def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -
         "amount": amount,
         "redeemable_points": points,
         "redeemable_value": points * rules.redemption.point_value_minor if points is not None else None,
-        "offers": [
-            checkins.wallet_view(e, now) for e in checkins.usable_now(member.customer_id, identity.merchant_id, now)
-        ],
+        "offers": _usable_offers(member.customer_id, identity.merchant_id, clock()),
     }
+
+
+def _usable_offers(customer_id: str, merchant_id: str | None, now: datetime) -> list[dict[str, Any]]:
+    return [checkins.wallet_view(e, now) for e in checkins.usable_now(customer_id, merchant_id, now)]
 
 
 def _found(member: Member | None) -> Member:
