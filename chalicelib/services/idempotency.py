@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,25 @@ def replay(key: str, fingerprint: str) -> Outcome | None:
     return Outcome(stored.status, stored.body, replayed=True)
 
 
+def without_offers(change: ledger.BalanceChange, offer_ids: Collection[str]) -> ledger.BalanceChange:
+    """The same change issuing none of ``offer_ids``, and not saying it does: a change lists the
+    offers it issues in its response (and its purchase's body) under ``offers_issued``."""
+    if not any(offer.offer_id in offer_ids for offer, _ in change.issue_offers):
+        return change
+
+    def unlisted(body: dict[str, Any]) -> dict[str, Any]:
+        if "offers_issued" not in body:
+            return body
+        return {**body, "offers_issued": [o for o in body["offers_issued"] if o["offer_id"] not in offer_ids]}
+
+    return dataclasses.replace(
+        change,
+        issue_offers=tuple((o, e) for o, e in change.issue_offers if o.offer_id not in offer_ids),
+        response=unlisted(change.response),
+        purchase=dataclasses.replace(change.purchase, body=unlisted(change.purchase.body)) if change.purchase else None,
+    )
+
+
 def exactly_once(
     key: str,
     fingerprint: str,
@@ -86,7 +106,7 @@ def exactly_once(
     attempt = 0
     while attempt < MAX_ATTEMPTS:
         try:
-            change = prepare().without_offers(refused)
+            change = without_offers(prepare(), refused)
         except LoyaltyError:
             # A retry whose first attempt succeeded must get that answer, even if the state it
             # changed would now refuse the same request (the points it redeemed are spent).

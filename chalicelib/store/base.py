@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -55,18 +55,18 @@ class OwnedWrite:
 
     def __init__(self, tx: TransactWrite) -> None:
         self._tx = tx
-        self._puts: list[Hashable | None] = []
-        self._updates: list[Hashable | None] = []
+        self._puts: list[object] = []
+        self._updates: list[object] = []
 
-    def save(self, model: Any, condition: Any = None, *, owner: Hashable | None = None) -> None:
+    def save(self, model: Any, condition: Any = None, *, owner: object = None) -> None:
         self._tx.save(model, condition=condition)
         self._puts.append(owner)
 
-    def update(self, model: Any, actions: list[Any], condition: Any = None, *, owner: Hashable | None = None) -> None:
+    def update(self, model: Any, actions: list[Any], condition: Any = None, *, owner: object = None) -> None:
         self._tx.update(model, actions=actions, condition=condition)
         self._updates.append(owner)
 
-    def failed_owners(self, error: TransactWriteError) -> list[Hashable | None]:
+    def failed_owners(self, error: TransactWriteError) -> list[object]:
         """The owners of the items whose condition failed (None for an item nobody owns)."""
         owners = [*self._puts, *self._updates]
         return [owners[i] for i in failed_items(error) if i < len(owners)]

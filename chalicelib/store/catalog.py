@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -216,7 +215,7 @@ def with_issued_count(offer: Offer) -> Offer:
     return dataclasses.replace(offer, issued=int(counter.counter))
 
 
-def count_issue(tx: OwnedWrite, offer: Offer, owner: Hashable | None = None) -> None:
+def count_issue(tx: OwnedWrite, offer: Offer, owner: object = None) -> None:
     """In ``tx``: one more issued, refused (the transaction cancelled) if the budget is spent."""
     item = OfferIssuedItem("offer_issued", offer.offer_id)
     budget = offer.limits.budget

@@ -13,9 +13,7 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,23 +147,6 @@ class BalanceChange:
     #: Offers this purchase earns (a partner's cross-promotion), into the wallet with the rest;
     #: the response (and the purchase's body) list them under ``offers_issued``.
     issue_offers: tuple[tuple[Offer, WalletOffer], ...] = ()
-
-    def without_offers(self, offer_ids: Collection[str]) -> BalanceChange:
-        """The same change issuing none of ``offer_ids`` (refused by the store), and saying so."""
-        if not any(offer.offer_id in offer_ids for offer, _ in self.issue_offers):
-            return self
-
-        def unlisted(body: dict[str, Any]) -> dict[str, Any]:
-            if "offers_issued" not in body:
-                return body
-            return {**body, "offers_issued": [o for o in body["offers_issued"] if o["offer_id"] not in offer_ids]}
-
-        return dataclasses.replace(
-            self,
-            issue_offers=tuple((o, e) for o, e in self.issue_offers if o.offer_id not in offer_ids),
-            response=unlisted(self.response),
-            purchase=dataclasses.replace(self.purchase, body=unlisted(self.purchase.body)) if self.purchase else None,
-        )
 
 
 class KeyAlreadyUsed(Exception):

@@ -15,7 +15,6 @@ conditions, ``OffersRefused`` says which and why, and the caller commits without
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,7 +140,7 @@ class OffersRefused(Exception):
         self.reasons = reasons
 
 
-def offers_refused(failed: list[Hashable | None]) -> OffersRefused | None:
+def offers_refused(failed: list[object]) -> OffersRefused | None:
     """``OffersRefused`` when every failed condition is an offer's item, else None."""
     if not failed or not all(isinstance(owner, OfferItem) for owner in failed):
         return None
