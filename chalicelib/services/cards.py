@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from chalicelib.config import settings
@@ -78,12 +77,8 @@ def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -
         "amount": amount,
         "redeemable_points": points,
         "redeemable_value": points * rules.redemption.point_value_minor if points is not None else None,
-        "offers": _usable_offers(member.customer_id, identity.merchant_id, clock()),
+        "offers": checkins.usable_offers(member.customer_id, identity.merchant_id, clock()),
     }
-
-
-def _usable_offers(customer_id: str, merchant_id: str | None, now: datetime) -> list[dict[str, Any]]:
-    return [checkins.wallet_view(e, now) for e in checkins.usable_now(customer_id, merchant_id, now)]
 
 
 def _found(member: Member | None) -> Member:

@@ -245,10 +245,11 @@ def unusable_because(entry: wallet_store.WalletOffer, merchant_id: str | None, n
     return offer_rules.unusable_because(entry.status, entry.expires_at, redeemable_by, merchant_id, now)
 
 
-def usable_now(customer_id: str, merchant_id: str | None, now: datetime) -> list[wallet_store.WalletOffer]:
-    """The wallet entries the till at ``merchant_id`` can redeem now, the soonest to expire first."""
+def usable_offers(customer_id: str, merchant_id: str | None, now: datetime) -> list[dict[str, Any]]:
+    """The wallet offers the till at ``merchant_id`` can redeem now, the soonest to expire first."""
     held = wallet_store.wallet(customer_id)
-    return sorted((e for e in held if unusable_because(e, merchant_id, now) is None), key=lambda e: e.expires_at)
+    usable = sorted((e for e in held if unusable_because(e, merchant_id, now) is None), key=lambda e: e.expires_at)
+    return [wallet_view(e, now) for e in usable]
 
 
 def history_of(held: list[wallet_store.WalletOffer]) -> dict[str, tuple[int, datetime]]:

@@ -43,15 +43,12 @@ def get(identity: Identity, offer_id: str) -> dict[str, Any]:
 
 
 def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
-    mine = sorted((o for o in catalog.list_all(Offer) if merchant_scope.may_see(identity, o)), key=lambda o: o.offer_id)
+    listed = catalog.offers_with_counts()
+    mine = sorted((o for o in listed if merchant_scope.may_see(identity, o)), key=lambda o: o.offer_id)
     if cursor is not None:
         mine = [o for o in mine if o.offer_id > cursor]
     chosen = mine[:limit]
-    counts = catalog.issued_counts() if chosen else {}
-    return {
-        "items": [view(dataclasses.replace(o, issued=counts.get(o.offer_id, 0))) for o in chosen],
-        "next_cursor": chosen[-1].offer_id if len(mine) > limit else None,
-    }
+    return {"items": [view(o) for o in chosen], "next_cursor": chosen[-1].offer_id if len(mine) > limit else None}
 
 
 def view(offer: Offer) -> dict[str, Any]:
