@@ -418,7 +418,9 @@ class PromotionPage(Response):
 
 
 class JobRunRequest(Request):
-    at: Moment | None = Field(default=None, description="Run as of this moment (default: now).")
+    at: Moment | None = Field(
+        default=None, description="Run as of this moment (default: now); outside the local stage never in the future."
+    )
 
 
 class JobRunResult(Response):
