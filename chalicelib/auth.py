@@ -89,19 +89,44 @@ def verifier() -> TokenVerifier:
 
 
 def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
-    groups = claims.get("cognito:groups") or []
-    if isinstance(groups, str):
-        groups = [groups]
+    """The caller's identity; a claim of the wrong type is a token we cannot trust (401).
+
+    A signature only says who issued the token: a pool misconfigured to map an attribute of the
+    wrong type, or a claim we read differently from the issuer, must not become a role, a
+    merchant or an empty user that matches nobody's data by accident.
+    """
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip():
+        raise _bad_claim("sub")
+    groups = claims.get("cognito:groups")
+    if groups is None:
+        groups = []
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise _bad_claim("cognito:groups")
     known = {r.value for r in Role}
-    roles = frozenset(Role(g) for g in groups if isinstance(g, str) and g in known)
-    merchant = claims.get("merchant_id") or claims.get("custom:merchant_id")
-    store = claims.get("store_id") or claims.get("custom:store_id")
     return Identity(
-        sub=str(claims["sub"]),
-        roles=roles,
-        merchant_id=str(merchant) if merchant else None,
-        store_id=str(store) if store else None,
+        sub=sub,
+        roles=frozenset(Role(g) for g in groups if g in known),
+        merchant_id=_optional_text(claims, "merchant_id", "custom:merchant_id"),
+        store_id=_optional_text(claims, "store_id", "custom:store_id"),
     )
+
+
+def _optional_text(claims: Mapping[str, Any], *names: str) -> str | None:
+    """The first of ``names`` present; each present one must be a non-empty string."""
+    found = None
+    for name in names:
+        value = claims.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            raise _bad_claim(name)
+        found = found or value
+    return found
+
+
+def _bad_claim(name: str) -> Unauthorized:
+    return Unauthorized(f"the token's {name} claim is not valid", code="invalid_token")
 
 
 def authenticate(authorization: str | None, allowed: frozenset[Role], tokens: TokenVerifier | None = None) -> Identity:

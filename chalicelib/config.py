@@ -17,6 +17,7 @@ LOCAL_STAGE = "local"
 #: it protects nothing but a developer's laptop, and the AWS stage refuses to start with it.
 LOCAL_DEV_JWT_SECRET = "local-dev-only-secret-never-use-in-aws"  # noqa: S105 - published on purpose
 LOCAL_CARD_SECRET = "local-card-only-secret-never-use-in-aws"  # noqa: S105 - published on purpose
+LOCAL_CURSOR_SECRET = "local-cursor-only-secret-never-use-in-aws"  # noqa: S105 - published on purpose
 
 
 class ConfigError(RuntimeError):
@@ -34,6 +35,8 @@ class Settings:
     cognito_client_ids: frozenset[str]
     cognito_jwks_url: str | None
     card_secret: str
+    #: Signs the list cursors the API gives out (each list and caller under its own derived key).
+    cursor_secret: str
     qr_ttl_s: int
     max_body_bytes: int
     program_cache_ttl_s: int
@@ -55,10 +58,13 @@ def from_environ(env: Mapping[str, str]) -> Settings:
     is_local = stage == LOCAL_STAGE
     dev_secret = env.get("LOYALTY_DEV_JWT_SECRET") or (LOCAL_DEV_JWT_SECRET if is_local else None)
     card_secret = env.get("LOYALTY_CARD_SECRET") or (LOCAL_CARD_SECRET if is_local else "")
+    cursor_secret = env.get("LOYALTY_CURSOR_SECRET") or (LOCAL_CURSOR_SECRET if is_local else "")
     issuer = env.get("LOYALTY_COGNITO_ISSUER") or None
     if not is_local:
         if not card_secret or card_secret == LOCAL_CARD_SECRET:
             raise ConfigError("LOYALTY_CARD_SECRET must be set to a real secret outside the local stage")
+        if not cursor_secret or cursor_secret == LOCAL_CURSOR_SECRET:
+            raise ConfigError("LOYALTY_CURSOR_SECRET must be set to a real secret outside the local stage")
         if dev_secret is not None:
             raise ConfigError("LOYALTY_DEV_JWT_SECRET is for the local stage only")
         if issuer is None:
@@ -75,6 +81,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         ),
         cognito_jwks_url=env.get("LOYALTY_COGNITO_JWKS_URL") or None,
         card_secret=card_secret,
+        cursor_secret=cursor_secret,
         qr_ttl_s=int(env.get("LOYALTY_QR_TTL_S", "300")),
         max_body_bytes=int(env.get("LOYALTY_MAX_BODY_BYTES", "16384")),
         program_cache_ttl_s=int(env.get("LOYALTY_PROGRAM_CACHE_TTL_S", "30")),

@@ -24,4 +24,4 @@ ops = Blueprint(__name__)
     response=schemas.JobRunResult,
 )
 def run_job(call: Call, name: str) -> Any:
-    return {"result": jobs.run(name, call.body.at or system_clock())}
+    return {"result": jobs.run_on_request(name, call.body.at, clock=system_clock)}

@@ -24,7 +24,7 @@ places_bp = Blueprint(__name__)
     response=schemas.StoreList,
 )
 def list_stores(call: Call) -> Any:
-    return places.stores_page(call.query.limit, call.query.cursor)
+    return places.stores_page(call.identity, call.query.limit, call.query.cursor)
 
 
 @operation(
@@ -83,7 +83,7 @@ def create_beacon(call: Call) -> Any:
     response=schemas.BeaconPage,
 )
 def list_beacons(call: Call) -> Any:
-    return beacons.page(call.query.store_id, call.query.limit, call.query.cursor)
+    return beacons.page(call.identity, call.query.store_id, call.query.limit, call.query.cursor)
 
 
 @operation(places_bp, "DELETE", "/beacons/{beacon_id}", summary="Retire a beacon", roles=ADMIN, status=204)

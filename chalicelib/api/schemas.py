@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,6 +30,40 @@ Interest = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_CONTROL_CHARS)
 ]
 
+#: The moments and days a client may send. Python's datetime stops at years 1 and 9999, so a
+#: valid ISO moment near either end cannot even be converted to UTC; nothing this program plans,
+#: runs or reports on lies outside this century, so anything outside it is a typo or a probe.
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2100, 1, 1, tzinfo=UTC)
+#: The oldest birthday a living member can have (the domain checks the exact age on joining).
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
+def _sane_moment(value: datetime) -> datetime:
+    if not EARLIEST_MOMENT <= value < LATEST_MOMENT:
+        raise ValueError(f"must be from {EARLIEST_MOMENT:%Y-%m-%d} to before {LATEST_MOMENT:%Y-%m-%d} (UTC)")
+    return value.astimezone(UTC)
+
+
+def _sane_day(earliest: date) -> AfterValidator:
+    def check(value: date) -> date:
+        if not earliest <= value < LATEST_MOMENT.date():
+            raise ValueError(f"must be from {earliest.isoformat()} to before {LATEST_MOMENT.date().isoformat()}")
+        return value
+
+    return AfterValidator(check)
+
+
+#: Every moment a client sends: with its offset (naive times are ambiguous), stored in UTC.
+Moment = Annotated[
+    AwareDatetime,
+    AfterValidator(_sane_moment),
+    Field(description="ISO-8601 with an offset, from 2000-01-01 to before 2100-01-01 UTC."),
+]
+#: A calendar day a client sends for the program's own business (report periods, plans).
+Day = Annotated[date, _sane_day(EARLIEST_MOMENT.date()), Field(description="YYYY-MM-DD, 2000 to 2099.")]
+Birthday = Annotated[date, _sane_day(EARLIEST_BIRTHDAY), Field(description="YYYY-MM-DD; not in the future.")]
+
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -45,7 +79,7 @@ class Response(BaseModel):
 class JoinRequest(Request):
     name: Name
     phone: PhoneText = Field(description="Any usual format; read in the program's default region, stored as E.164.")
-    birthday: date
+    birthday: Birthday
     referral_code: (
         Annotated[str, StringConstraints(min_length=4, max_length=16, pattern=r"^[A-Za-z0-9\- ]+$")] | None
     ) = None
@@ -357,8 +391,8 @@ ShortLabel = Annotated[
 class PromotionBody(Request):
     name: Name
     multiplier_percent: Annotated[int, Field(ge=101, le=1000, description="200 = double points.")]
-    valid_from: AwareDatetime
-    valid_to: AwareDatetime
+    valid_from: Moment
+    valid_to: Moment
     merchant_id: Identifier | None = Field(default=None, description="None: program-wide (admin only).")
     store_ids: Annotated[list[Identifier], Field(max_length=100)] = []
     categories: Annotated[list[ShortLabel], Field(max_length=50)] = []
@@ -389,7 +423,9 @@ class PromotionPage(Response):
 
 
 class JobRunRequest(Request):
-    at: AwareDatetime | None = Field(default=None, description="Run as of this moment (default: now).")
+    at: Moment | None = Field(
+        default=None, description="Run as of this moment (default: now); outside the local stage never in the future."
+    )
 
 
 class JobRunResult(Response):
@@ -400,8 +436,8 @@ class JobRunResult(Response):
 
 
 class PeriodQuery(Request):
-    from_: date = Field(alias="from", description="First day, program time zone.")
-    to: date = Field(description="Last day (included).")
+    from_: Day = Field(alias="from", description="First day, program time zone.")
+    to: Day = Field(description="Last day (included).")
 
 
 class MerchantSettlementOut(Response):
@@ -612,8 +648,8 @@ class OfferBody(Request):
     trigger: TriggerBody
     targeting: TargetingBody = TargetingBody()
     reward: Reward
-    valid_from: AwareDatetime | None = None
-    valid_to: AwareDatetime | None = None
+    valid_from: Moment | None = None
+    valid_to: Moment | None = None
     limits: LimitsBody = LimitsBody()
     priority: Annotated[int, Field(ge=-100, le=100)] = 0
     status: Literal["active", "paused"] = "active"

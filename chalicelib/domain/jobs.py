@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -20,3 +20,22 @@ def months_since(state: JobState | None, today: date, first_run_months: int) -> 
         return first_run_months
     last = state.last_run_at.date()
     return max(1, (today.year - last.year) * 12 + today.month - last.month + 1)
+
+
+#: How far ahead of this server's clock an admin's "now" may be: their clock, or the moment
+#: they typed a minute ago, runs a little ahead of ours.
+AS_OF_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class AsOfInFuture(ValueError):
+    """A job asked to run as of a moment that has not come yet."""
+
+
+def check_as_of(at: datetime, now: datetime, *, future_allowed: bool) -> None:
+    """Refuse a run as of the future where it would act on real members.
+
+    Expiring points "as of" next year destroys points that are not due yet, and a tier review
+    ahead of time demotes members early; the local stage allows it for demos and tests.
+    """
+    if not future_allowed and at > now + AS_OF_CLOCK_SKEW:
+        raise AsOfInFuture("must not be in the future on this stage")

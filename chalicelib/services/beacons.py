@@ -8,8 +8,9 @@ from typing import Any
 
 from chalicelib.domain.catalog import Beacon
 from chalicelib.domain.clock import Clock, isoformat
+from chalicelib.domain.identity import Identity
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import checkins, places
+from chalicelib.services import checkins, cursors, places
 from chalicelib.store import catalog
 
 
@@ -39,14 +40,16 @@ def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
     return view(beacon)
 
 
-def page(store_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+def page(identity: Identity, store_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
     found = sorted(
         (b for b in catalog.list_all(Beacon) if store_id is None or b.store_id == store_id), key=lambda b: b.beacon_id
     )
-    if cursor is not None:
-        found = [b for b in found if b.beacon_id > cursor]
+    after = cursors.position(identity, "beacons", cursor)
+    if after is not None:
+        found = [b for b in found if b.beacon_id > after]
     chosen = found[:limit]
-    return {"items": [view(b) for b in chosen], "next_cursor": chosen[-1].beacon_id if len(found) > limit else None}
+    last = chosen[-1].beacon_id if len(found) > limit else None
+    return {"items": [view(b) for b in chosen], "next_cursor": cursors.next_cursor(identity, "beacons", last)}
 
 
 def remove(beacon_id: str) -> None:

@@ -23,7 +23,7 @@ from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.errors import Conflict, InvalidField, NotFound, RateLimited
 from chalicelib.geo.distance import haversine_m
 from chalicelib.geo.eid import EidBeacon, resolve
-from chalicelib.services import places, program
+from chalicelib.services import cursors, places, program
 from chalicelib.store import catalog
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
@@ -289,7 +289,7 @@ def my_inbox(identity: Identity, limit: int, cursor: str | None) -> dict[str, An
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet", code="not_a_member")
-    messages = wallet_store.inbox(member.customer_id, limit, cursor)
+    messages = wallet_store.inbox(member.customer_id, limit, cursors.position(identity, "inbox", cursor))
     items = [
         {
             "message_id": m.message_id,
@@ -301,4 +301,5 @@ def my_inbox(identity: Identity, limit: int, cursor: str | None) -> dict[str, An
         }
         for m in messages
     ]
-    return {"items": items, "next_cursor": messages[-1].message_id if len(messages) == limit else None}
+    last = messages[-1].message_id if len(messages) == limit else None
+    return {"items": items, "next_cursor": cursors.next_cursor(identity, "inbox", last)}

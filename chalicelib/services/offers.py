@@ -13,7 +13,7 @@ from chalicelib.domain.clock import isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.offers import ISSUED_TRIGGERS, Limits, Offer, Targeting, Trigger
 from chalicelib.errors import InvalidField
-from chalicelib.services import checkins, merchant_scope, places
+from chalicelib.services import checkins, cursors, merchant_scope, places
 from chalicelib.store import catalog
 
 
@@ -45,10 +45,12 @@ def get(identity: Identity, offer_id: str) -> dict[str, Any]:
 def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
     listed = catalog.offers_with_counts()
     mine = sorted((o for o in listed if merchant_scope.may_see(identity, o)), key=lambda o: o.offer_id)
-    if cursor is not None:
-        mine = [o for o in mine if o.offer_id > cursor]
+    after = cursors.position(identity, "offers", cursor)
+    if after is not None:
+        mine = [o for o in mine if o.offer_id > after]
     chosen = mine[:limit]
-    return {"items": [view(o) for o in chosen], "next_cursor": chosen[-1].offer_id if len(mine) > limit else None}
+    last = chosen[-1].offer_id if len(mine) > limit else None
+    return {"items": [view(o) for o in chosen], "next_cursor": cursors.next_cursor(identity, "offers", last)}
 
 
 def view(offer: Offer) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain.catalog import Merchant, Store
+from chalicelib.domain.identity import Identity
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.geo.fences import GeofenceIndex, InvalidGeofence, fence_from_geojson
+from chalicelib.services import cursors
 from chalicelib.store import catalog
 
 _lock = threading.Lock()
@@ -91,13 +93,15 @@ def store(store_id: str) -> Store | None:
     return stores().get(store_id)
 
 
-def stores_page(limit: int, cursor: str | None) -> dict[str, Any]:
-    """Stores ordered by id, ``limit`` at a time after ``cursor`` (the last id of the page before)."""
+def stores_page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+    """Stores ordered by id, ``limit`` at a time after the page ``cursor`` ended."""
     ordered = sorted(stores().values(), key=lambda s: s.store_id)
-    if cursor is not None:
-        ordered = [s for s in ordered if s.store_id > cursor]
+    after = cursors.position(identity, "stores", cursor)
+    if after is not None:
+        ordered = [s for s in ordered if s.store_id > after]
     page = ordered[:limit]
+    last = page[-1].store_id if len(ordered) > limit else None
     return {
         "items": [dataclasses.asdict(s) for s in page],
-        "next_cursor": page[-1].store_id if len(ordered) > limit else None,
+        "next_cursor": cursors.next_cursor(identity, "stores", last),
     }

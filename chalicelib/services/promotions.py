@@ -14,7 +14,7 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import InvalidField
-from chalicelib.services import merchant_scope, places
+from chalicelib.services import cursors, merchant_scope, places
 from chalicelib.store import catalog
 
 _lock = threading.Lock()
@@ -72,13 +72,12 @@ def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) ->
     mine = sorted(
         (p for p in catalog.list_all(Promotion) if merchant_scope.may_see(identity, p)), key=lambda p: p.promotion_id
     )
-    if cursor is not None:
-        mine = [p for p in mine if p.promotion_id > cursor]
+    after = cursors.position(identity, "promotions", cursor)
+    if after is not None:
+        mine = [p for p in mine if p.promotion_id > after]
     chosen = mine[:limit]
-    return {
-        "items": [view(p, clock) for p in chosen],
-        "next_cursor": chosen[-1].promotion_id if len(mine) > limit else None,
-    }
+    last = chosen[-1].promotion_id if len(mine) > limit else None
+    return {"items": [view(p, clock) for p in chosen], "next_cursor": cursors.next_cursor(identity, "promotions", last)}
 
 
 def view(promotion: Promotion, clock: Clock) -> dict[str, Any]:

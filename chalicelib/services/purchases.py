@@ -18,7 +18,7 @@ from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, s
 from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
 from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
-from chalicelib.services import cards, checkins, places, program, promotions
+from chalicelib.services import cards, checkins, cursors, places, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import catalog, ledger
 from chalicelib.store import members as member_store
@@ -254,7 +254,7 @@ def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str,
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
-    page, next_cursor = ledger.entries(member.customer_id, limit, cursor)
+    page, last = ledger.entries(member.customer_id, limit, cursors.position(identity, "ledger", cursor))
     return {
         "items": [
             {
@@ -270,5 +270,5 @@ def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str,
             }
             for e in page
         ],
-        "next_cursor": next_cursor,
+        "next_cursor": cursors.next_cursor(identity, "ledger", last),
     }

@@ -88,3 +88,25 @@ def test_staff_list_the_stores_page_by_page(api):
     assert {s["merchant_id"] for s in stores} == {"m_kiez", "m_nordlicht"}
     assert all(s["store_id"] and s["geofence"] for s in stores)
     assert api.call("GET", "/v1/stores?limit=500", token).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"cognito:groups": 1},
+        {"cognito:groups": "customer"},
+        {"cognito:groups": {"customer": 1}},
+        {"sub": ""},
+        {"sub": None},
+        {"merchant_id": 7},
+        {"store_id": ""},
+    ],
+)
+def test_a_validly_signed_token_with_a_claim_of_the_wrong_type_is_401(api, claims):
+    from chalicelib.config import settings
+
+    good = {"sub": "alice", "cognito:groups": ["customer"], "exp": int(time.time()) + 60}
+    token = jwt.encode({**good, **claims}, settings().dev_jwt_secret, algorithm="HS256")
+    response = api.call("GET", "/v1/me", token)
+    assert response.status_code == 401, response.body
+    assert response.json_body["error"]["code"] == "invalid_token"

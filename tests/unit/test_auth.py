@@ -126,3 +126,48 @@ def test_admin_may_do_what_other_roles_may():
     token = jwt.encode({"sub": "root", "exp": int(time.time()) + 60, "cognito:groups": ["admin"]}, secret, "HS256")
     identity = authenticate(f"Bearer {token}", frozenset({Role.CASHIER}), DevTokenVerifier(secret))
     assert Role.ADMIN in identity.roles
+
+
+WRONG_CLAIMS = [
+    {"sub": ""},
+    {"sub": "   "},
+    {"sub": 42},
+    {"sub": ["alice"]},
+    {"cognito:groups": 1},
+    {"cognito:groups": "cashier"},
+    {"cognito:groups": {"cashier": True}},
+    {"cognito:groups": ["cashier", 7]},
+    {"cognito:groups": [["cashier"]]},
+    {"custom:merchant_id": 7},
+    {"custom:merchant_id": ""},
+    {"custom:merchant_id": ["m_kiez"]},
+    {"merchant_id": 7, "custom:merchant_id": None},
+    {"custom:store_id": {"id": "s_kiez_mitte"}},
+    {"store_id": ""},
+]
+
+
+@pytest.mark.parametrize("claims", WRONG_CLAIMS, ids=[str(c) for c in WRONG_CLAIMS])
+def test_a_pool_token_with_a_claim_of_the_wrong_type_is_401(verifier, claims):
+    with pytest.raises(Unauthorized) as raised:
+        authenticate(f"Bearer {cognito_token(**claims)}", frozenset({Role.CASHIER}), verifier)
+    assert raised.value.code == "invalid_token"
+
+
+@pytest.mark.parametrize("claims", WRONG_CLAIMS, ids=[str(c) for c in WRONG_CLAIMS])
+def test_a_dev_token_with_a_claim_of_the_wrong_type_is_401(claims):
+    secret = "dev-secret-for-this-test-0123456789"
+    base = {"sub": "c0ffee-sub", "exp": int(time.time()) + 60, "cognito:groups": ["cashier"], "merchant_id": "m_kiez"}
+    token = jwt.encode({**base, **claims}, secret, "HS256")
+    with pytest.raises(Unauthorized):
+        authenticate(f"Bearer {token}", frozenset({Role.CASHIER}), DevTokenVerifier(secret))
+
+
+def test_a_token_without_groups_has_no_role_and_is_403(verifier):
+    with pytest.raises(Forbidden):
+        authenticate(f"Bearer {cognito_token(**{'cognito:groups': None})}", frozenset({Role.CASHIER}), verifier)
+
+
+def test_groups_the_program_does_not_know_are_ignored(verifier):
+    token = cognito_token(**{"cognito:groups": ["cashier", "eu-central-1_TEST_Google"]})
+    assert authenticate(f"Bearer {token}", frozenset({Role.CASHIER}), verifier).roles == frozenset({Role.CASHIER})
