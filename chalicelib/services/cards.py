@@ -16,18 +16,21 @@ from chalicelib.services import program
 from chalicelib.store import members as store
 
 
-def find_member(code: str, *, clock: Clock) -> Member:
-    """The member a code at the till names; 404 if none, a clear 4xx if the code is bad."""
+def find_member(code: str, *, clock: Clock, field: str = "code") -> Member:
+    """The member a code at the till names; 404 if none, a clear 4xx if the code is bad.
+
+    ``field`` is what the caller's request calls the code (the lookup's path ``code``, a
+    purchase's ``card``), so every error names the field the client actually sent."""
     code = code.strip()
     config = settings()
     if cards.is_qr_payload(code):
         try:
             qr_number = cards.read_qr(code, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
         except cards.ExpiredCardCode as exc:
-            raise Gone(str(exc), code="qr_expired") from None
+            raise Gone(str(exc), code="qr_expired", field=field) from None
         except cards.InvalidCardCode as exc:
-            raise InvalidField("code", str(exc), code="invalid_qr") from None
-        return _found(store.member_by_claim("card", qr_number))
+            raise InvalidField(field, str(exc), code="invalid_qr") from None
+        return _found(store.member_by_claim("card", qr_number), field)
     bad_card: cards.InvalidCardCode | None = None
     number: str | None
     try:
@@ -50,10 +53,10 @@ def find_member(code: str, *, clock: Clock) -> Member:
                 return member
     if bad_card is not None:
         # A mistyped card number that is also no member's phone: say the check digit is wrong.
-        raise InvalidField("code", str(bad_card), code="invalid_card_number")
+        raise InvalidField(field, str(bad_card), code="invalid_card_number")
     if number is not None or phone is not None:
-        raise NotFound("no member has this card or phone number", code="card_not_found")
-    raise InvalidField("code", "not a card number, QR code or phone number", code="unrecognised_code")
+        raise NotFound("no member has this card or phone number", code="card_not_found", field=field)
+    raise InvalidField(field, "not a card number, QR code or phone number", code="unrecognised_code")
 
 
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
@@ -82,7 +85,7 @@ def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -
     }
 
 
-def _found(member: Member | None) -> Member:
+def _found(member: Member | None, field: str) -> Member:
     if member is None:
-        raise NotFound("no member has this card", code="card_not_found")
+        raise NotFound("no member has this card", code="card_not_found", field=field)
     return member

@@ -244,7 +244,7 @@ def _wallet_offers(
 
 def _member(req: Any, clock: Clock) -> Member:
     if req.card is not None:
-        return cards.find_member(req.card, clock=clock)
+        return cards.find_member(req.card, clock=clock, field="card")
     found = member_store.member_by_claim("customer", req.customer_id)
     if found is None:
         raise NotFound("no member has this customer_id", code="customer_not_found")
