@@ -64,8 +64,10 @@ class UpdateProfileRequest(Request):
     marketing_consent: bool | None = None
     quiet_hours: QuietHoursModel | None = Field(default=None, description="null clears the quiet hours.")
     timezone: Timezone | None = None
-    interests: Annotated[list[Interest], Field(max_length=20)] | None = None
-    home_store_id: Identifier | None = None
+    interests: Annotated[list[Interest], Field(max_length=20)] | None = Field(
+        default=None, description="Replaces the list; null or [] clears it."
+    )
+    home_store_id: Identifier | None = Field(default=None, description="A store's id; null clears it.")
 
     @model_validator(mode="after")
     def _not_empty(self) -> UpdateProfileRequest:

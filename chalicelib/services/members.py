@@ -85,8 +85,10 @@ def update(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
         timezone=req.timezone,
         quiet_hours=QuietHours(quiet.start, quiet.end) if quiet is not None else None,
         clear_quiet_hours="quiet_hours" in given and quiet is None,
-        interests=tuple(dict.fromkeys(req.interests)) if req.interests is not None else None,
+        # null clears a list as it clears quiet hours: the member chose to have none.
+        interests=tuple(dict.fromkeys(req.interests or ())) if "interests" in given else None,
         home_store_id=req.home_store_id,
+        clear_home_store_id="home_store_id" in given and req.home_store_id is None,
     )
     member = store.update_profile(identity.sub, changes, clock())
     return profile_view(member, program.rules(), clock)
