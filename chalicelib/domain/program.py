@@ -141,6 +141,15 @@ def tier_progress(rules: ProgramRules, current: str, spend_minor: int, visits: i
     )
 
 
+def tier_progress_in_window(
+    rules: ProgramRules, current: str, monthly: dict[str, tuple[int, int]], month: str
+) -> TierProgress:
+    """Progress as the purchase and the tier review measure it: over the tier window ending with
+    ``month``, not over the member's lifetime (old spend earns no tier)."""
+    spend_minor, visits = window_totals(monthly, month, rules.tier_window_months)
+    return tier_progress(rules, current, spend_minor, visits)
+
+
 def cumulative_discount_percent(rules: CumulativeDiscount, visits_this_month: int) -> int:
     """Base plus a step per visit already made this month, capped."""
     if not rules.enabled:

@@ -19,7 +19,7 @@ from chalicelib.domain.members import (
     normalise_referral_code,
 )
 from chalicelib.domain.phones import InvalidPhone, normalise_phone
-from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, tier_progress
+from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import places, program
 from chalicelib.store import erasure
@@ -142,8 +142,8 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
 
 
 def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> dict[str, Any]:
-    progress = tier_progress(rules, member.tier, member.spend_total_minor, member.visits_total)
     month = program.month_key(rules, clock())
+    progress = tier_progress_in_window(rules, member.tier, member.monthly, month)
     quiet = member.quiet_hours
     return {
         "customer_id": member.customer_id,
