@@ -12,7 +12,7 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.phones import InvalidPhone, looks_like_phone, normalise_phone
 from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
 from chalicelib.errors import Gone, InvalidField, NotFound
-from chalicelib.services import program
+from chalicelib.services import merchant_scope, program
 from chalicelib.store import members as store
 
 
@@ -60,6 +60,8 @@ def find_member(code: str, *, clock: Clock, field: str = "code") -> Member:
 
 
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
+    # Members belong to the program, so any store of the cashier's merchant may look one up.
+    merchant_scope.acting_for(identity)
     member = find_member(code, clock=clock)
     rules = program.rules()
     percent = cumulative_discount_percent(

@@ -43,6 +43,7 @@ def get(identity: Identity, offer_id: str) -> dict[str, Any]:
 
 
 def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+    merchant_scope.acting_for(identity)  # an unscoped token is refused, not shown an empty list
     mine = sorted((o for o in catalog.list_all(Offer) if merchant_scope.may_see(identity, o)), key=lambda o: o.offer_id)
     if cursor is not None:
         mine = [o for o in mine if o.offer_id > cursor]

@@ -69,6 +69,7 @@ def get(identity: Identity, promotion_id: str, *, clock: Clock) -> dict[str, Any
 
 
 def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> dict[str, Any]:
+    merchant_scope.acting_for(identity)  # an unscoped token is refused, not shown an empty list
     mine = sorted(
         (p for p in catalog.list_all(Promotion) if merchant_scope.may_see(identity, p)), key=lambda p: p.promotion_id
     )

@@ -10,15 +10,15 @@ from typing import Any
 
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.clock import Clock, isoformat
-from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
 from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
-from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
-from chalicelib.services import cards, checkins, places, program, promotions
+from chalicelib.errors import Conflict, InvalidField, NotFound
+from chalicelib.services import cards, checkins, merchant_scope, places, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import catalog, ledger
 from chalicelib.store import members as member_store
@@ -45,8 +45,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
     store = places.store(req.store_id)
     if store is None:
         raise InvalidField("store_id", "no such store", code="unknown_store")
-    if Role.ADMIN not in identity.roles and store.merchant_id != identity.merchant_id:
-        raise Forbidden("you can record purchases only at your merchant's stores", code="wrong_merchant")
+    merchant_scope.may_sell_at(identity, store)
     if req.currency != rules.currency:
         raise InvalidField("currency", f"the program's currency is {rules.currency}", code="currency_mismatch")
     member = _member(req, clock)
