@@ -36,11 +36,33 @@ def record(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     key = scoped_key(identity.sub, OPERATION, idempotency_key)
-    fingerprint = request_hash(req.model_dump(mode="json"))
-    return exactly_once(key, fingerprint, lambda: _prepare(identity, req, key, fingerprint, clock), sleep=sleep)
+    merchant_scope.acting_for(identity)  # before any card is read for an unscoped token
+    holder = _holder(req, clock)
+    fingerprint = request_hash(_meaning(req, holder))
+    return exactly_once(key, fingerprint, lambda: _prepare(identity, req, holder, key, fingerprint, clock), sleep=sleep)
 
 
-def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Clock) -> ledger.BalanceChange:
+def _meaning(req: Any, holder: cards.Holder) -> dict[str, Any]:
+    """What the purchase means, for matching a retry to its first attempt: the member, not the
+    code the till read (the app shows a fresh QR every few minutes, and the same card can be
+    scanned, typed or said as a phone number)."""
+    return {**req.model_dump(mode="json", exclude={"card", "customer_id"}), "customer_id": holder.customer_id}
+
+
+def _holder(req: Any, clock: Clock) -> cards.Holder:
+    """Who the purchase is for. A stale QR still names its card here, so that a retry whose first
+    attempt went through replays it; a new purchase with it is refused in :func:`_member`."""
+    if req.card is not None:
+        return cards.find_holder(req.card, clock=clock, field="card", stale_qr=True)
+    found = member_store.find_claim("customer", req.customer_id)
+    if found is None:
+        raise NotFound("no member has this customer_id", code="customer_not_found", field="customer_id")
+    return cards.Holder(*found)
+
+
+def _prepare(
+    identity: Identity, req: Any, holder: cards.Holder, key: str, fingerprint: str, clock: Clock
+) -> ledger.BalanceChange:
     rules = program.rules()
     store = places.store(req.store_id)
     if store is None:
@@ -48,7 +70,7 @@ def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Cl
     merchant_scope.may_sell_at(identity, store)
     if req.currency != rules.currency:
         raise InvalidField("currency", f"the program's currency is {rules.currency}", code="currency_mismatch")
-    member = _member(req, clock)
+    member = _member(req, holder, clock)
     now = clock()
     month = program.month_key(rules, now)
     window_spend, window_visits = window_totals(member.monthly, month, rules.tier_window_months)
@@ -241,13 +263,11 @@ def _wallet_offers(
     return chosen
 
 
-def _member(req: Any, clock: Clock) -> Member:
+def _member(req: Any, holder: cards.Holder, clock: Clock) -> Member:
     if req.card is not None:
-        return cards.find_member(req.card, clock=clock, field="card")
-    found = member_store.member_by_claim("customer", req.customer_id)
-    if found is None:
-        raise NotFound("no member has this customer_id", code="customer_not_found")
-    return found
+        cards.check_fresh(req.card, clock=clock, field="card")
+        return cards.member_of(holder, "card")
+    return cards.member_of(holder, "customer_id", code="customer_not_found")
 
 
 def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
