@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 
@@ -19,7 +29,40 @@ def _known_timezone(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
+#: Categories a name may not hold: controls (Cc), format characters (Cf: the bidi overrides
+#: U+202A-202E and isolates U+2066-2069 that reorder what a cashier or another member reads, the
+#: zero-width U+200B-200D and U+FEFF that make two names look alike), line and paragraph
+#: separators (Zl, Zp), private-use (Co), surrogates (Cs) and unassigned code points (Cn).
+#: ``\p{C}`` is Cc, Cf, Cs, Co and Cn together.
+VISIBLE_TEXT = r"^[^\p{C}\p{Zl}\p{Zp}]*$"
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
+
+
+def _normalised_name(value: Any) -> Any:
+    """NFC first, so the same name typed on two keyboards is stored (and compared) alike; then a
+    message that says which character is refused. The pattern is the complete rule (pydantic and
+    the OpenAPI document's readers judge it with the same Unicode tables)."""
+    if not isinstance(value, str):
+        return value  # the str schema refuses it with its own message
+    value = unicodedata.normalize("NFC", value)
+    for position, char in enumerate(value):
+        if unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+            name = unicodedata.name(char, unicodedata.category(char))
+            raise ValueError(
+                f"U+{ord(char):04X} ({name}) at position {position} is an invisible or control character: "
+                "names may not hold controls, bidi overrides or zero-width characters"
+            )
+    return value
+
+
+#: Every name or title a client gives a person or a thing (members, stores, offers, promotions,
+#: the program and its tiers). The before-validator runs first, whatever its place here; placed
+#: after the constraints it keeps the pattern in the JSON schema.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=VISIBLE_TEXT),
+    BeforeValidator(_normalised_name),
+]
 PhoneText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[0-9+()\-./ ]+$")
 ]
@@ -267,9 +310,7 @@ class LedgerPage(Response):
 # --- program rules ------------------------------------------------------------------------
 
 Percent = Annotated[int, Field(ge=0, le=100)]
-TierName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_CONTROL_CHARS)
-]
+TierName = Annotated[Name, Field(max_length=40)]
 
 
 def _region(value: str) -> str:
