@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.domain.program import MAX_CUMULATIVE_DISCOUNT_PERCENT
+
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 
 
@@ -335,11 +337,18 @@ class RedemptionBody(Request):
     max_share_percent: Percent = 50
 
 
+#: The bound is checked with its reason by the rules (domain.program.check_rules); the schema
+#: only states it, so that a client sees why rather than a bare range error.
+LadderPercent = Annotated[int, Field(ge=0, json_schema_extra={"maximum": MAX_CUMULATIVE_DISCOUNT_PERCENT})]
+
+
 class CumulativeDiscountBody(Request):
     enabled: bool = False
-    base_percent: Percent = 0
+    base_percent: LadderPercent = Field(default=0, description="The first visit's discount; not above max_percent.")
     step_percent: Percent = 1
-    max_percent: Percent = 15
+    max_percent: LadderPercent = Field(
+        default=15, description=f"The ladder's top, at most {MAX_CUMULATIVE_DISCOUNT_PERCENT}."
+    )
     stacks_with_sale_items: bool = False
 
 
@@ -365,6 +374,11 @@ class ProgramRulesBody(Request):
     cumulative_discount: CumulativeDiscountBody = CumulativeDiscountBody()
     expiry: ExpiryBody = ExpiryBody()
     tier_review: TierReviewBody = TierReviewBody()
+    tier_migrations: Annotated[dict[TierName, TierName], Field(max_length=20)] = Field(
+        default={},
+        description="For each tier of the current rules that these drop or rename, the kept tier its members"
+        ' hold from now on (e.g. {"Gold": "Platinum"}); a save that drops a tier without one is refused.',
+    )
     version: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="The version you edited: the save is refused (409) if another came since."
     )
@@ -382,6 +396,9 @@ class ProgramRulesOut(Response):
     cumulative_discount: dict[str, Any]
     expiry: dict[str, Any]
     tier_review: dict[str, Any]
+    tier_migrations: dict[str, str] = Field(
+        description="Every tier name members may still hold that the tiers no longer have, and the tier it now is."
+    )
     version: int
 
 

@@ -99,7 +99,7 @@ def _qr_card_number(code: str, clock: Clock, field: str, stale_ok: bool) -> str:
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
     # Members belong to the program, so any store of the cashier's merchant may look one up.
     merchant_scope.acting_for(identity)
-    member = find_member(code, clock=clock)
+    member = program.with_current_tier(find_member(code, clock=clock))
     rules = program.rules()
     percent = cumulative_discount_percent(
         rules.cumulative_discount, member.visits_in_month(program.month_key(rules, clock()))

@@ -18,7 +18,7 @@ from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.errors import Conflict, InvalidField, NotFound, RateLimited
 from chalicelib.geo.distance import haversine_m
 from chalicelib.geo.eid import EidBeacon, resolve
-from chalicelib.services import places
+from chalicelib.services import places, program
 from chalicelib.store import catalog
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
@@ -58,6 +58,7 @@ def record(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
+    member = program.with_current_tier(member)  # offers target tiers by their current names
     now = clock()
     try:
         return _record_once(member, req, now)

@@ -19,7 +19,7 @@ from chalicelib.domain.members import (
     normalise_referral_code,
 )
 from chalicelib.domain.phones import InvalidPhone, normalise_phone
-from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, tier_progress_in_window
+from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import places, program
 from chalicelib.store import erasure
@@ -142,8 +142,9 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
 
 
 def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> dict[str, Any]:
+    tier = current_tier(rules, member.tier)
     month = program.month_key(rules, clock())
-    progress = tier_progress_in_window(rules, member.tier, member.monthly, month)
+    progress = tier_progress_in_window(rules, tier, member.monthly, month)
     quiet = member.quiet_hours
     return {
         "customer_id": member.customer_id,
@@ -152,7 +153,7 @@ def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> dict[str,
         "birthday": member.birthday.isoformat(),
         "card_number": member.card_number,
         "referral_code": member.referral_code,
-        "tier": member.tier,
+        "tier": tier,
         "points_balance": member.points_balance,
         "tier_progress": {
             "tier": progress.tier,

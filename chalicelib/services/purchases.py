@@ -266,8 +266,10 @@ def _wallet_offers(
 def _member(req: Any, holder: cards.Holder, clock: Clock) -> Member:
     if req.card is not None:
         cards.check_fresh(req.card, clock=clock, field="card")
-        return cards.member_of(holder, "card")
-    return cards.member_of(holder, "customer_id", code="customer_not_found")
+        member = cards.member_of(holder, "card")
+    else:
+        member = cards.member_of(holder, "customer_id", code="customer_not_found")
+    return program.with_current_tier(member)
 
 
 def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:

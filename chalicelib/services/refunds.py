@@ -14,7 +14,7 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.points import expiry_due, restore, take_back
-from chalicelib.domain.program import ProgramRules, months_back, tier_for, window_totals
+from chalicelib.domain.program import ProgramRules, current_tier, months_back, tier_for, window_totals
 from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundRejected, quote_refund
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import merchant_scope, program
@@ -50,6 +50,7 @@ def _prepare(
     member = member_store.member_by_claim("customer", body["customer_id"])
     if member is None:
         raise Conflict("the member has left the program: refund the money only", code="member_left")
+    member = program.with_current_tier(member)
     rules = program.rules()
     totals = PurchaseTotals(
         amount=body["amount"],
@@ -187,10 +188,11 @@ def _visits_and_tier(
     monthly = {k: v for k, v in monthly.items() if k in kept}
     tier = member.tier
     names = [t.name for t in rules.tiers]
-    if body.get("tier_upgraded") and body.get("tier") == member.tier and member.tier in names:
+    bought_tier = current_tier(rules, body["tier"]) if body.get("tier") else None
+    if body.get("tier_upgraded") and bought_tier == member.tier and member.tier in names:
         spend, visits = window_totals(monthly, current, rules.tier_window_months)
         reached = tier_for(rules, spend, visits).name
-        before = body.get("tier_before", rules.base_tier.name)
+        before = current_tier(rules, body.get("tier_before", rules.base_tier.name))
         floor = before if before in names else rules.base_tier.name
         if names.index(reached) < names.index(member.tier):
             tier = max(reached, floor, key=names.index)

@@ -344,6 +344,12 @@ def _decode_cursor(cursor: str, customer_id: str) -> dict[str, Any]:
     return key
 
 
+def any_purchase() -> bool:
+    """Whether any purchase was ever recorded. A Scan, but of one item: DynamoDB stops at the
+    Limit, so it reads one item however many purchases there are (asked on a rules change only)."""
+    return next(iter(PurchaseModel.scan(limit=1, page_size=1)), None) is not None
+
+
 def get_purchase(purchase_id: str) -> tuple[dict[str, Any], int] | None:
     """The purchase's recorded body and its revision, or None."""
     try:
