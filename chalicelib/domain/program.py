@@ -172,6 +172,13 @@ def migrate_tiers(current: ProgramRules | None, proposed: ProgramRules, requeste
     return {**carried, **{old: new for old, new in requested.items() if old in dropped}}
 
 
+def retargeted_tiers(rules: ProgramRules, tiers: tuple[str, ...]) -> tuple[str, ...]:
+    """An offer's or a promotion's tier list with each migrated name replaced by the tier it
+    became, so that the members it aimed at still match (a name that never was a tier stays)."""
+    names = {t.name for t in rules.tiers}
+    return tuple(dict.fromkeys(t if t in names else rules.tier_migrations.get(t, t) for t in tiers))
+
+
 @dataclass(frozen=True)
 class TierProgress:
     tier: str

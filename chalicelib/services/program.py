@@ -15,8 +15,18 @@ from pydantic import TypeAdapter
 from chalicelib.config import settings
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.members import Member
-from chalicelib.domain.program import InvalidRules, ProgramRules, check_rules, current_tier, migrate_tiers
+from chalicelib.domain.offers import Offer
+from chalicelib.domain.program import (
+    InvalidRules,
+    ProgramRules,
+    check_rules,
+    current_tier,
+    migrate_tiers,
+    retargeted_tiers,
+)
+from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import Conflict, InvalidField, Unavailable
+from chalicelib.services import promotions
 from chalicelib.store import catalog, ledger
 
 _lock = threading.Lock()
@@ -76,9 +86,27 @@ def save(
             code="currency_locked",
             field="currency",
         )
-    saved = catalog.save_program(rules, expected_version, clock())
+    retargeted = _retargeted(rules)
+    saved = catalog.save_program(rules, expected_version, clock(), also=retargeted)
     forget()
+    if retargeted:
+        promotions.forget()  # this process sees them at once; other warm Lambdas within the cache's TTL
     return saved
+
+
+def _retargeted(rules: ProgramRules) -> list[Offer | Promotion]:
+    """Offers and promotions aimed at a tier the new rules migrate, aimed at the tier it became:
+    saved with the rules, so that no targeting is left pointing at a tier nobody holds."""
+    changed: list[Offer | Promotion] = []
+    for promotion in catalog.list_all(Promotion):
+        tiers = retargeted_tiers(rules, promotion.tiers)
+        if tiers != promotion.tiers:
+            changed.append(dataclasses.replace(promotion, tiers=tiers))
+    for offer in catalog.list_all(Offer):
+        tiers = retargeted_tiers(rules, offer.targeting.tiers)
+        if tiers != offer.targeting.tiers:
+            changed.append(dataclasses.replace(offer, targeting=dataclasses.replace(offer.targeting, tiers=tiers)))
+    return changed
 
 
 def forget() -> None:

@@ -1,9 +1,11 @@
 """PUT /v1/program: changes that would strand members, re-denominate money or give the bill away."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.store.members import MemberModel
 from scripts.token import mint
 
 ADMIN = mint("demo-admin", ["admin"])
@@ -33,8 +35,6 @@ def buy(api, card):
 
 @pytest.fixture
 def gold_member(api):
-    from chalicelib.store.members import MemberModel
-
     joined = api.join("alice").json_body
     MemberModel("alice").update(actions=[MemberModel.tier.set("Gold")])
     return joined
@@ -121,3 +121,38 @@ def test_a_ladder_whose_base_is_above_its_top_is_422(api):
     response = put(api, {**rules, "cumulative_discount": ladder})
     assert response.status_code == 422
     assert response.json_body["error"]["field"] == "cumulative_discount.base_percent"
+
+
+def test_offers_and_promotions_aimed_at_a_renamed_tier_follow_it_in_the_same_save(api, gold_member):
+    marketer = mint("demo-marketer", ["marketer"], "m_kiez")
+    now = datetime.now(UTC)
+    window = {"valid_from": (now - timedelta(hours=1)).isoformat(), "valid_to": (now + timedelta(hours=2)).isoformat()}
+    promo = {"name": "Gold weekend", "multiplier_percent": 200, "tiers": ["Gold"], **window}
+    promotion = api.call("POST", "/v1/promotions", marketer, promo).json_body
+    offer_body = {
+        "title": "For Gold",
+        "trigger": {"type": "checkin"},
+        "targeting": {"tiers": ["Silver", "Gold"]},
+        "reward": {"type": "bonus_points", "points": 10},
+    }
+    offer = api.call("POST", "/v1/offers", marketer, offer_body).json_body
+    saved = put(api, {**with_tiers(current(api), ("Gold", "Platinum")), "tier_migrations": {"Gold": "Platinum"}})
+    assert saved.status_code == 200, saved.json_body
+    assert api.call("GET", f"/v1/promotions/{promotion['promotion_id']}", marketer).json_body["tiers"] == ["Platinum"]
+    retargeted = api.call("GET", f"/v1/offers/{offer['offer_id']}", marketer).json_body
+    assert retargeted["targeting"]["tiers"] == ["Silver", "Platinum"]
+    bought = buy(api, gold_member["card_number"]).json_body
+    assert bought["promotion_ids"] == [promotion["promotion_id"]]
+
+
+def test_a_promotion_for_a_tier_the_program_lacks_is_422_naming_it(api):
+    now = datetime.now(UTC)
+    body = {
+        "name": "Nobody's",
+        "multiplier_percent": 200,
+        "tiers": ["Silver", "Diamond"],
+        "valid_from": now.isoformat(),
+        "valid_to": (now + timedelta(hours=1)).isoformat(),
+    }
+    response = api.call("POST", "/v1/promotions", mint("demo-marketer", ["marketer"], "m_kiez"), body)
+    assert response.status_code == 422 and response.json_body["error"]["field"] == "tiers.1"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.program import InvalidRules, ProgramRules, Tier, current_tier, migrate_tiers
+from chalicelib.domain.program import InvalidRules, ProgramRules, Tier, current_tier, migrate_tiers, retargeted_tiers
 
 
 def rules(*names, migrations=None):
@@ -95,3 +95,11 @@ def test_every_tier_name_a_member_ever_held_reads_as_a_current_tier(histories):
         assert all(current_tier(current, name) in names for name in held)
         assert all(current_tier(current, name) == name for name in names)
         assert set(current.tier_migrations.values()) <= set(names)
+
+
+def test_a_targeting_list_follows_migrated_tiers_and_keeps_the_rest():
+    after = saved(rules("Bronze", "Silver", "Gold"), rules("Bronze", "Silver"), {"Gold": "Silver"})
+    assert retargeted_tiers(after, ("Gold",)) == ("Silver",)
+    assert retargeted_tiers(after, ("Silver", "Gold")) == ("Silver",)
+    # Not the base tier's members: a name that was never a tier keeps aiming at nobody.
+    assert retargeted_tiers(after, ("Bronze", "Mystery")) == ("Bronze", "Mystery")
