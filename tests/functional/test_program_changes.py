@@ -156,3 +156,18 @@ def test_a_promotion_for_a_tier_the_program_lacks_is_422_naming_it(api):
     }
     response = api.call("POST", "/v1/promotions", mint("demo-marketer", ["marketer"], "m_kiez"), body)
     assert response.status_code == 422 and response.json_body["error"]["field"] == "tiers.1"
+
+
+def test_a_tier_review_treats_a_renamed_tier_as_the_tier_it_became(api):
+    card = api.join("alice").json_body["card_number"]
+    body = {"card": card, "store_id": "s_kiez_mitte", "amount": 40_000, "currency": "EUR"}
+    bought = api.call("POST", "/v1/purchases", api.cashier(), body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert bought.json_body["tier"] == "Silver"
+    saved = put(api, {**with_tiers(current(api), ("Silver", "Argent")), "tier_migrations": {"Silver": "Argent"}})
+    assert saved.status_code == 200, saved.json_body
+    due = api.call("GET", "/v1/me", api.customer("alice")).json_body["tier_review_on"]
+    review = api.call("POST", "/v1/jobs/tier_review/run", ADMIN, {"at": f"{due}T03:00:00Z"})
+    # The window no longer reaches the tier: a grace month in Argent, not a silent fall to Bronze.
+    assert review.json_body["result"]["grace"] == 1, review.json_body
+    me = api.call("GET", "/v1/me", api.customer("alice")).json_body
+    assert me["tier"] == "Argent" and me["tier_grace_until"] is not None
