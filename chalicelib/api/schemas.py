@@ -328,7 +328,9 @@ class TierBody(Request):
     min_spend_minor: Annotated[int, Field(ge=0, le=10**12)] = 0
     min_visits: Annotated[int, Field(ge=0, le=100_000)] = 0
     earn_multiplier_percent: Annotated[int, Field(ge=100, le=1000)] = 100
-    perks: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=80)]], Field(max_length=20)] = []
+    perks: Annotated[list[Annotated[Name, Field(max_length=80)]], Field(max_length=20)] = Field(
+        default=[], description="Shown to members as they are: names of things, held to the same rule."
+    )
 
 
 class RedemptionBody(Request):

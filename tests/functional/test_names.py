@@ -127,3 +127,14 @@ def test_the_openapi_document_states_the_rule_as_a_pattern():
     pattern = schemas["JoinRequest"]["properties"]["name"]["pattern"]
     assert pattern == schemas["OfferBody"]["properties"]["title"]["pattern"]
     assert pattern == r"^[^\p{C}\p{Zl}\p{Zp}]*$"
+
+
+def test_tier_names_and_perks_shown_to_members_get_the_same_check(api):
+    rules = api.call("GET", "/v1/program", ADMIN).json_body
+    tiers = [dict(t) for t in rules["tiers"]]
+    tiers[1] = {**tiers[1], "perks": ["free\u202erefill"]}
+    response = api.call("PUT", "/v1/program", ADMIN, {**rules, "tiers": tiers})
+    assert response.status_code == 422 and response.json_body["error"]["field"] == "tiers.1.perks.0"
+    tiers[1] = {**tiers[1], "perks": ["free refill"], "name": "Sil\u200bver"}
+    response = api.call("PUT", "/v1/program", ADMIN, {**rules, "tiers": tiers})
+    assert response.status_code == 422 and response.json_body["error"]["field"] == "tiers.1.name"
