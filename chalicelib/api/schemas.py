@@ -35,8 +35,11 @@ def _known_timezone(value: str) -> str:
 #: U+202A-202E and isolates U+2066-2069 that reorder what a cashier or another member reads, the
 #: zero-width U+200B-200D and U+FEFF that make two names look alike), line and paragraph
 #: separators (Zl, Zp), private-use (Co), surrogates (Cs) and unassigned code points (Cn).
-#: ``\p{C}`` is Cc, Cf, Cs, Co and Cn together.
-VISIBLE_TEXT = r"^[^\p{C}\p{Zl}\p{Zp}]*$"
+#: The pattern says it the other way round, as what a name may hold: letters, marks, numbers,
+#: punctuation, symbols and the space separators (Zs, written out). The general categories
+#: partition Unicode, so the two are the same set; this form is the one OpenAPI fuzzers
+#: (schemathesis) can draw valid names from, where they cannot from ``[^\p{C}...]``.
+VISIBLE_TEXT = r"^[\p{L}\p{M}\p{N}\p{P}\p{S} \u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]*$"
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
 
 
