@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from chalicelib.domain.program import MAX_CUMULATIVE_DISCOUNT_PERCENT
 
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 
@@ -19,7 +31,43 @@ def _known_timezone(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_CONTROL_CHARS)]
+#: Categories a name may not hold: controls (Cc), format characters (Cf: the bidi overrides
+#: U+202A-202E and isolates U+2066-2069 that reorder what a cashier or another member reads, the
+#: zero-width U+200B-200D and U+FEFF that make two names look alike), line and paragraph
+#: separators (Zl, Zp), private-use (Co), surrogates (Cs) and unassigned code points (Cn).
+#: The pattern says it the other way round, as what a name may hold: letters, marks, numbers,
+#: punctuation, symbols and the space separators (Zs, written out). The general categories
+#: partition Unicode, so the two are the same set; this form is the one OpenAPI fuzzers
+#: (schemathesis) can draw valid names from, where they cannot from ``[^\p{C}...]``.
+VISIBLE_TEXT = r"^[\p{L}\p{M}\p{N}\p{P}\p{S} \u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]*$"
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs"})
+
+
+def _normalised_name(value: Any) -> Any:
+    """NFC first, so the same name typed on two keyboards is stored (and compared) alike; then a
+    message that says which character is refused. The pattern is the complete rule (pydantic and
+    the OpenAPI document's readers judge it with the same Unicode tables)."""
+    if not isinstance(value, str):
+        return value  # the str schema refuses it with its own message
+    value = unicodedata.normalize("NFC", value)
+    for position, char in enumerate(value):
+        if unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+            name = unicodedata.name(char, unicodedata.category(char))
+            raise ValueError(
+                f"U+{ord(char):04X} ({name}) at position {position} is an invisible or control character: "
+                "names may not hold controls, bidi overrides or zero-width characters"
+            )
+    return value
+
+
+#: Every name or title a client gives a person or a thing (members, stores, offers, promotions,
+#: the program and its tiers). The before-validator runs first, whatever its place here; placed
+#: after the constraints it keeps the pattern in the JSON schema.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=VISIBLE_TEXT),
+    BeforeValidator(_normalised_name),
+]
 PhoneText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[0-9+()\-./ ]+$")
 ]
@@ -98,8 +146,10 @@ class UpdateProfileRequest(Request):
     marketing_consent: bool | None = None
     quiet_hours: QuietHoursModel | None = Field(default=None, description="null clears the quiet hours.")
     timezone: Timezone | None = None
-    interests: Annotated[list[Interest], Field(max_length=20)] | None = None
-    home_store_id: Identifier | None = None
+    interests: Annotated[list[Interest], Field(max_length=20)] | None = Field(
+        default=None, description="Replaces the list; null or [] clears it."
+    )
+    home_store_id: Identifier | None = Field(default=None, description="A store's id; null clears it.")
 
     @model_validator(mode="after")
     def _not_empty(self) -> UpdateProfileRequest:
@@ -304,9 +354,7 @@ class LedgerPage(Response):
 # --- program rules ------------------------------------------------------------------------
 
 Percent = Annotated[int, Field(ge=0, le=100)]
-TierName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_CONTROL_CHARS)
-]
+TierName = Annotated[Name, Field(max_length=40)]
 
 
 def _region(value: str) -> str:
@@ -322,7 +370,9 @@ class TierBody(Request):
     min_spend_minor: Annotated[int, Field(ge=0, le=10**12)] = 0
     min_visits: Annotated[int, Field(ge=0, le=100_000)] = 0
     earn_multiplier_percent: Annotated[int, Field(ge=100, le=1000)] = 100
-    perks: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=80)]], Field(max_length=20)] = []
+    perks: Annotated[list[Annotated[Name, Field(max_length=80)]], Field(max_length=20)] = Field(
+        default=[], description="Shown to members as they are: names of things, held to the same rule."
+    )
 
 
 class RedemptionBody(Request):
@@ -331,11 +381,18 @@ class RedemptionBody(Request):
     max_share_percent: Percent = 50
 
 
+#: The bound is checked with its reason by the rules (domain.program.check_rules); the schema
+#: only states it, so that a client sees why rather than a bare range error.
+LadderPercent = Annotated[int, Field(ge=0, json_schema_extra={"maximum": MAX_CUMULATIVE_DISCOUNT_PERCENT})]
+
+
 class CumulativeDiscountBody(Request):
     enabled: bool = False
-    base_percent: Percent = 0
+    base_percent: LadderPercent = Field(default=0, description="The first visit's discount; not above max_percent.")
     step_percent: Percent = 1
-    max_percent: Percent = 15
+    max_percent: LadderPercent = Field(
+        default=15, description=f"The ladder's top, at most {MAX_CUMULATIVE_DISCOUNT_PERCENT}."
+    )
     stacks_with_sale_items: bool = False
 
 
@@ -361,6 +418,11 @@ class ProgramRulesBody(Request):
     cumulative_discount: CumulativeDiscountBody = CumulativeDiscountBody()
     expiry: ExpiryBody = ExpiryBody()
     tier_review: TierReviewBody = TierReviewBody()
+    tier_migrations: Annotated[dict[TierName, TierName], Field(max_length=20)] = Field(
+        default={},
+        description="For each tier of the current rules that these drop or rename, the kept tier its members"
+        ' hold from now on (e.g. {"Gold": "Platinum"}); a save that drops a tier without one is refused.',
+    )
     version: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="The version you edited: the save is refused (409) if another came since."
     )
@@ -378,6 +440,9 @@ class ProgramRulesOut(Response):
     cumulative_discount: dict[str, Any]
     expiry: dict[str, Any]
     tier_review: dict[str, Any]
+    tier_migrations: dict[str, str] = Field(
+        description="Every tier name members may still hold that the tiers no longer have, and the tier it now is."
+    )
     version: int
 
 

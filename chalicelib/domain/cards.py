@@ -21,6 +21,7 @@ from chalicelib.domain.clock import Clock
 
 CARD_NUMBER_DIGITS = 10
 QR_PREFIX = "LC1."
+QR_SALT = "loyalty.card.qr"
 #: How far ahead of ours another server's clock may be when it signs a QR code.
 CLOCK_SKEW_S = 5
 _SEPARATORS = re.compile(r"[\s\-.]")
@@ -67,7 +68,7 @@ class QrCode:
 
 class _ClockedSigner(TimestampSigner):
     def __init__(self, secret: str, clock: Clock) -> None:
-        super().__init__(secret, salt="loyalty.card.qr", digest_method=hashlib.sha256)
+        super().__init__(secret, salt=QR_SALT, digest_method=hashlib.sha256)
         self._clock = clock
 
     def get_timestamp(self) -> int:
@@ -97,6 +98,23 @@ def read_qr(payload: str, *, secret: str, ttl_s: int, clock: Clock) -> str:
             # Signed with our key but dated ahead of our clock: not a code we issued.
             raise InvalidCardCode("the QR code is not genuine") from exc
         raise ExpiredCardCode("the QR code has expired: ask the customer to refresh the card") from exc
+    except BadSignature as exc:
+        raise InvalidCardCode("the QR code is not genuine") from exc
+    number = value.decode("ascii")
+    if parse_card_number(number) is None:
+        raise InvalidCardCode("the QR code is not genuine")
+    return number
+
+
+def qr_card_number(payload: str, *, secret: str) -> str:
+    """The card number in a genuine QR payload of any age.
+
+    It says which card a request named (so that a retry can be matched to its first attempt
+    after the code has gone stale), never that the card may be used now: :func:`read_qr` says that.
+    """
+    signer = TimestampSigner(secret, salt=QR_SALT, digest_method=hashlib.sha256)
+    try:
+        value = signer.unsign(payload[len(QR_PREFIX) :])
     except BadSignature as exc:
         raise InvalidCardCode("the QR code is not genuine") from exc
     number = value.decode("ascii")

@@ -93,6 +93,7 @@ class ProfileChanges:
     clear_quiet_hours: bool = False
     interests: tuple[str, ...] | None = None
     home_store_id: str | None = None
+    clear_home_store_id: bool = False
 
 
 def new_referral_code() -> str:

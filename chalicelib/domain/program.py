@@ -6,6 +6,8 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
+from chalicelib.domain.currencies import is_active_currency
+
 
 @dataclass(frozen=True)
 class Tier:
@@ -68,11 +70,20 @@ class ProgramRules:
     cumulative_discount: CumulativeDiscount = field(default_factory=CumulativeDiscount)
     expiry: ExpiryRules = field(default_factory=ExpiryRules)
     tier_review: TierReview = field(default_factory=TierReview)
+    #: Every tier name members may still hold that the tiers no longer have, mapped to the tier
+    #: it became (always a current one). Stored tiers are never rewritten, which would need a
+    #: scan of the members: :func:`current_tier` reads them through this instead.
+    tier_migrations: dict[str, str] = field(default_factory=dict)
     version: int = 1
 
     @property
     def base_tier(self) -> Tier:
         return self.tiers[0]
+
+
+#: The cumulative discount's cap. Above half of every bill, a visit gives away more than the
+#: margin of most retail and of every café; a program that means to is a sale, not a ladder.
+MAX_CUMULATIVE_DISCOUNT_PERCENT = 50
 
 
 class InvalidRules(ValueError):
@@ -83,6 +94,8 @@ class InvalidRules(ValueError):
 
 def check_rules(rules: ProgramRules) -> None:
     """What a single field's range cannot say: how the fields fit together."""
+    if not is_active_currency(rules.currency):
+        raise InvalidRules("currency", "not an active ISO 4217 currency with minor units (e.g. EUR, USD, JPY)")
     names = [t.name for t in rules.tiers]
     if len({n.casefold() for n in names}) != len(names):
         raise InvalidRules("tiers", "tier names must be unique")
@@ -97,10 +110,73 @@ def check_rules(rules: ProgramRules) -> None:
         if upper.min_visits and upper.min_visits <= lower.min_visits:
             raise InvalidRules(f"tiers.{i}.min_visits", "must be above the tier below")
     discount = rules.cumulative_discount
+    if discount.max_percent > MAX_CUMULATIVE_DISCOUNT_PERCENT:
+        raise InvalidRules(
+            "cumulative_discount.max_percent",
+            f"at most {MAX_CUMULATIVE_DISCOUNT_PERCENT}: a loyalty discount above half of every bill "
+            "gives away more than the margin it is meant to win back",
+        )
     if discount.base_percent > discount.max_percent:
-        raise InvalidRules("cumulative_discount.base_percent", "must not be above max_percent")
+        raise InvalidRules(
+            "cumulative_discount.base_percent",
+            "must not be above max_percent: the first visit would get more than the ladder's top",
+        )
     if rules.expiry.mode not in ("fifo", "inactivity"):
         raise InvalidRules("expiry.mode", "must be fifo or inactivity")
+
+
+def current_tier(rules: ProgramRules, stored: str) -> str:
+    """The tier a member holds under ``rules``, from the name stored on them: a renamed or
+    dropped tier reads as the tier it was migrated to. Every read of a member's tier goes
+    through here, so no member is ever left holding a tier the program no longer has."""
+    if any(t.name == stored for t in rules.tiers):
+        return stored
+    return rules.tier_migrations.get(stored, rules.base_tier.name)
+
+
+def migrate_tiers(current: ProgramRules | None, proposed: ProgramRules, requested: dict[str, str]) -> dict[str, str]:
+    """The tier migrations the rules keep after ``proposed`` replaces ``current``.
+
+    A tier that ``current`` has and ``proposed`` drops (or renames) may be held by members: it
+    must be mapped, in ``requested``, to a tier ``proposed`` keeps. Earlier migrations are kept
+    and follow a target that is migrated now; a name that becomes a tier again stops being one.
+    ``requested`` may restate earlier migrations, as ``GET /v1/program`` shows them, so that the
+    rules can be read, edited and saved back.
+    """
+    kept = [t.name for t in proposed.tiers]
+    before = [t.name for t in current.tiers] if current is not None else []
+    earlier = current.tier_migrations if current is not None else {}
+    dropped = [name for name in before if name not in kept]
+    carried = {old: requested.get(target, target) for old, target in earlier.items() if old not in kept}
+    for old, new in requested.items():
+        where = f"tier_migrations.{old}"
+        if old in kept:
+            raise InvalidRules(where, "is a tier of the new rules: only a tier they drop is migrated")
+        if old in carried:
+            if new not in (earlier[old], carried[old]):
+                raise InvalidRules(where, f"was migrated to {carried[old]!r} already: its members hold that tier")
+            continue
+        if old not in dropped:
+            raise InvalidRules(where, "is not a tier of the current rules: no member holds it")
+        if new not in kept:
+            raise InvalidRules(where, f"{new!r} is not a tier of the new rules; they have {', '.join(kept)}")
+    stranded = [name for name in dropped if name not in requested]
+    if stranded:
+        example = ", ".join(f'"{name}": "{kept[0]}"' for name in stranded)
+        raise InvalidRules(
+            "tiers",
+            f"the new tiers drop {', '.join(stranded)}, which members may hold: keep "
+            f"{'it' if len(stranded) == 1 else 'them'}, or say which kept tier each becomes in "
+            f"tier_migrations (e.g. {{{example}}})",
+        )
+    return {**carried, **{old: new for old, new in requested.items() if old in dropped}}
+
+
+def retargeted_tiers(rules: ProgramRules, tiers: tuple[str, ...]) -> tuple[str, ...]:
+    """An offer's or a promotion's tier list with each migrated name replaced by the tier it
+    became, so that the members it aimed at still match (a name that never was a tier stays)."""
+    names = {t.name for t in rules.tiers}
+    return tuple(dict.fromkeys(t if t in names else rules.tier_migrations.get(t, t) for t in tiers))
 
 
 @dataclass(frozen=True)
@@ -139,6 +215,15 @@ def tier_progress(rules: ProgramRules, current: str, spend_minor: int, visits: i
         spend_needed_minor=max(0, nxt.min_spend_minor - spend_minor) if nxt.min_spend_minor else None,
         visits_needed=max(0, nxt.min_visits - visits) if nxt.min_visits else None,
     )
+
+
+def tier_progress_in_window(
+    rules: ProgramRules, current: str, monthly: dict[str, tuple[int, int]], month: str
+) -> TierProgress:
+    """Progress as the purchase and the tier review measure it: over the tier window ending with
+    ``month``, not over the member's lifetime (old spend earns no tier)."""
+    spend_minor, visits = window_totals(monthly, month, rules.tier_window_months)
+    return tier_progress(rules, current, spend_minor, visits)
 
 
 def cumulative_discount_percent(rules: CumulativeDiscount, visits_this_month: int) -> int:

@@ -43,6 +43,7 @@ def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) ->
     member = member_store.get_member(sub)
     if member is None:
         raise LoyaltyError("the member left", code="member_left")
+    member = program.with_current_tier(member)  # a review writes the tier's current name
     spend, visits = window_totals(member.monthly, program.month_key(rules, at), rules.tier_window_months)
     grace = date.fromisoformat(member.tier_grace_until) if member.tier_grace_until else None
     result = review_tier(rules, member.tier, spend, visits, today, grace)

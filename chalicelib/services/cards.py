@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.config import settings
@@ -12,22 +13,28 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.phones import InvalidPhone, looks_like_phone, normalise_phone
 from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
 from chalicelib.errors import Gone, InvalidField, NotFound
-from chalicelib.services import checkins, program
+from chalicelib.services import checkins, merchant_scope, program
 from chalicelib.store import members as store
 
 
-def find_member(code: str, *, clock: Clock) -> Member:
-    """The member a code at the till names; 404 if none, a clear 4xx if the code is bad."""
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a card: found by a claim, without reading the member."""
+
+    sub: str
+    customer_id: str
+
+
+def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool = False) -> Holder:
+    """Who holds the card a code names; 404 if nobody, a clear 4xx if the code is bad.
+
+    ``field`` is what the caller's request calls the code (the lookup's path ``code``, a
+    purchase's ``card``), so every error names the field the client actually sent.
+    ``stale_qr`` reads a genuine but expired QR too: to say which card a request meant, never
+    to let it be used (:func:`check_fresh` refuses it for that)."""
     code = code.strip()
-    config = settings()
     if cards.is_qr_payload(code):
-        try:
-            qr_number = cards.read_qr(code, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
-        except cards.ExpiredCardCode as exc:
-            raise Gone(str(exc), code="qr_expired") from None
-        except cards.InvalidCardCode as exc:
-            raise InvalidField("code", str(exc), code="invalid_qr") from None
-        return _found(store.member_by_claim("card", qr_number))
+        return _held(store.find_claim("card", _qr_card_number(code, clock, field, stale_qr)), field)
     bad_card: cards.InvalidCardCode | None = None
     number: str | None
     try:
@@ -35,9 +42,9 @@ def find_member(code: str, *, clock: Clock) -> Member:
     except cards.InvalidCardCode as exc:
         number, bad_card = None, exc
     if number is not None:
-        member = store.member_by_claim("card", number)
-        if member is not None:
-            return member
+        found = store.find_claim("card", number)
+        if found is not None:
+            return Holder(*found)
     phone: str | None = None
     if looks_like_phone(code):
         try:
@@ -45,19 +52,54 @@ def find_member(code: str, *, clock: Clock) -> Member:
         except InvalidPhone:
             pass
         else:
-            member = store.member_by_claim("phone", phone)
-            if member is not None:
-                return member
+            found = store.find_claim("phone", phone)
+            if found is not None:
+                return Holder(*found)
     if bad_card is not None:
         # A mistyped card number that is also no member's phone: say the check digit is wrong.
-        raise InvalidField("code", str(bad_card), code="invalid_card_number")
+        raise InvalidField(field, str(bad_card), code="invalid_card_number")
     if number is not None or phone is not None:
-        raise NotFound("no member has this card or phone number", code="card_not_found")
-    raise InvalidField("code", "not a card number, QR code or phone number", code="unrecognised_code")
+        raise NotFound("no member has this card or phone number", code="card_not_found", field=field)
+    raise InvalidField(field, "not a card number, QR code or phone number", code="unrecognised_code")
+
+
+def check_fresh(code: str, *, clock: Clock, field: str = "code") -> None:
+    """Refuse a QR code that has gone stale (410) or is not genuine; other codes do not age."""
+    code = code.strip()
+    if cards.is_qr_payload(code):
+        _qr_card_number(code, clock, field, stale_ok=False)
+
+
+def find_member(code: str, *, clock: Clock, field: str = "code") -> Member:
+    """The member a code at the till names, if it may be used now."""
+    holder = find_holder(code, clock=clock, field=field)
+    return member_of(holder, field)
+
+
+def member_of(holder: Holder, field: str, code: str = "card_not_found") -> Member:
+    member = store.get_member(holder.sub)
+    if member is None or member.customer_id != holder.customer_id:
+        # The member left between reading the claim and reading them.
+        raise NotFound("no such member", code=code, field=field)
+    return member
+
+
+def _qr_card_number(code: str, clock: Clock, field: str, stale_ok: bool) -> str:
+    config = settings()
+    try:
+        if stale_ok:
+            return cards.qr_card_number(code, secret=config.card_secret)
+        return cards.read_qr(code, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
+    except cards.ExpiredCardCode as exc:
+        raise Gone(str(exc), code="qr_expired", field=field) from None
+    except cards.InvalidCardCode as exc:
+        raise InvalidField(field, str(exc), code="invalid_qr") from None
 
 
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
-    member = find_member(code, clock=clock)
+    # Members belong to the program, so any store of the cashier's merchant may look one up.
+    merchant_scope.acting_for(identity)
+    member = program.with_current_tier(find_member(code, clock=clock))
     rules = program.rules()
     percent = cumulative_discount_percent(
         rules.cumulative_discount, member.visits_in_month(program.month_key(rules, clock()))
@@ -81,7 +123,7 @@ def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -
     }
 
 
-def _found(member: Member | None) -> Member:
-    if member is None:
-        raise NotFound("no member has this card", code="card_not_found")
-    return member
+def _held(found: tuple[str, str] | None, field: str) -> Holder:
+    if found is None:
+        raise NotFound("no member has this card", code="card_not_found", field=field)
+    return Holder(*found)

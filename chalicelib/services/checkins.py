@@ -65,6 +65,7 @@ def record(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
+    member = program.with_current_tier(member)  # offers target tiers by their current names
     now = clock()
     try:
         return _record_once(member, req, now)

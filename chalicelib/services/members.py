@@ -19,7 +19,7 @@ from chalicelib.domain.members import (
     normalise_referral_code,
 )
 from chalicelib.domain.phones import InvalidPhone, normalise_phone
-from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, tier_progress
+from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import places, program
 from chalicelib.store import erasure
@@ -85,8 +85,10 @@ def update(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
         timezone=req.timezone,
         quiet_hours=QuietHours(quiet.start, quiet.end) if quiet is not None else None,
         clear_quiet_hours="quiet_hours" in given and quiet is None,
-        interests=tuple(dict.fromkeys(req.interests)) if req.interests is not None else None,
+        # null clears a list as it clears quiet hours: the member chose to have none.
+        interests=tuple(dict.fromkeys(req.interests or ())) if "interests" in given else None,
         home_store_id=req.home_store_id,
+        clear_home_store_id="home_store_id" in given and req.home_store_id is None,
     )
     member = store.update_profile(identity.sub, changes, clock())
     return profile_view(member, program.rules(), clock)
@@ -140,8 +142,9 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
 
 
 def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> dict[str, Any]:
-    progress = tier_progress(rules, member.tier, member.spend_total_minor, member.visits_total)
+    tier = current_tier(rules, member.tier)
     month = program.month_key(rules, clock())
+    progress = tier_progress_in_window(rules, tier, member.monthly, month)
     quiet = member.quiet_hours
     return {
         "customer_id": member.customer_id,
@@ -150,7 +153,7 @@ def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> dict[str,
         "birthday": member.birthday.isoformat(),
         "card_number": member.card_number,
         "referral_code": member.referral_code,
-        "tier": member.tier,
+        "tier": tier,
         "points_balance": member.points_balance,
         "tier_progress": {
             "tier": progress.tier,

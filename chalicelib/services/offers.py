@@ -43,6 +43,7 @@ def get(identity: Identity, offer_id: str) -> dict[str, Any]:
 
 
 def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+    merchant_scope.acting_for(identity)  # an unscoped token is refused, not shown an empty list
     listed = catalog.offers_with_counts()
     mine = sorted((o for o in listed if merchant_scope.may_see(identity, o)), key=lambda o: o.offer_id)
     after = cursors.position(identity, "offers", cursor)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,9 +14,20 @@ from pydantic import TypeAdapter
 
 from chalicelib.config import settings
 from chalicelib.domain.clock import Clock
-from chalicelib.domain.program import InvalidRules, ProgramRules, check_rules
-from chalicelib.errors import InvalidField, Unavailable
-from chalicelib.store import catalog
+from chalicelib.domain.members import Member
+from chalicelib.domain.offers import Offer
+from chalicelib.domain.program import (
+    InvalidRules,
+    ProgramRules,
+    check_rules,
+    current_tier,
+    migrate_tiers,
+    retargeted_tiers,
+)
+from chalicelib.domain.promotions import Promotion
+from chalicelib.errors import Conflict, InvalidField, Unavailable
+from chalicelib.services import promotions
+from chalicelib.store import catalog, ledger
 
 _lock = threading.Lock()
 _cached: tuple[float, ProgramRules] | None = None
@@ -39,22 +52,61 @@ def current() -> dict[str, Any]:
 
 def update(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
     expected = body.pop("version", None)
-    return _out(save(TypeAdapter(ProgramRules).validate_python(body), expected, clock=clock))
+    migrations = body.pop("tier_migrations", None) or {}
+    return _out(
+        save(TypeAdapter(ProgramRules).validate_python(body), expected, clock=clock, tier_migrations=migrations)
+    )
 
 
 def _out(saved: ProgramRules) -> dict[str, Any]:
     return TypeAdapter(ProgramRules).dump_python(saved, mode="json")  # type: ignore[no-any-return]
 
 
-def save(rules: ProgramRules, expected_version: int | None, *, clock: Clock) -> ProgramRules:
-    """Validate and save new rules; they apply from the save (other warm Lambdas within the cache's TTL)."""
+def save(
+    rules: ProgramRules,
+    expected_version: int | None,
+    *,
+    clock: Clock,
+    tier_migrations: Mapping[str, str] | None = None,
+) -> ProgramRules:
+    """Validate and save new rules; they apply from the save (other warm Lambdas within the cache's TTL).
+
+    ``tier_migrations`` maps each tier the new rules drop to the kept tier its members hold from
+    now on; the saved rules keep every migration so far (see ``domain.program.current_tier``)."""
+    current = catalog.program_rules()
     try:
         check_rules(rules)
+        rules = dataclasses.replace(rules, tier_migrations=migrate_tiers(current, rules, dict(tier_migrations or {})))
     except InvalidRules as exc:
         raise InvalidField(exc.field, str(exc), code="invalid_rules") from None
-    saved = catalog.save_program(rules, expected_version, clock())
+    if current is not None and rules.currency != current.currency and ledger.any_purchase():
+        raise Conflict(
+            f"purchases were recorded in {current.currency}: a new currency would re-denominate every "
+            "balance, refund and settlement; the currency is fixed once the program has sold",
+            code="currency_locked",
+            field="currency",
+        )
+    retargeted = _retargeted(rules)
+    saved = catalog.save_program(rules, expected_version, clock(), also=retargeted)
     forget()
+    if retargeted:
+        promotions.forget()  # this process sees them at once; other warm Lambdas within the cache's TTL
     return saved
+
+
+def _retargeted(rules: ProgramRules) -> list[Offer | Promotion]:
+    """Offers and promotions aimed at a tier the new rules migrate, aimed at the tier it became:
+    saved with the rules, so that no targeting is left pointing at a tier nobody holds."""
+    changed: list[Offer | Promotion] = []
+    for promotion in catalog.list_all(Promotion):
+        tiers = retargeted_tiers(rules, promotion.tiers)
+        if tiers != promotion.tiers:
+            changed.append(dataclasses.replace(promotion, tiers=tiers))
+    for offer in catalog.list_all(Offer):
+        tiers = retargeted_tiers(rules, offer.targeting.tiers)
+        if tiers != offer.targeting.tiers:
+            changed.append(dataclasses.replace(offer, targeting=dataclasses.replace(offer.targeting, tiers=tiers)))
+    return changed
 
 
 def forget() -> None:
@@ -69,3 +121,10 @@ def local_time(program: ProgramRules, moment: datetime) -> datetime:
 
 def month_key(program: ProgramRules, moment: datetime) -> str:
     return local_time(program, moment).strftime("%Y-%m")
+
+
+def with_current_tier(member: Member) -> Member:
+    """The member as the current rules see them: a tier that was renamed or dropped since it was
+    stored reads as the tier it was migrated to. Services call this on every member they load."""
+    tier = current_tier(rules(), member.tier)
+    return member if tier == member.tier else dataclasses.replace(member, tier=tier)

@@ -14,7 +14,7 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import InvalidField
-from chalicelib.services import cursors, merchant_scope, places
+from chalicelib.services import cursors, merchant_scope, places, program
 from chalicelib.store import catalog
 
 _lock = threading.Lock()
@@ -69,6 +69,7 @@ def get(identity: Identity, promotion_id: str, *, clock: Clock) -> dict[str, Any
 
 
 def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> dict[str, Any]:
+    merchant_scope.acting_for(identity)  # an unscoped token is refused, not shown an empty list
     mine = sorted(
         (p for p in catalog.list_all(Promotion) if merchant_scope.may_see(identity, p)), key=lambda p: p.promotion_id
     )
@@ -97,6 +98,11 @@ def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Pro
     merchant_id = merchant_scope.merchant_for(identity, body.get("merchant_id"), "promotion")
     if body["valid_to"] <= body["valid_from"]:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
+    tiers = [t.name for t in program.rules().tiers]
+    for i, tier in enumerate(body.get("tiers") or ()):
+        if tier not in tiers:
+            # A promotion for a tier nobody can hold would never apply.
+            raise InvalidField(f"tiers.{i}", f"not a tier of the program: {', '.join(tiers)}", code="unknown_tier")
     for i, store_id in enumerate(body.get("store_ids") or ()):
         store = places.store(store_id)
         if store is None:

@@ -10,15 +10,15 @@ from typing import Any
 
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.clock import Clock, isoformat
-from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Customer, Moment, Offer, choose_offers
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
 from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
-from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
-from chalicelib.services import cards, checkins, cursors, places, program, promotions
+from chalicelib.errors import Conflict, InvalidField, NotFound
+from chalicelib.services import cards, checkins, cursors, merchant_scope, places, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import catalog, ledger
 from chalicelib.store import members as member_store
@@ -36,20 +36,41 @@ def record(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     key = scoped_key(identity.sub, OPERATION, idempotency_key)
-    fingerprint = request_hash(req.model_dump(mode="json"))
-    return exactly_once(key, fingerprint, lambda: _prepare(identity, req, key, fingerprint, clock), sleep=sleep)
+    merchant_scope.acting_for(identity)  # before any card is read for an unscoped token
+    holder = _holder(req, clock)
+    fingerprint = request_hash(_meaning(req, holder))
+    return exactly_once(key, fingerprint, lambda: _prepare(identity, req, holder, key, fingerprint, clock), sleep=sleep)
 
 
-def _prepare(identity: Identity, req: Any, key: str, fingerprint: str, clock: Clock) -> ledger.BalanceChange:
+def _meaning(req: Any, holder: cards.Holder) -> dict[str, Any]:
+    """What the purchase means, for matching a retry to its first attempt: the member, not the
+    code the till read (the app shows a fresh QR every few minutes, and the same card can be
+    scanned, typed or said as a phone number)."""
+    return {**req.model_dump(mode="json", exclude={"card", "customer_id"}), "customer_id": holder.customer_id}
+
+
+def _holder(req: Any, clock: Clock) -> cards.Holder:
+    """Who the purchase is for. A stale QR still names its card here, so that a retry whose first
+    attempt went through replays it; a new purchase with it is refused in :func:`_member`."""
+    if req.card is not None:
+        return cards.find_holder(req.card, clock=clock, field="card", stale_qr=True)
+    found = member_store.find_claim("customer", req.customer_id)
+    if found is None:
+        raise NotFound("no member has this customer_id", code="customer_not_found", field="customer_id")
+    return cards.Holder(*found)
+
+
+def _prepare(
+    identity: Identity, req: Any, holder: cards.Holder, key: str, fingerprint: str, clock: Clock
+) -> ledger.BalanceChange:
     rules = program.rules()
     store = places.store(req.store_id)
     if store is None:
         raise InvalidField("store_id", "no such store", code="unknown_store")
-    if Role.ADMIN not in identity.roles and store.merchant_id != identity.merchant_id:
-        raise Forbidden("you can record purchases only at your merchant's stores", code="wrong_merchant")
+    merchant_scope.may_sell_at(identity, store)
     if req.currency != rules.currency:
         raise InvalidField("currency", f"the program's currency is {rules.currency}", code="currency_mismatch")
-    member = _member(req, clock)
+    member = _member(req, holder, clock)
     now = clock()
     month = program.month_key(rules, now)
     window_spend, window_visits = window_totals(member.monthly, month, rules.tier_window_months)
@@ -241,13 +262,13 @@ def _wallet_offers(
     return chosen
 
 
-def _member(req: Any, clock: Clock) -> Member:
+def _member(req: Any, holder: cards.Holder, clock: Clock) -> Member:
     if req.card is not None:
-        return cards.find_member(req.card, clock=clock)
-    found = member_store.member_by_claim("customer", req.customer_id)
-    if found is None:
-        raise NotFound("no member has this customer_id", code="customer_not_found")
-    return found
+        cards.check_fresh(req.card, clock=clock, field="card")
+        member = cards.member_of(holder, "card")
+    else:
+        member = cards.member_of(holder, "customer_id", code="customer_not_found")
+    return program.with_current_tier(member)
 
 
 def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:

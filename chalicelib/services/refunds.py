@@ -10,14 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.clock import Clock, isoformat
-from chalicelib.domain.identity import Identity, Role
+from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.points import expiry_due, restore, take_back
-from chalicelib.domain.program import ProgramRules, months_back, tier_for, window_totals
+from chalicelib.domain.program import ProgramRules, current_tier, months_back, tier_for, window_totals
 from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundRejected, quote_refund
-from chalicelib.errors import Conflict, Forbidden, InvalidField, NotFound
-from chalicelib.services import program
+from chalicelib.errors import Conflict, InvalidField, NotFound
+from chalicelib.services import merchant_scope, program
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
@@ -47,11 +47,11 @@ def _prepare(
     if found is None:
         raise NotFound("no such purchase", code="purchase_not_found")
     body, revision = found
-    if Role.ADMIN not in identity.roles and body["merchant_id"] != identity.merchant_id:
-        raise Forbidden("you can refund only your merchant's purchases", code="wrong_merchant")
+    merchant_scope.may_refund(identity, body["merchant_id"])
     member = member_store.member_by_claim("customer", body["customer_id"])
     if member is None:
         raise Conflict("the member has left the program: refund the money only", code="member_left")
+    member = program.with_current_tier(member)
     rules = program.rules()
     totals = PurchaseTotals(
         amount=body["amount"],
@@ -203,10 +203,11 @@ def _visits_and_tier(
     monthly = {k: v for k, v in monthly.items() if k in kept}
     tier = member.tier
     names = [t.name for t in rules.tiers]
-    if body.get("tier_upgraded") and body.get("tier") == member.tier and member.tier in names:
+    bought_tier = current_tier(rules, body["tier"]) if body.get("tier") else None
+    if body.get("tier_upgraded") and bought_tier == member.tier and member.tier in names:
         spend, visits = window_totals(monthly, current, rules.tier_window_months)
         reached = tier_for(rules, spend, visits).name
-        before = body.get("tier_before", rules.base_tier.name)
+        before = current_tier(rules, body.get("tier_before", rules.base_tier.name))
         floor = before if before in names else rules.base_tier.name
         if names.index(reached) < names.index(member.tier):
             tier = max(reached, floor, key=names.index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -143,8 +144,12 @@ def put_if_missing(thing: Any) -> bool:
     return True
 
 
-def save_program(rules: ProgramRules, expected_version: int | None, at: datetime) -> ProgramRules:
-    """Save ``rules`` as the next version, keeping every earlier version as ``program/v<n>``.
+def save_program(
+    rules: ProgramRules, expected_version: int | None, at: datetime, also: Sequence[Any] = ()
+) -> ProgramRules:
+    """Save ``rules`` as the next version, keeping every earlier version as ``program/v<n>``,
+    and ``also`` (catalog things the new rules change, such as offers retargeted to a renamed
+    tier) in the same transaction.
 
     ``expected_version`` None saves over whatever is current; otherwise the save is refused with
     ``Conflict(version_conflict)`` when another version came in between.
@@ -163,6 +168,8 @@ def save_program(rules: ProgramRules, expected_version: int | None, at: datetime
                 condition=condition,
             )
             tx.save(ProgramItem("program", f"v{saved.version:06d}", body=body, version=saved.version, updated_at=at))
+            for thing in also:
+                tx.save(_item(thing))
     except TransactWriteError as error:
         raise Conflict("the program rules changed meanwhile; reload and retry", code="version_conflict") from error
     return saved

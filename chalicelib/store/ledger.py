@@ -351,6 +351,12 @@ def entries(customer_id: str, limit: int, after: str | None) -> tuple[list[Ledge
     return page, page[-1].entry_id if more else None
 
 
+def any_purchase() -> bool:
+    """Whether any purchase was ever recorded. A Scan, but of one item: DynamoDB stops at the
+    Limit, so it reads one item however many purchases there are (asked on a rules change only)."""
+    return next(iter(PurchaseModel.scan(limit=1, page_size=1)), None) is not None
+
+
 def get_purchase(purchase_id: str) -> tuple[dict[str, Any], int] | None:
     """The purchase's recorded body and its revision, or None."""
     try:

@@ -299,6 +299,8 @@ def update_profile(sub: str, changes: ProfileChanges, now: datetime) -> Member:
         )
     if changes.home_store_id is not None:
         actions.append(MemberModel.home_store_id.set(changes.home_store_id))
+    elif changes.clear_home_store_id:
+        actions.append(MemberModel.home_store_id.remove())
     item = MemberModel(sub)
     try:
         item.update(actions=actions, condition=MemberModel.sub.exists())

@@ -79,3 +79,13 @@ def test_the_qr_carries_no_personal_data_only_the_card_number_time_and_signature
     qr = cards.issue_qr("5203114615", secret=SECRET, ttl_s=300, clock=at(T0))
     prefix, number, _timestamp, _signature = qr.payload.split(".")
     assert (prefix + ".", number) == (cards.QR_PREFIX, "5203114615")
+
+
+def test_a_stale_qr_still_says_which_card_it_named_but_a_forged_one_does_not():
+    number = cards.new_card_number(lambda _: 12345678)
+    old = cards.issue_qr(number, secret=SECRET, ttl_s=60, clock=at(T0 - timedelta(days=3)))
+    with pytest.raises(cards.ExpiredCardCode):
+        cards.read_qr(old.payload, secret=SECRET, ttl_s=60, clock=at(T0))
+    assert cards.qr_card_number(old.payload, secret=SECRET) == number
+    with pytest.raises(cards.InvalidCardCode):
+        cards.qr_card_number(old.payload, secret="another-secret-0123456789abcdef0123")

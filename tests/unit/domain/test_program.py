@@ -10,6 +10,7 @@ from chalicelib.domain.program import (
     redeemable_points,
     tier_for,
     tier_progress,
+    tier_progress_in_window,
 )
 
 RULES = ProgramRules(
@@ -91,3 +92,22 @@ def test_a_review_keeps_a_tier_the_window_still_reaches_and_graces_one_it_does_n
     assert (lowered.tier, lowered.review_due) == ("Silver", date(2028, 12, 23))
     to_base = review_tier(RULES, "Silver", 0, 0, date(2027, 12, 23), date(2027, 12, 23))
     assert (to_base.tier, to_base.review_due) == ("Bronze", None)
+
+
+def test_tier_progress_counts_only_the_tier_window_not_the_lifetime():
+    rules = ProgramRules(
+        name="Test",
+        currency="EUR",
+        default_region="DE",
+        timezone="Europe/Berlin",
+        tiers=RULES.tiers,
+        tier_window_months=3,
+    )
+    # A big spender two years ago, one small visit this month.
+    monthly = {"2024-05": (500_000, 60), "2026-11": (1_000, 1)}
+    progress = tier_progress_in_window(rules, "Bronze", monthly, "2026-11")
+    assert (progress.next_tier, progress.spend_needed_minor, progress.visits_needed) == ("Silver", 29_000, 11)
+    # The months inside the window all count, the one before it does not.
+    window = {"2026-08": (90_000, 9), "2026-09": (10_000, 1), "2026-10": (10_000, 1), "2026-11": (5_000, 1)}
+    progress = tier_progress_in_window(rules, "Bronze", window, "2026-11")
+    assert (progress.spend_needed_minor, progress.visits_needed) == (5_000, 9)
