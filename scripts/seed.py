@@ -1,5 +1,10 @@
 """Demo data for the local stack: program rules, two partner merchants, three stores in Berlin
-with geofences and iBeacons, staff of every role and a dozen members. Safe to run twice.
+with geofences and iBeacons, staff of every role and a dozen members.
+
+Written once per database: a marker item (``catalog`` ``seed/demo``), saved after everything else,
+says the demo data is there, and later runs write nothing, so a member who left or a beacon an
+admin deleted is never re-created. A run stopped midway resumes: what was written is kept (a
+member who joined keeps the purchases recorded so far), only what is missing is added.
 
     python -m scripts.seed      (against LOYALTY_DYNAMODB_ENDPOINT; make run does it for you)
 """
@@ -12,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from chalicelib.api.schemas import JoinRequest, PurchaseRequest
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
-from chalicelib.domain.clock import system_clock
+from chalicelib.domain.clock import isoformat, system_clock
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.program import (
     CumulativeDiscount,
@@ -148,8 +153,15 @@ CUSTOMERS = (
 )
 
 
-def seed() -> dict[str, int]:
+#: The marker's name: the demo data set, written once per database.
+SEED_NAME = "demo"
+
+
+def seed() -> dict[str, int | str]:
     created_tables = tables.create_missing_tables()
+    done_at = catalog.seeded_at(SEED_NAME)
+    if done_at is not None:
+        return {"tables created": len(created_tables), "demo data": f"already written on {isoformat(done_at)}"}
     # Demo data never overwrites what an admin changed since: only what is missing is written.
     if catalog.program_rules() is None:
         program.save(PROGRAM, None, clock=system_clock)
@@ -173,6 +185,8 @@ def seed() -> dict[str, int]:
             continue
         joined += 1
         purchases_made += _history(sub, member["customer_id"], home, joined_at, now, rng)
+    # Last: a run stopped before this line runs again and finishes what is missing.
+    catalog.mark_seeded(SEED_NAME, system_clock())
     return {
         "tables created": len(created_tables),
         "stores": len(STORES),

@@ -85,6 +85,10 @@ class OfferIssuedItem(CatalogItem, discriminator="offer_issued"):
     pass
 
 
+class SeedItem(CatalogItem, discriminator="seed"):
+    """``seed/<name>``: a data set was written in full here (see ``scripts.seed``)."""
+
+
 _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
     Merchant: ("merchant", MerchantItem),
@@ -214,3 +218,16 @@ def count_issue(tx: Any, offer: Offer) -> None:
         ],
         condition=condition,
     )
+
+
+def seeded_at(name: str) -> datetime | None:
+    """When the data set ``name`` was written in full into this database, or None."""
+    try:
+        item = SeedItem.get("seed", name, consistent_read=True)
+    except SeedItem.DoesNotExist:
+        return None
+    return item.updated_at
+
+
+def mark_seeded(name: str, at: datetime) -> None:
+    SeedItem("seed", name, body={}, updated_at=at).save()
