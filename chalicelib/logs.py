@@ -10,8 +10,12 @@ from typing import Any
 
 import structlog
 
+#: The standard-library logger Chalice's app writes to (``Chalice(app_name=...).log``).
+CHALICE_LOGGER = "loyalty"
+
 
 def configure(level: int = logging.INFO) -> None:
+    logging.getLogger(CHALICE_LOGGER).addFilter(without_request_data)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -23,6 +27,20 @@ def configure(level: int = logging.INFO) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )
+
+
+def without_request_data(record: logging.LogRecord) -> bool:
+    """Chalice logs an error that escaped a view with the request's raw path (a phone number, a
+    QR payload) and the exception's message: keep the line, the error's type and its frames only."""
+    if record.exc_info and record.exc_info[0] is not None:
+        error_type, _, tb = record.exc_info
+        record.msg = "unhandled_error %s"
+        record.args = (error_type.__name__,)
+        record.exc_text = "".join(traceback.format_list(traceback.extract_tb(tb))).rstrip()
+    else:
+        record.msg = record.msg if not record.args else f"{record.msg} (arguments withheld)"
+        record.args = ()
+    return True
 
 
 def exception_without_message(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 
 import pytest
 import structlog
@@ -34,3 +36,22 @@ def test_an_exception_passed_as_exc_info_is_rendered_the_same_way() -> None:
 
 def test_a_line_without_an_exception_is_left_alone() -> None:
     assert logs.exception_without_message(None, "info", {"event": "x", "status": 200}) == {"event": "x", "status": 200}
+
+
+def test_chalice_s_own_error_line_keeps_neither_the_path_nor_the_message() -> None:
+    logs.configure()
+    out = io.StringIO()
+    chalice_log = logging.getLogger(logs.CHALICE_LOGGER)
+    handler = logging.StreamHandler(out)
+    chalice_log.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"lookup of {PHONE} failed")
+        except RuntimeError:
+            chalice_log.error("Caught exception for path %s", f"/v1/cards/{PHONE}", exc_info=True)
+    finally:
+        chalice_log.removeHandler(handler)
+    written = out.getvalue()
+    assert PHONE not in written
+    assert "unhandled_error RuntimeError" in written
+    assert "test_logs.py" in written
