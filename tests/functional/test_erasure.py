@@ -13,7 +13,6 @@ from pynamodb.models import Model
 
 from chalicelib.store import erasure, tables
 from chalicelib.store.erasure import POLICIES, Retention
-from chalicelib.store.members import MemberModel
 from chalicelib.store.wallet import InboxModel, WalletModel
 from scripts.token import mint
 
@@ -154,26 +153,6 @@ class Stopped(Exception):
     """Stands for the Lambda being killed midway."""
 
 
-def test_a_leaving_stopped_during_the_first_sweep_is_finished_by_asking_again(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    joined = a_full_member(api)
-    real_sweep = erasure.sweep
-
-    def stopped(customer_id: str) -> int:
-        raise Stopped
-
-    monkeypatch.setattr(erasure, "sweep", stopped)
-    with pytest.raises(Stopped):
-        erasure.erase_member(SUB, datetime.now(UTC))
-    monkeypatch.setattr(erasure, "sweep", real_sweep)
-    assert MemberModel.count(SUB) == 1
-
-    assert api.call("DELETE", "/v1/me", api.customer(SUB)).status_code == 204
-    assert erasure.held_about(joined["customer_id"]).inbox == []
-    assert items_naming(NAME) == {}
-
-
 def test_a_leaving_stopped_after_its_transaction_is_finished_by_asking_again(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,3 +181,41 @@ def test_a_leaving_stopped_after_its_transaction_is_finished_by_asking_again(
     assert erasure.held_about(customer_id).inbox == []
     assert erasure.held_about(customer_id).wallet == []
     assert api.call("DELETE", "/v1/me", api.customer(SUB)).status_code == 404
+
+
+STEPS = ("sweep", "_forget_member", "_erasure_done")
+
+
+@pytest.mark.parametrize("stop_before", range(4), ids=["first sweep", "transaction", "second sweep", "marker"])
+def test_a_leaving_stopped_at_any_step_is_finished_by_asking_again_and_only_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch, stop_before: int
+) -> None:
+    joined = a_full_member(api)
+    real = {name: getattr(erasure, name) for name in STEPS}
+    done = 0
+
+    def step(name: str) -> Any:
+        def run(*args: Any) -> Any:
+            nonlocal done
+            if done == stop_before:
+                raise Stopped
+            done += 1
+            return real[name](*args)
+
+        return run
+
+    for name in STEPS:
+        monkeypatch.setattr(erasure, name, step(name))
+    with pytest.raises(Stopped):
+        erasure.erase_member(SUB, datetime.now(UTC))
+    for name in STEPS:
+        monkeypatch.setattr(erasure, name, real[name])
+
+    assert api.call("DELETE", "/v1/me", api.customer(SUB)).status_code == 204
+    assert api.call("DELETE", "/v1/me", api.customer(SUB)).status_code == 404
+    for personal in (NAME, PHONE_E164, SUB):
+        assert items_naming(personal) == {}, personal
+    kept = erasure.held_about(joined["customer_id"])
+    assert (kept.inbox, kept.wallet, kept.devices, kept.last_checkin) == ([], [], [], None)
+    assert [e.reason for e in kept.ledger].count(erasure.FORFEIT_REASON) == 1
+    assert sum(e.points for e in kept.ledger) == 0
