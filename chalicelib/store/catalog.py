@@ -220,14 +220,14 @@ def count_issue(tx: Any, offer: Offer) -> None:
     )
 
 
-def seeded_at(name: str) -> datetime | None:
-    """When the data set ``name`` was written in full into this database, or None."""
+def seed_state(name: str) -> tuple[str, datetime | None] | None:
+    """``(state, when)`` of the data set ``name`` in this database (``started``, ``done``), or None."""
     try:
         item = SeedItem.get("seed", name, consistent_read=True)
     except SeedItem.DoesNotExist:
         return None
-    return item.updated_at
+    return str(item.body.get("state", "")), item.updated_at
 
 
-def mark_seeded(name: str, at: datetime) -> None:
-    SeedItem("seed", name, body={}, updated_at=at).save()
+def mark_seed(name: str, state: str, at: datetime) -> None:
+    SeedItem("seed", name, body={"state": state}, updated_at=at).save()

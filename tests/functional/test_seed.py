@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -29,6 +30,11 @@ class Stopped(Exception):
     """Stands for the process being killed midway."""
 
 
+def is_done() -> bool:
+    state = catalog.seed_state(seed.SEED_NAME)
+    return state is not None and state[0] == seed.DONE
+
+
 def ledger_of(sub: str) -> list[Any]:
     customer_id = members.profile(Identity(sub=sub), clock=seed.system_clock)["customer_id"]
     return ledger.entries(customer_id, 1000, None)[0]
@@ -37,7 +43,7 @@ def ledger_of(sub: str) -> list[Any]:
 def test_a_second_run_writes_nothing_and_never_recreates_what_was_deleted(demo: Api) -> None:
     first = seed.seed()
     assert first["members joined now"] == len(DEMO)
-    assert catalog.seeded_at(seed.SEED_NAME) is not None
+    assert is_done()
 
     leaver = DEMO[0][0]
     assert demo.call("DELETE", "/v1/me", demo.customer(leaver)).status_code == 204
@@ -69,7 +75,7 @@ def test_a_run_stopped_midway_resumes_without_duplicating(demo: Api, monkeypatch
     monkeypatch.setattr(seed, "_history", stopped_during_second_history)
     with pytest.raises(Stopped):
         seed.seed()
-    assert catalog.seeded_at(seed.SEED_NAME) is None, "the marker is written last"
+    assert catalog.seed_state(seed.SEED_NAME) == (seed.STARTED, ANY), "done is written last"
     first_member = DEMO[0][0]
     entries_first = ledger_of(first_member)
     monkeypatch.setattr(seed, "_history", real_history)
@@ -77,8 +83,22 @@ def test_a_run_stopped_midway_resumes_without_duplicating(demo: Api, monkeypatch
     resumed = seed.seed()
 
     assert resumed["members joined now"] == len(DEMO) - 2  # the first two had joined before the stop
-    assert catalog.seeded_at(seed.SEED_NAME) is not None
+    assert is_done()
     assert ledger_of(first_member) == entries_first
     for sub, *_ in DEMO:
         assert demo.call("GET", "/v1/me", demo.customer(sub)).status_code == 200
     assert "already written" in str(seed.seed()["demo data"])
+
+
+def test_a_database_seeded_before_the_marker_existed_is_not_seeded_again(demo: Api) -> None:
+    """Demo members but no marker: an earlier version wrote the demo data, and the demo members
+    missing since then left; they must not come back."""
+    stayed = DEMO[1]
+    demo.join(stayed[0], phone=stayed[2])
+
+    result = seed.seed()
+
+    assert "earlier version" in str(result["demo data"])
+    assert is_done()
+    for sub, *_ in (DEMO[0], DEMO[2]):
+        assert demo.call("GET", "/v1/me", demo.customer(sub)).status_code == 404
