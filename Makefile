@@ -7,8 +7,10 @@ DATA_DIR ?= .data
 
 .PHONY: run test install lint typecheck contracts unit functional store integration bench clean
 
+# `exec`: the server is make's own child, so the SIGTERM make passes on reaches it, not a shell
+# that would die and leave it running. (scripts/serve.py covers make's other stop signals.)
 run: install
-	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(PY) -m scripts.serve
+	PORT=$(PORT) DATA_DIR=$(DATA_DIR) exec $(PY) -m scripts.serve
 
 test: install lint typecheck contracts unit functional store integration
 

@@ -638,7 +638,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches only us; we stop it with SIGTERM
-                preexec_fn=dynamodb_local._die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=dynamodb_local.die_with_parent,
             )
 
     def wait_healthy(self) -> float:

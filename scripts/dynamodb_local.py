@@ -56,7 +56,12 @@ def check_java() -> str:
     return java
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Ask the kernel to send this process SIGTERM when its parent dies (Linux only), so a parent
+    killed hard leaves nothing behind. Call it in the child (a ``preexec_fn``) or in a process for
+    itself."""
+    if not sys.platform.startswith("linux"):
+        return
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -84,7 +89,7 @@ def start(data_dir: Path, port: int | None = None, timeout_s: float = 60.0) -> t
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        preexec_fn=die_with_parent,
     )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s

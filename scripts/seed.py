@@ -1,5 +1,11 @@
 """Demo data for the local stack: program rules, two partner merchants, three stores in Berlin
-with geofences and iBeacons, staff of every role and a dozen members. Safe to run twice.
+with geofences and iBeacons, staff of every role and a dozen members.
+
+Written once per database: a marker item (``catalog`` ``seed/demo``) says ``started`` before the
+first write and ``done`` after the last, and a run that finds ``done`` writes nothing, so a member
+who left or a beacon an admin deleted is never re-created. A run stopped midway resumes: what was
+written is kept (a member who joined keeps the purchases recorded so far), only what is missing is
+added. A database seeded before the marker existed (no marker, but demo members) is marked done.
 
     python -m scripts.seed      (against LOYALTY_DYNAMODB_ENDPOINT; make run does it for you)
 """
@@ -12,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from chalicelib.api.schemas import JoinRequest, PurchaseRequest
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
-from chalicelib.domain.clock import system_clock
+from chalicelib.domain.clock import isoformat, system_clock
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.program import (
     CumulativeDiscount,
@@ -25,6 +31,7 @@ from chalicelib.domain.program import (
 from chalicelib.errors import Conflict
 from chalicelib.services import members, places, program, purchases
 from chalicelib.store import catalog, tables
+from chalicelib.store import members as member_store
 
 PROGRAM = ProgramRules(
     name="Kiez Card",
@@ -148,8 +155,23 @@ CUSTOMERS = (
 )
 
 
-def seed() -> dict[str, int]:
+#: The marker's name: the demo data set, written once per database.
+SEED_NAME = "demo"
+STARTED, DONE = "started", "done"
+
+
+def seed() -> dict[str, int | str]:
     created_tables = tables.create_missing_tables()
+    state = catalog.seed_state(SEED_NAME)
+    if state is None and any(member_store.get_member(sub) for sub, *_ in CUSTOMERS):
+        # Seeded by a version without the marker: whoever is missing since then left.
+        catalog.mark_seed(SEED_NAME, DONE, system_clock())
+        return {"tables created": len(created_tables), "demo data": "already written (by an earlier version)"}
+    if state is not None and state[0] == DONE:
+        when = isoformat(state[1]) if state[1] else "an earlier run"
+        return {"tables created": len(created_tables), "demo data": f"already written on {when}"}
+    if state is None:
+        catalog.mark_seed(SEED_NAME, STARTED, system_clock())
     # Demo data never overwrites what an admin changed since: only what is missing is written.
     if catalog.program_rules() is None:
         program.save(PROGRAM, None, clock=system_clock)
@@ -173,6 +195,8 @@ def seed() -> dict[str, int]:
             continue
         joined += 1
         purchases_made += _history(sub, member["customer_id"], home, joined_at, now, rng)
+    # Last: a run stopped before this line runs again and finishes what is missing.
+    catalog.mark_seed(SEED_NAME, DONE, system_clock())
     return {
         "tables created": len(created_tables),
         "stores": len(STORES),

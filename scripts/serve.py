@@ -2,7 +2,9 @@
 
     PORT=8000 DATA_DIR=.data python -m scripts.serve      (make run)
 
-Ctrl-C or SIGTERM stops everything it started; the data stays in DATA_DIR for the next run.
+SIGTERM, SIGINT (Ctrl-C) or SIGHUP stops everything it started, and so does its parent's death or,
+under ``make run``, any of these signals sent to make alone; the data stays in DATA_DIR for the
+next run. The demo data is written once per data directory (see ``scripts.seed``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from types import FrameType
 
 from scripts import dynamodb_local
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+#: How often a ``make`` parent is looked at (see ``watch_make``).
+PARENT_CHECK_S = 0.2
+
 
 def configure_environment(endpoint: str) -> None:
     """The settings the app reads, pointing it at the local DynamoDB (set before importing it)."""
@@ -27,6 +33,50 @@ def configure_environment(endpoint: str) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
 
 
+def _status_field(pid: int, name: str) -> str | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key == name:
+                return value.strip()
+    except OSError:
+        return None
+    return None
+
+
+def _caught_signals(pid: int) -> int | None:
+    mask = _status_field(pid, "SigCgt")
+    return int(mask, 16) if mask is not None else None
+
+
+def watch_make(stopping: threading.Event, every_s: float = PARENT_CHECK_S) -> threading.Thread | None:
+    """Stop when a ``make`` parent is on its way out.
+
+    GNU make passes SIGTERM on to its recipe, but on SIGINT, SIGHUP or SIGQUIT sent to make alone
+    (not to the terminal's whole process group) it only resets that signal to its default action
+    and waits, for ever, for the recipe to end. So a make parent that no longer catches a signal
+    it caught when we started has been told to stop: we stop as if we had been signalled, make
+    then ends too. Parents other than make are left alone; their death still reaches us through
+    ``PR_SET_PDEATHSIG``.
+    """
+    parent = os.getppid()
+    if _status_field(parent, "Name") not in ("make", "gmake"):
+        return None
+    watched = sum(1 << (s - 1) for s in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM))
+    caught_at_start = (_caught_signals(parent) or 0) & watched
+
+    def loop() -> None:
+        while not stopping.wait(every_s):
+            caught = _caught_signals(parent)
+            if os.getppid() != parent or caught is None or caught_at_start & ~caught:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    thread = threading.Thread(target=loop, name="watch-make", daemon=True)
+    thread.start()
+    return thread
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -35,32 +85,30 @@ def main() -> None:
     parser.add_argument("--no-seed", action="store_true", help="do not write the demo data")
     args = parser.parse_args()
 
-    data_dir = Path(args.data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        dynamo, endpoint = dynamodb_local.start(data_dir)
-    except dynamodb_local.LocalStackError as exc:
-        sys.exit(f"make run: {exc}")
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-        raise KeyboardInterrupt
+        if not stopping.is_set():  # a second signal must not interrupt the clean-up
+            stopping.set()
+            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    # Before anything is started, so no signal can leave a child behind.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+    dynamodb_local.die_with_parent()
+    watch_make(stopping)
+
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    dynamo = None
     try:
+        try:
+            dynamo, endpoint = dynamodb_local.start(data_dir)
+        except dynamodb_local.LocalStackError as exc:
+            sys.exit(f"make run: {exc}")
         configure_environment(endpoint)
-        from chalice.config import Config
-        from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer, create_local_server
-
-        # The dev server writes headers and body separately: without TCP_NODELAY, Nagle and the
-        # client's delayed ACK add ~40 ms to every kept-alive request. And a deeper listen queue
-        # than socketserver's 5, so a burst of tills is queued rather than refused.
-        ChaliceRequestHandler.disable_nagle_algorithm = True
-        ThreadedHTTPServer.request_queue_size = 128
-
         from app import app
-        from scripts import seed
+        from scripts import dev_server, seed
 
         if args.no_seed:
             from chalicelib.store import tables
@@ -83,7 +131,7 @@ def main() -> None:
             ),
             stopping,
         )
-        server = create_local_server(app, Config.create(chalice_stage="dev", app_name="loyalty"), args.host, args.port)
+        server = dev_server.create(app, args.host, args.port)
         print(
             f"API on http://{args.host}:{args.port}/v1 (DynamoDB Local on {endpoint}, data in {data_dir})", flush=True
         )
@@ -92,7 +140,8 @@ def main() -> None:
         print("stopping", flush=True)
     finally:
         stopping.set()
-        dynamodb_local.stop(dynamo)
+        if dynamo is not None:
+            dynamodb_local.stop(dynamo)
 
 
 if __name__ == "__main__":

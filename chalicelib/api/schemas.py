@@ -213,12 +213,34 @@ class ClaimExport(Response):
     value: str
 
 
+class CheckinExport(Response):
+    checkin_id: str
+    at: datetime
+    store_id: str | None
+    lat: float | None
+    lon: float | None
+
+
+class PurchaseExport(Response):
+    purchase_id: str
+    at: datetime
+    merchant_id: str
+    store_id: str
+    currency: str
+    recorded: dict[str, Any] = Field(description="What the till recorded and what it came to (amounts, points, lines).")
+
+
 class Export(Response):
     exported_at: datetime
     profile: Profile
     devices: list[DeviceModel]
     identifiers: list[ClaimExport]
     referred_by: str | None
+    last_checkin: CheckinExport | None
+    wallet: list[WalletOfferOut]
+    inbox: list[MessageOut]
+    ledger: list[LedgerEntryOut] = Field(description="Every points entry, newest first.")
+    purchases: list[PurchaseExport] = Field(description="Purchases recorded for me, newest first.")
 
 
 # --- point of sale -------------------------------------------------------------------------

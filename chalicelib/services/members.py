@@ -21,7 +21,7 @@ from chalicelib.domain.members import (
 from chalicelib.domain.phones import InvalidPhone, normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import places, program
+from chalicelib.services import checkins, places, program
 from chalicelib.store import erasure
 from chalicelib.store import members as store
 
@@ -121,14 +121,18 @@ def remove_device(identity: Identity, token: str) -> None:
 
 
 def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
-    """Everything stored about the member, for the right of access."""
+    """Everything stored about the member, for the right of access: a section for every table
+    ``erasure.POLICIES`` says holds something about them."""
     member = _member(identity)
-    devices = store.devices_of(member.customer_id)
+    held = erasure.held_about(member.customer_id)
+    now = clock()
+    checkin = held.last_checkin
     return {
-        "exported_at": isoformat(clock()),
+        "exported_at": isoformat(now),
         "profile": profile_view(member, program.rules(), clock),
         "devices": [
-            {"token": d.token, "platform": d.platform, "registered_at": isoformat(d.registered_at)} for d in devices
+            {"token": d.token, "platform": d.platform, "registered_at": isoformat(d.registered_at)}
+            for d in held.devices
         ],
         "identifiers": [
             {"kind": "customer_id", "value": member.customer_id},
@@ -138,6 +142,52 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
             {"kind": "referral_code", "value": member.referral_code},
         ],
         "referred_by": member.referred_by,
+        "last_checkin": {
+            "checkin_id": checkin.checkin_id,
+            "at": isoformat(checkin.at),
+            "store_id": checkin.store_id,
+            "lat": checkin.lat,
+            "lon": checkin.lon,
+        }
+        if checkin is not None
+        else None,
+        "wallet": [checkins.wallet_view(entry, now) for entry in held.wallet],
+        "inbox": [
+            {
+                "message_id": m.message_id,
+                "at": isoformat(m.at),
+                "kind": m.kind,
+                "title": m.title,
+                "body": m.body,
+                "offer_id": m.offer_id,
+            }
+            for m in held.inbox
+        ],
+        "ledger": [
+            {
+                "entry_id": e.entry_id,
+                "at": isoformat(e.at),
+                "points": e.points,
+                "reason": e.reason,
+                "balance_after": e.balance_after,
+                "purchase_id": e.purchase_id,
+                "merchant_id": e.merchant_id,
+                "store_id": e.store_id,
+                "debt_after": e.debt_after,
+            }
+            for e in held.ledger
+        ],
+        "purchases": [
+            {
+                "purchase_id": p.purchase_id,
+                "at": isoformat(p.at),
+                "merchant_id": p.merchant_id,
+                "store_id": p.store_id,
+                "currency": p.currency,
+                "recorded": p.body,
+            }
+            for p in held.purchases
+        ],
     }
 
 

@@ -28,6 +28,8 @@ Models never leave this package: repositories return domain objects. The key des
     Append-only entries per member, newest first by key; purchases by id; idempotency records by
     scoped key with a 24-hour TTL. A balance change writes the member, its entries, the purchase
     and the idempotency record in one transaction. The ledger's stream feeds ``counters``.
+    A member's purchases (for the export) are found through their ledger: every purchase writes
+    an entry naming it in the same transaction, so ``purchases`` needs no index by member.
 ``counters`` (see ``counters.py``)
     Report counters per (merchant, day), and short-lived markers that make counting idempotent.
 ``checkins``, ``wallet``, ``inbox`` (see ``wallet.py``)
@@ -36,4 +38,7 @@ Models never leave this package: repositories return domain objects. The key des
     racing issue is refused and a later one never collides, and every message, newest first. An
     offer's issued count is an atomic counter on ``catalog`` ``offer_issued/<offer_id>``,
     conditioned on the budget.
+
+What each table holds about a member, and whether leaving erases it or keeps it anonymised for
+the books, is written once in ``erasure.POLICIES`` (held to ``tables.declared()`` by a test).
 """

@@ -86,6 +86,10 @@ class OfferIssuedItem(CatalogItem, discriminator="offer_issued"):
     pass
 
 
+class SeedItem(CatalogItem, discriminator="seed"):
+    """``seed/<name>``: a data set was written in full here (see ``scripts.seed``)."""
+
+
 _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
     Merchant: ("merchant", MerchantItem),
@@ -237,3 +241,16 @@ def count_issue(tx: OwnedWrite, offer: Offer, owner: object = None) -> None:
         condition=condition,
         owner=owner,
     )
+
+
+def seed_state(name: str) -> tuple[str, datetime | None] | None:
+    """``(state, when)`` of the data set ``name`` in this database (``started``, ``done``), or None."""
+    try:
+        item = SeedItem.get("seed", name, consistent_read=True)
+    except SeedItem.DoesNotExist:
+        return None
+    return str(item.body.get("state", "")), item.updated_at
+
+
+def mark_seed(name: str, state: str, at: datetime) -> None:
+    SeedItem("seed", name, body={"state": state}, updated_at=at).save()

@@ -1,32 +1,209 @@
-"""A member leaving: personal data erased, the books kept, in one transaction."""
+"""What the store holds about a member, table by table: what the export shows, what leaving erases
+and what is kept, anonymised, for the books.
+
+``POLICIES`` is the one place that decides, per declared table, and a test holds it to
+``tables.declared()``: a new table without a policy fails the build. Once the member item and the
+phone claim are gone, nothing links the random ``customer_id`` the kept tables use to a person.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
 
-from chalicelib.domain.members import Member
+from chalicelib.domain.ledger import LedgerEntry
+from chalicelib.domain.members import Device, Member
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.store import ledger, wallet
 from chalicelib.store.base import transaction
-from chalicelib.store.ledger import LedgerEntryModel, new_entry_id
-from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, claim_key, get_member
+from chalicelib.store.catalog import CatalogItem
+from chalicelib.store.counters import CounterModel
+from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel, new_entry_id
+from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, claim_key, devices_of, get_member
+from chalicelib.store.wallet import Checkin, CheckinModel, InboxModel, Message, WalletModel, WalletOffer
 
 FORFEIT_REASON = "forfeited_on_leaving"
+#: A claim that says an erasure started and may not have finished (see ``erase_member``).
+ERASING = "erasing"
+#: Ledger and inbox pages read for an export.
+EXPORT_PAGE = 200
 
 
-def erase_member(sub: str, now: datetime) -> Member:
-    """Erase the member's personal data and free the phone number.
+class Retention(Enum):
+    #: Deleted when the member leaves.
+    ERASE = "erase"
+    #: Kept for the books under the random ``customer_id`` only.
+    KEEP_ANONYMISED = "keep_anonymised"
+    #: Short-lived records that DynamoDB's TTL deletes.
+    EXPIRES = "expires"
+    #: Holds nothing about members.
+    NOTHING_PERSONAL = "nothing_personal"
 
-    The member item and devices go. The card, referral and customer claims stay as retired
-    tombstones without the ``sub``, so the numbers are never reissued and the books can still
-    name the anonymous ``customer_id``. A remaining balance is forfeited by a ledger entry in the
-    same transaction, so the anonymous ledger still sums to the balance (zero).
+
+@dataclass(frozen=True)
+class Policy:
+    retention: Retention
+    why: str
+    #: The section of ``GET /v1/me/export`` that shows what the table holds about the member.
+    export: str | None = None
+
+
+POLICIES: dict[type[Model], Policy] = {
+    MemberModel: Policy(Retention.ERASE, "the profile: name, phone, birthday, consent, balance", "profile"),
+    ClaimModel: Policy(
+        Retention.KEEP_ANONYMISED,
+        "the phone claim is deleted (the number is free again); card, referral and customer claims stay "
+        "as retired tombstones without the sub, so a number is never issued twice",
+        "identifiers",
+    ),
+    DeviceModel: Policy(Retention.ERASE, "push tokens", "devices"),
+    CheckinModel: Policy(Retention.ERASE, "the last check-in: where (coordinates), which store, when", "last_checkin"),
+    WalletModel: Policy(Retention.ERASE, "offers issued to the member (a redemption stays on its purchase)", "wallet"),
+    InboxModel: Policy(Retention.ERASE, "every message sent to the member", "inbox"),
+    LedgerEntryModel: Policy(
+        Retention.KEEP_ANONYMISED,
+        "points are money: the balance is the sum of the ledger, and merchants settle from it; "
+        "a remaining balance is forfeited by one more entry",
+        "ledger",
+    ),
+    PurchaseModel: Policy(
+        Retention.KEEP_ANONYMISED, "what a merchant sold and refunded, for settlement and refunds", "purchases"
+    ),
+    IdempotencyModel: Policy(
+        Retention.EXPIRES,
+        "the first answer to a till's or a job's request, kept 24 hours to replay retries; the keys are "
+        "scoped by the caller, not indexed by member",
+    ),
+    CounterModel: Policy(
+        Retention.EXPIRES,
+        "report totals per merchant and day hold no member; dedup markers name the customer_id for 3 days",
+    ),
+    CatalogItem: Policy(Retention.NOTHING_PERSONAL, "program, merchants, stores, beacons, staff, offers"),
+}
+
+
+def _hash_key(model: type[Model]) -> str:
+    return next(name for name, attribute in model.get_attributes().items() if attribute.is_hash_key)
+
+
+#: Erased tables keyed by the member's ``customer_id``: swept item by item, in batches, because
+#: a member may have more wallet offers and messages than a transaction's 100 items.
+SWEPT: tuple[type[Model], ...] = tuple(
+    model
+    for model, policy in POLICIES.items()
+    if policy.retention is Retention.ERASE and _hash_key(model) == "customer_id"
+)
+
+
+@dataclass(frozen=True)
+class PurchaseRecord:
+    purchase_id: str
+    at: datetime
+    merchant_id: str
+    store_id: str
+    currency: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HeldAbout:
+    """Everything the per-member tables hold about one member (the profile and claims aside)."""
+
+    devices: list[Device]
+    last_checkin: Checkin | None
+    wallet: list[WalletOffer]
+    inbox: list[Message]
+    ledger: list[LedgerEntry]
+    purchases: list[PurchaseRecord]
+
+
+def held_about(customer_id: str) -> HeldAbout:
+    """All of it, by key: purchases are found through the member's ledger (every purchase writes
+    an entry naming it, in the same transaction), so no index on ``purchases`` is needed."""
+    entries = list(_ledger(customer_id))
+    purchase_ids = list(dict.fromkeys(e.purchase_id for e in entries if e.purchase_id))
+    purchases = sorted(
+        (
+            PurchaseRecord(p.purchase_id, p.at, p.merchant_id, p.store_id, p.currency, p.body)
+            for p in PurchaseModel.batch_get(purchase_ids)
+        ),
+        key=lambda p: p.at,
+        reverse=True,
+    )
+    return HeldAbout(
+        devices=devices_of(customer_id),
+        last_checkin=wallet.last_checkin(customer_id),
+        wallet=sorted(wallet.wallet(customer_id), key=lambda w: w.issued_at, reverse=True),
+        inbox=list(_inbox(customer_id)),
+        ledger=entries,
+        purchases=purchases,
+    )
+
+
+def _ledger(customer_id: str) -> Iterator[LedgerEntry]:
+    cursor = None
+    while True:
+        page, cursor = ledger.entries(customer_id, EXPORT_PAGE, cursor)
+        yield from page
+        if cursor is None:
+            return
+
+
+def _inbox(customer_id: str) -> Iterator[Message]:
+    before = None
+    while True:
+        page = wallet.inbox(customer_id, EXPORT_PAGE, before)
+        yield from page
+        if len(page) < EXPORT_PAGE:
+            return
+        before = page[-1].message_id
+
+
+def erase_member(sub: str, now: datetime) -> None:
+    """Erase the member's personal data and free the phone number; safe to run again.
+
+    The per-member tables are swept before the transaction (it holds at most 100 items), then one
+    transaction deletes the member and the phone claim, retires the other claims, forfeits a
+    remaining balance on the ledger (so the anonymous ledger still sums to the balance, zero) and
+    records that an erasure is under way, then a second sweep removes anything written meanwhile
+    (a check-in that read the member just before). If the process stops after the transaction, the
+    member is gone but the ``erasing`` claim (keyed by a hash of the sub, never the sub itself)
+    lets ``DELETE /v1/me`` again find the ``customer_id`` and finish.
     """
     member = get_member(sub)
     if member is None:
-        raise NotFound("you are not a member of the program", code="not_a_member")
-    devices = list(DeviceModel.query(member.customer_id))
+        customer_id = _erasure_under_way(sub)
+        if customer_id is None:
+            raise NotFound("you are not a member of the program", code="not_a_member")
+        sweep(customer_id)
+        _erasure_done(sub)
+        return
+    sweep(member.customer_id)
+    _forget_member(member, now)
+    sweep(member.customer_id)
+    _erasure_done(sub)
+
+
+def sweep(customer_id: str) -> int:
+    """Delete every item of the erased per-member tables; returns how many there were."""
+    deleted = 0
+    for model in SWEPT:
+        with model.batch_write() as batch:
+            for item in model.query(customer_id):
+                batch.delete(item)
+                deleted += 1
+    return deleted
+
+
+def _forget_member(member: Member, now: datetime) -> None:
+    sub = member.sub
     try:
         with transaction() as tx:
             tx.delete(
@@ -44,8 +221,9 @@ def erase_member(sub: str, now: datetime) -> Member:
                     actions=[ClaimModel.status.set("retired"), ClaimModel.sub.remove(), ClaimModel.retired_at.set(now)],
                     condition=ClaimModel.sub == sub,
                 )
-            for device in devices:
-                tx.delete(device)
+            tx.save(
+                ClaimModel(_erasing_key(sub), customer_id=member.customer_id, status=ERASING, created_at=now),
+            )
             if member.points_balance:
                 tx.save(
                     LedgerEntryModel(
@@ -60,4 +238,18 @@ def erase_member(sub: str, now: datetime) -> Member:
                 )
     except TransactWriteError as error:
         raise Conflict("the membership changed while leaving; try again", code="try_again") from error
-    return member
+
+
+def _erasing_key(sub: str) -> str:
+    return claim_key(ERASING, hashlib.sha256(sub.encode()).hexdigest())
+
+
+def _erasure_under_way(sub: str) -> str | None:
+    try:
+        return str(ClaimModel.get(_erasing_key(sub), consistent_read=True).customer_id)
+    except ClaimModel.DoesNotExist:
+        return None
+
+
+def _erasure_done(sub: str) -> None:
+    ClaimModel(_erasing_key(sub)).delete()

@@ -82,7 +82,8 @@ def follow(model: type[Model], handler: Handler, stopping: threading.Event, ever
             try:
                 reader.poll(handler)
             except Exception as exc:  # noqa: BLE001 - a failed poll is retried on the next tick
-                print(f"stream poll failed: {exc!r}", flush=True)
+                # The type only: a message may quote an item (a member's data).
+                print(f"stream poll failed: {type(exc).__name__}", flush=True)
 
     thread = threading.Thread(target=loop, name=f"stream-{model.Meta.table_name}", daemon=True)
     thread.start()

@@ -29,6 +29,11 @@ MODELS: tuple[type[Model], ...] = (
 )
 
 
+def declared() -> tuple[type[Model], ...]:
+    """Every table the store uses (erasure's policies are held to this list)."""
+    return MODELS
+
+
 def create_missing_tables() -> list[str]:
     """Create every table that does not exist yet, and turn on a stream a table was created
     without (data from before the stream was added); returns the names created."""
