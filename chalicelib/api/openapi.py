@@ -22,6 +22,7 @@ def operations(app: Chalice) -> dict[tuple[str, str], Operation | None]:
         (path, method): getattr(entry.view_function, "operation", None)
         for path, methods in app.routes.items()
         for method, entry in methods.items()
+        if not getattr(entry.view_function, "answers_undeclared_methods", False)
     }
 
 
@@ -63,9 +64,14 @@ def _is_request(model: type[BaseModel], ops: dict[tuple[str, str], Operation | N
     return any(op is not None and op.body is model for op in ops.values())
 
 
+def _without_title(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k != "title"}
+
+
 def _operation(path: str, op: Operation) -> dict[str, Any]:
+    path_schemas = op.path_params.model_json_schema()["properties"] if op.path_params is not None else {}
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _without_title(path_schemas[name])}
         for name in _PATH_PARAM.findall(path)
     ]
     if op.query is not None:

@@ -24,6 +24,11 @@ PhoneText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[0-9+()\-./ ]+$")
 ]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+#: A push token as FCM and APNs hand them out. It is the devices table's range key and its by_token
+#: index's hash key: 1024 ASCII characters is DynamoDB's range-key limit (1024 bytes) exactly.
+DeviceToken = Annotated[str, StringConstraints(min_length=8, max_length=1024, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+#: What the till types or scans: a card number, a QR payload or a phone number, never a key as it is.
+CardCode = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=NO_CONTROL_CHARS)]
 Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_timezone)]
 LocalTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 Interest = Annotated[
@@ -114,7 +119,7 @@ class Card(Response):
 
 
 class DeviceRequest(Request):
-    token: Annotated[str, StringConstraints(min_length=8, max_length=1024, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+    token: DeviceToken
     platform: Literal["android", "ios", "web"]
 
 
@@ -169,7 +174,7 @@ class LineItemModel(Request):
 
 
 class PurchaseRequest(Request):
-    card: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+    card: CardCode | None = Field(
         default=None, description="Any code GET /v1/cards/{code} accepts: QR payload, card number, phone."
     )
     customer_id: Identifier | None = None
