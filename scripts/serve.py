@@ -51,7 +51,9 @@ def main() -> None:
     try:
         configure_environment(endpoint)
         from chalice.config import Config
-        from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer, create_local_server
+        from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
+
+        from scripts.local_gateway import local_server
 
         # The dev server writes headers and body separately: without TCP_NODELAY, Nagle and the
         # client's delayed ACK add ~40 ms to every kept-alive request. And a deeper listen queue
@@ -83,7 +85,7 @@ def main() -> None:
             ),
             stopping,
         )
-        server = create_local_server(app, Config.create(chalice_stage="dev", app_name="loyalty"), args.host, args.port)
+        server = local_server(app, Config.create(chalice_stage="dev", app_name="loyalty"), args.host, args.port)
         print(
             f"API on http://{args.host}:{args.port}/v1 (DynamoDB Local on {endpoint}, data in {data_dir})", flush=True
         )
