@@ -13,13 +13,14 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 import structlog
 from chalice.app import Blueprint, Chalice, Response
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, create_model
 
+from chalicelib import jobs
 from chalicelib.api.schemas import CardCode, DeviceToken, Identifier
 from chalicelib.auth import authenticate
 from chalicelib.config import settings
@@ -48,6 +49,7 @@ class Operation:
     status: int
     tag: str
     path_params: type[BaseModel] | None = None
+    idempotency_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,12 @@ ANONYMOUS = Identity(sub="")
 #: Every path parameter ends up in a DynamoDB key (hash key at most 2048 bytes, range key 1024, UTF-8)
 #: or is read as one; outside these bounds it can name nothing, so it is refused before any lookup.
 #: A parameter not named here is one of our ids.
-PATH_PARAMETERS: Mapping[str, Any] = {"token": DeviceToken, "code": CardCode}
+PATH_PARAMETERS: Mapping[str, Any] = {
+    "token": DeviceToken,
+    "code": CardCode,
+    # The document names the jobs there are; another name is still API.md's 404, not a 422.
+    "name": Annotated[Identifier, Field(json_schema_extra={"enum": list[JsonValue](sorted(jobs.JOBS))})],
+}
 _PATH_PARAM = re.compile(r"{([^}]+)}")
 
 
@@ -88,11 +95,14 @@ def operation(
     query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
+    idempotency_key: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """``idempotency_key``: the operation moves points and requires the Idempotency-Key header."""
+
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
         tag = bp._import_name.rsplit(".", 1)[-1]
         path_model = path_params_model(path, view.__name__)
-        op = Operation(method, summary, roles, body, query, response, status, tag, path_model)
+        op = Operation(method, summary, roles, body, query, response, status, tag, path_model, idempotency_key)
 
         @functools.wraps(view)
         def handler(**path_params: str) -> Response:
@@ -128,9 +138,24 @@ def parse_body(raw: str | bytes | None, model: type[BaseModel]) -> BaseModel:
         except ValidationError:
             raise BadRequest("a JSON body is required", code="malformed_json") from None
     try:
-        return model.model_validate_json(raw, strict=True)
+        return model.model_validate_json(_integral_numbers_as_integers(raw), strict=True)
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def _integral_numbers_as_integers(raw: bytes) -> bytes:
+    """JSON has one kind of number: ``18.0`` is the integer 18 (RFC 8259; JSON Schema's "integer"),
+    which strict validation would refuse for an int field. Strings stay strings (``"18"`` is not one)."""
+    try:
+        value = json.loads(raw, parse_float=_number)
+    except (ValueError, RecursionError):
+        return raw  # pydantic says what is wrong with it
+    return json.dumps(value).encode()
+
+
+def _number(text: str) -> float | int:
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def parse_path(params: Mapping[str, str], model: type[BaseModel]) -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 
@@ -65,10 +66,13 @@ class QuietHoursModel(Request):
 
 
 class UpdateProfileRequest(Request):
-    name: Name | None = None
-    marketing_consent: bool | None = None
+    # The fields that cannot be cleared may be left out but not sent as null: the document says so.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    name: Name | SkipJsonSchema[None] = None
+    marketing_consent: bool | SkipJsonSchema[None] = None
     quiet_hours: QuietHoursModel | None = Field(default=None, description="null clears the quiet hours.")
-    timezone: Timezone | None = None
+    timezone: Timezone | SkipJsonSchema[None] = None
     interests: Annotated[list[Interest], Field(max_length=20)] | None = None
     home_store_id: Identifier | None = None
 

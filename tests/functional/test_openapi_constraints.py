@@ -1,0 +1,109 @@
+"""The OpenAPI document says what the service accepts: required headers and bodies, numbers as JSON
+has them, fields that may be left out but not cleared, the names a path takes."""
+
+import json
+import uuid
+
+import pytest
+
+from app import app
+from chalicelib import jobs
+from chalicelib.api.openapi import document
+from scripts.token import mint
+
+DOC = document(app)
+ADMIN = mint("demo-admin", ["admin"])
+
+
+def op(path, method):
+    return DOC["paths"][path][method]
+
+
+def header(operation, name):
+    return next((p for p in operation["parameters"] if p["in"] == "header" and p["name"] == name), None)
+
+
+@pytest.mark.parametrize("path", ["/v1/purchases", "/v1/purchases/{purchase_id}/refund"])
+def test_operations_that_move_points_declare_the_idempotency_key_they_require(path):
+    key = header(op(path, "post"), "Idempotency-Key")
+    assert key is not None
+    assert key["required"] is True
+    assert key["schema"]["maxLength"] == 255
+
+
+def test_a_purchase_without_the_declared_idempotency_key_is_refused_naming_it(api):
+    card = api.join("alice").json_body["card_number"]
+    body = {"card": card, "store_id": "s_kiez_mitte", "amount": 1250, "currency": "EUR"}
+    response = api.call("POST", "/v1/purchases", api.cashier(), body)
+    assert response.status_code == 400
+    assert response.json_body["error"]["field"] == "Idempotency-Key"
+
+
+def test_only_operations_that_move_points_declare_an_idempotency_key():
+    declaring = {
+        (path, method)
+        for path, item in DOC["paths"].items()
+        for method, o in item.items()
+        if header(o, "Idempotency-Key")
+    }
+    assert declaring == {("/v1/purchases", "post"), ("/v1/purchases/{purchase_id}/refund", "post")}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "required"),
+    [
+        ("/v1/jobs/{name}/run", "post", False),
+        ("/v1/purchases/{purchase_id}/refund", "post", False),
+        ("/v1/me", "post", True),
+        ("/v1/me", "patch", True),
+    ],
+)
+def test_a_body_is_required_exactly_when_the_service_requires_one(path, method, required):
+    assert op(path, method)["requestBody"]["required"] is required
+
+
+def test_a_job_runs_without_a_body_as_the_document_says(api):
+    response = api.call("POST", "/v1/jobs/expire_points/run", ADMIN)
+    assert response.status_code == 200, response.json_body
+
+
+def test_the_document_names_the_jobs_and_another_name_is_still_404(api):
+    name = next(p for p in op("/v1/jobs/{name}/run", "post")["parameters"] if p["name"] == "name")
+    assert name["schema"]["enum"] == sorted(jobs.JOBS)
+    assert api.call("POST", "/v1/jobs/no_such_job/run", ADMIN, {}).status_code == 404
+
+
+def test_profile_fields_that_cannot_be_cleared_are_not_nullable_in_the_document():
+    schema = DOC["components"]["schemas"]["UpdateProfileRequest"]
+    assert schema["minProperties"] == 1
+    for field in ("name", "marketing_consent", "timezone"):
+        assert "anyOf" not in schema["properties"][field], field
+        assert schema["properties"][field]["type"] != "null"
+    assert {"type": "null"} in schema["properties"]["quiet_hours"]["anyOf"], "quiet hours can be cleared"
+
+
+def purchase(api, amount_json):
+    card = api.join("alice").json_body["card_number"]
+    raw = f'{{"card": "{card}", "store_id": "s_kiez_mitte", "amount": {amount_json}, "currency": "EUR"}}'
+    return api.call("POST", "/v1/purchases", api.cashier(), raw=raw, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+
+def test_an_integer_written_with_a_zero_fraction_is_that_integer(api):
+    # JSON has one number type: JSON Schema's "integer" includes 1250.0, and so does the service.
+    response = purchase(api, "1250.0")
+    assert response.status_code == 201, response.json_body
+    assert response.json_body["amount"] == 1250
+
+
+@pytest.mark.parametrize(("amount", "field"), [("1250.5", "amount"), ('"1250"', "amount"), ("1e400", "amount")])
+def test_a_fraction_or_a_string_is_still_not_an_integer(api, amount, field):
+    response = purchase(api, amount)
+    assert response.status_code == 422, response.json_body
+    assert response.json_body["error"]["field"] == field
+
+
+@pytest.mark.parametrize("raw", ["[" * 5000, '{"a": NaN', "\xff"])
+def test_a_body_json_cannot_parse_is_still_a_4xx(api, raw):
+    response = api.call("POST", "/v1/me", api.customer("alice"), raw=raw)
+    assert 400 <= response.status_code < 500
+    assert json.loads(response.body)["error"]["code"]
