@@ -5,12 +5,12 @@ PY     := $(VENV)/bin/python
 PORT     ?= 8000
 DATA_DIR ?= .data
 
-.PHONY: run test install lint typecheck contracts unit functional store integration bench clean
+.PHONY: run test install lint typecheck contracts unit functional store integration fuzz bench clean
 
 run: install
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(PY) -m scripts.serve
 
-test: install lint typecheck contracts unit functional store integration
+test: install lint typecheck contracts unit functional store integration fuzz
 
 install: $(VENV)/.installed node_modules/.installed java
 
@@ -51,6 +51,10 @@ store: install
 
 integration: install
 	$(PY) -m pytest -q tests/integration
+
+# schemathesis over the served /v1/openapi.json as each role, on the real local stack (a few minutes).
+fuzz: install
+	$(PY) -m scripts.fuzz_api
 
 bench: install
 	$(PY) -m scripts.bench_foundation
