@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
 
@@ -65,14 +64,22 @@ class QuietHoursModel(Request):
     end: LocalTime = Field(description="Local time HH:MM until which nothing is pushed; may be past midnight.")
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The document of a field that may be left out but not sent as null (``X | None = None``
+    whose validator refuses None): only X. A ``SkipJsonSchema[None]`` union would say the same
+    but put the union's member names into the error's field."""
+    branches = [b for b in schema.pop("anyOf", []) if b.get("type") != "null"]
+    if len(branches) == 1:
+        schema.update(branches[0])
+
+
 class UpdateProfileRequest(Request):
-    # The fields that cannot be cleared may be left out but not sent as null: the document says so.
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    name: Name | SkipJsonSchema[None] = None
-    marketing_consent: bool | SkipJsonSchema[None] = None
+    name: Name | None = Field(default=None, json_schema_extra=_not_nullable)
+    marketing_consent: bool | None = Field(default=None, json_schema_extra=_not_nullable)
     quiet_hours: QuietHoursModel | None = Field(default=None, description="null clears the quiet hours.")
-    timezone: Timezone | SkipJsonSchema[None] = None
+    timezone: Timezone | None = Field(default=None, json_schema_extra=_not_nullable)
     interests: Annotated[list[Interest], Field(max_length=20)] | None = None
     home_store_id: Identifier | None = None
 

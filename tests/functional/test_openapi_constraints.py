@@ -107,3 +107,18 @@ def test_a_body_json_cannot_parse_is_still_a_4xx(api, raw):
     response = api.call("POST", "/v1/me", api.customer("alice"), raw=raw)
     assert 400 <= response.status_code < 500
     assert json.loads(response.body)["error"]["code"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"name": ""}, "name"),
+        ({"marketing_consent": "yes"}, "marketing_consent"),
+    ],
+)
+def test_a_bad_profile_change_names_the_field_plainly(api, change, field):
+    api.join("alice")
+    response = api.call("PATCH", "/v1/me", api.customer("alice"), change)
+    assert response.status_code == 422
+    assert response.json_body["error"]["field"] == field
