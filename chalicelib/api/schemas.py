@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,20 @@ Interest = Annotated[
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def exactly_one_of(*shapes: tuple[str, ...], fixed: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The document's ``oneOf`` for "exactly one of these groups of fields" (a model validator
+    checks it): shape i requires its fields, not null, and the other shapes' fields absent or
+    null (null is the same as left out). ``fixed[i]``, if given, adds properties to shape i."""
+    branches = []
+    for i, shape in enumerate(shapes):
+        others = {f for other in shapes if other is not shape for f in other} - set(shape)
+        properties: dict[str, Any] = {f: {"not": {"type": "null"}} for f in shape}
+        properties.update({f: {"type": "null"} for f in sorted(others)})
+        properties.update(fixed[i] if i < len(fixed) else {})
+        branches.append({"required": list(shape), "properties": properties})
+    return {"oneOf": branches}
 
 
 class Response(BaseModel):
@@ -185,6 +200,8 @@ class LineItemModel(Request):
 
 
 class PurchaseRequest(Request):
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("card",), ("customer_id",)))
+
     card: CardCode | None = Field(
         default=None, description="Any code GET /v1/cards/{code} accepts: QR payload, card number, phone."
     )
@@ -485,6 +502,10 @@ class EidRegistration(Request):
 
 
 class BeaconBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of(("uuid", "major", "minor"), ("namespace", "instance"), ("eddystone_eid",))
+    )
+
     store_id: Identifier
     zone: ShortLabel
     uuid: BeaconUuid | None = None
@@ -655,6 +676,19 @@ class OfferPage(Response):
 
 
 class CheckinRequest(Request):
+    # type "beacon" is one of the three beacon identities; type "geo" a location and no beacon field.
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of(
+            ("uuid", "major", "minor"),
+            ("namespace", "instance"),
+            ("eid",),
+            ("lat", "lon", "accuracy_m"),
+            # A beacon check-in may carry a location too (it is not used).
+            fixed=[{"type": {"const": "beacon"}, "lat": {}, "lon": {}, "accuracy_m": {}}] * 3
+            + [{"type": {"const": "geo"}}],
+        )
+    )
+
     type: Literal["beacon", "geo"]
     uuid: BeaconUuid | None = None
     major: BeaconNumber | None = None

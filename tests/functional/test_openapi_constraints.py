@@ -4,10 +4,15 @@ has them, fields that may be left out but not cleared, the names a path takes.""
 import json
 import uuid
 
+import jsonschema_rs  # schemathesis's validator: a JSON Schema implementation we did not write
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from app import app
 from chalicelib import jobs
+from chalicelib.api import schemas
 from chalicelib.api.openapi import document
 from scripts.token import mint
 
@@ -122,3 +127,72 @@ def test_a_bad_profile_change_names_the_field_plainly(api, change, field):
     response = api.call("PATCH", "/v1/me", api.customer("alice"), change)
     assert response.status_code == 422
     assert response.json_body["error"]["field"] == field
+
+
+# "Exactly one of" rules: the document's oneOf and the model's validator accept the same bodies.
+BEACON_UUID = "F7826DA6-4FA2-4E98-8024-BC5B71E0893E"
+SHAPES = {
+    schemas.PurchaseRequest: (
+        {"store_id": "s_kiez_mitte", "amount": 1250, "currency": "EUR"},
+        {"card": "4000 1234 5678", "customer_id": "cus_1"},
+    ),
+    schemas.BeaconBody: (
+        {"store_id": "s_kiez_mitte", "zone": "door"},
+        {
+            "uuid": BEACON_UUID,
+            "major": 1,
+            "minor": 2,
+            "namespace": "ab" * 10,
+            "instance": "cd" * 6,
+            "eddystone_eid": {"identity_key": "ef" * 16, "rotation_exponent": 4, "time_counter": 0},
+        },
+    ),
+    schemas.CheckinRequest: (
+        {},
+        {
+            "uuid": BEACON_UUID,
+            "major": 1,
+            "minor": 2,
+            "namespace": "ab" * 10,
+            "instance": "cd" * 6,
+            "eid": "0123456789abcdef",
+            "lat": 52.52,
+            "lon": 13.40,
+            "accuracy_m": 12.5,
+        },
+    ),
+}
+
+
+def bodies(model):
+    base, optional = SHAPES[model]
+    absent, null = object(), None
+    presence = st.fixed_dictionaries(
+        {field: st.sampled_from([absent, null, value]) for field, value in optional.items()}
+    )
+    kind = (
+        st.just({}) if model is not schemas.CheckinRequest else st.sampled_from([{"type": "beacon"}, {"type": "geo"}])
+    )
+    return st.tuples(kind, presence).map(
+        lambda parts: {**base, **parts[0], **{f: v for f, v in parts[1].items() if v is not absent}}
+    )
+
+
+def model_accepts(model, body):
+    try:
+        model.model_validate_json(json.dumps(body), strict=True)
+    except ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("model", list(SHAPES), ids=lambda m: m.__name__)
+def test_the_documented_one_of_accepts_exactly_what_the_model_accepts(model):
+    validator = jsonschema_rs.validator_for(model.model_json_schema())
+
+    @settings(max_examples=300, deadline=None)
+    @given(body=bodies(model))
+    def agree(body):
+        assert validator.is_valid(body) == model_accepts(model, body), body
+
+    agree()
