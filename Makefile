@@ -5,14 +5,14 @@ PY     := $(VENV)/bin/python
 PORT     ?= 8000
 DATA_DIR ?= .data
 
-.PHONY: run test install lint typecheck contracts unit functional store integration bench clean
+.PHONY: run test install lint typecheck contracts unit functional store integration fuzz bench clean
 
 # `exec`: the server is make's own child, so the SIGTERM make passes on reaches it, not a shell
 # that would die and leave it running. (scripts/serve.py covers make's other stop signals.)
 run: install
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) exec $(PY) -m scripts.serve
 
-test: install lint typecheck contracts unit functional store integration
+test: install lint typecheck contracts unit functional store integration fuzz
 
 install: $(VENV)/.installed node_modules/.installed java
 
@@ -53,6 +53,10 @@ store: install
 
 integration: install
 	$(PY) -m pytest -q tests/integration
+
+# schemathesis over the served /v1/openapi.json as each role, on the real local stack (a few minutes).
+fuzz: install
+	$(PY) -m scripts.fuzz_api
 
 bench: install
 	$(PY) -m scripts.bench_foundation

@@ -4,6 +4,7 @@ from chalice.app import Chalice, Cron, DynamoDBEvent
 
 from chalicelib import jobs, logs
 from chalicelib.api.admin import admin
+from chalicelib.api.http import answer_undeclared_methods
 from chalicelib.api.marketing import marketing
 from chalicelib.api.me import me
 from chalicelib.api.middleware import access_log
@@ -29,6 +30,7 @@ app.register_blueprint(admin, url_prefix="/v1")
 app.register_blueprint(marketing, url_prefix="/v1")
 app.register_blueprint(ops, url_prefix="/v1")
 app.register_blueprint(reports_bp, url_prefix="/v1")
+answer_undeclared_methods(app)  # after every route: 405 instead of API Gateway's 403
 
 
 @app.schedule(Cron(jobs.DAILY_AT_UTC["expire_points"][1], jobs.DAILY_AT_UTC["expire_points"][0], "*", "*", "?", "*"))

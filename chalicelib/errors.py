@@ -53,6 +53,13 @@ class NotFound(LoyaltyError):
     code = "not_found"
 
 
+class MethodNotAllowed(LoyaltyError):
+    """The path exists, the method is not one of its operations (the response says which are)."""
+
+    status = 405
+    code = "method_not_allowed"
+
+
 class Conflict(LoyaltyError):
     status = 409
     code = "conflict"

@@ -15,12 +15,14 @@ from typing import Any
 import structlog
 from chalice.app import Chalice
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, LocalDevServer, ThreadedHTTPServer
+from chalice.local import LocalDevServer, ThreadedHTTPServer
+
+from scripts.local_gateway import RequestHandler, local_server
 
 log = structlog.get_logger("loyalty.http")
 
 
-class PrivateRequestHandler(ChaliceRequestHandler):
+class PrivateRequestHandler(RequestHandler):
     #: The server writes headers and body separately: without TCP_NODELAY, Nagle and the client's
     #: delayed ACK add ~40 ms to every kept-alive request.
     disable_nagle_algorithm = True
@@ -49,4 +51,4 @@ class PrivateServer(ThreadedHTTPServer):
 
 def create(app: Chalice, host: str, port: int) -> LocalDevServer:
     config = Config.create(chalice_stage="dev", app_name="loyalty")
-    return LocalDevServer(app, config, host, port, handler_cls=PrivateRequestHandler, server_cls=PrivateServer)
+    return local_server(app, config, host, port, handler_cls=PrivateRequestHandler, server_cls=PrivateServer)

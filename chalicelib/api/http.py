@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 import structlog
-from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ValidationError
+from chalice.app import Blueprint, Chalice, Response
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, create_model
 
+from chalicelib import jobs
+from chalicelib.api.schemas import CardCode, DeviceToken, Identifier
 from chalicelib.auth import authenticate
 from chalicelib.config import settings
 from chalicelib.domain.identity import Identity, Role
-from chalicelib.errors import BadRequest, InvalidField, LoyaltyError, PayloadTooLarge
+from chalicelib.errors import BadRequest, InvalidField, LoyaltyError, MethodNotAllowed, PayloadTooLarge
 from chalicelib.services.idempotency import Outcome
 from chalicelib.store.base import as_unavailable
 
@@ -45,6 +48,8 @@ class Operation:
     response: type[BaseModel] | None
     status: int
     tag: str
+    path_params: type[BaseModel] | None = None
+    idempotency_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,25 @@ class Call:
 
 ANONYMOUS = Identity(sub="")
 
+#: Every path parameter ends up in a DynamoDB key (hash key at most 2048 bytes, range key 1024, UTF-8)
+#: or is read as one; outside these bounds it can name nothing, so it is refused before any lookup.
+#: A parameter not named here is one of our ids.
+PATH_PARAMETERS: Mapping[str, Any] = {
+    "token": DeviceToken,
+    "code": CardCode,
+    # The document names the jobs there are; another name is still API.md's 404, not a 422.
+    "name": Annotated[Identifier, Field(json_schema_extra={"enum": list[JsonValue](sorted(jobs.JOBS))})],
+}
+_PATH_PARAM = re.compile(r"{([^}]+)}")
+
+
+def path_params_model(path: str, view_name: str) -> type[BaseModel] | None:
+    names = _PATH_PARAM.findall(path)
+    if not names:
+        return None
+    fields: dict[str, Any] = {name: (PATH_PARAMETERS.get(name, Identifier), ...) for name in names}
+    return create_model(f"{view_name}_path", __config__=ConfigDict(extra="forbid", frozen=True), **fields)
+
 
 def operation(
     bp: Blueprint,
@@ -71,22 +95,28 @@ def operation(
     query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
     status: int = 200,
+    idempotency_key: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-    op = Operation(method, summary, roles, body, query, response, status, tag=bp._import_name.rsplit(".", 1)[-1])
+    """``idempotency_key``: the operation moves points and requires the Idempotency-Key header."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        tag = bp._import_name.rsplit(".", 1)[-1]
+        path_model = path_params_model(path, view.__name__)
+        op = Operation(method, summary, roles, body, query, response, status, tag, path_model, idempotency_key)
+
         @functools.wraps(view)
         def handler(**path_params: str) -> Response:
             request = bp.current_request
             try:
                 identity = ANONYMOUS if roles is None else authenticate(request.headers.get("authorization"), roles)
+                params = parse_path(path_params, path_model) if path_model else {}
                 call = Call(
                     identity=identity,
                     body=parse_body(request.raw_body, body) if body else None,
                     query=parse_query(request.query_params or {}, query) if query else None,
                     headers=request.headers,
                 )
-                result = view(call, **{k: unquote(v) for k, v in path_params.items()})
+                result = view(call, **params)
             except Exception as exc:  # noqa: BLE001 - the one place errors become responses
                 return error_response(exc)
             return render(result, status, response)
@@ -108,9 +138,32 @@ def parse_body(raw: str | bytes | None, model: type[BaseModel]) -> BaseModel:
         except ValidationError:
             raise BadRequest("a JSON body is required", code="malformed_json") from None
     try:
-        return model.model_validate_json(raw, strict=True)
+        return model.model_validate_json(_integral_numbers_as_integers(raw), strict=True)
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def _integral_numbers_as_integers(raw: bytes) -> bytes:
+    """JSON has one kind of number: ``18.0`` is the integer 18 (RFC 8259; JSON Schema's "integer"),
+    which strict validation would refuse for an int field. Strings stay strings (``"18"`` is not one)."""
+    try:
+        value = json.loads(raw, parse_float=_number)
+    except (ValueError, RecursionError):
+        return raw  # pydantic says what is wrong with it
+    return json.dumps(value).encode()
+
+
+def _number(text: str) -> float | int:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def parse_path(params: Mapping[str, str], model: type[BaseModel]) -> dict[str, str]:
+    try:
+        parsed = model.model_validate({k: unquote(v) for k, v in params.items()})
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    return dict(parsed)
 
 
 def parse_query(params: Mapping[str, str], model: type[BaseModel]) -> BaseModel:
@@ -168,3 +221,42 @@ def error_response(exc: Exception) -> Response:
     if error.status >= 500:
         log.warning("dependency_unavailable", code=error.code, error_type=type(exc).__name__)
     return Response(body=json.dumps(error.body()), status_code=error.status, headers=_json_headers())
+
+
+#: The methods API Gateway (REST) can route to a function. One a path does not declare is answered
+#: by API Gateway itself, 403 "Missing Authentication Token"; routing every one of them to
+#: ``method_not_allowed`` makes AWS and the local server answer alike: 405, Allow and the error body.
+GATEWAY_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def answer_undeclared_methods(app: Chalice) -> None:
+    """Route the gateway methods no operation declares on a path to a 405 (OPTIONS: 204 with Allow).
+
+    Call it once, after every blueprint is registered."""
+    for path, routed in list(app.routes.items()):
+        missing = [m for m in GATEWAY_METHODS if m not in routed]
+        if not missing:
+            continue
+        allow = allowed_methods(routed)
+
+        def method_not_allowed(allow: str = allow, **path_params: str) -> Response:
+            if app.current_request is not None and app.current_request.method == "OPTIONS":
+                return Response(body="", status_code=204, headers={"Allow": allow})
+            return method_not_allowed_response(app.current_request.method if app.current_request else "", allow)
+
+        method_not_allowed.answers_undeclared_methods = True  # type: ignore[attr-defined]
+        name = "method_not_allowed_" + re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")
+        app.route(path, methods=missing, name=name, content_types=["*/*"])(method_not_allowed)
+
+
+def allowed_methods(routed: Mapping[str, Any]) -> str:
+    """The Allow header of a path: the methods its operations declare, and OPTIONS."""
+    declared = {m for m, entry in routed.items() if hasattr(entry.view_function, "operation")}
+    return ", ".join(sorted(declared | {"OPTIONS"}))
+
+
+def method_not_allowed_response(method: str, allow: str) -> Response:
+    error = MethodNotAllowed(f"{method or 'this method'} is not one of {allow} here")
+    return Response(
+        body=json.dumps(error.body()), status_code=error.status, headers={**_json_headers(), "Allow": allow}
+    )

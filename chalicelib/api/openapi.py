@@ -6,14 +6,23 @@ import re
 from typing import Any
 
 from chalice.app import Chalice
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.http import Operation
 from chalicelib.api.schemas import ErrorBody
+from chalicelib.services.idempotency import MAX_KEY_LENGTH
 
 REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"{([^}]+)}")
+#: What ``services.idempotency.scoped_key`` accepts: printable, at most MAX_KEY_LENGTH once trimmed.
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "One per intended operation (a UUID): the same key and body replay the first answer.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"^[!-~]([ -~]*[!-~])?$"},
+}
 
 
 def operations(app: Chalice) -> dict[tuple[str, str], Operation | None]:
@@ -22,6 +31,7 @@ def operations(app: Chalice) -> dict[tuple[str, str], Operation | None]:
         (path, method): getattr(entry.view_function, "operation", None)
         for path, methods in app.routes.items()
         for method, entry in methods.items()
+        if not getattr(entry.view_function, "answers_undeclared_methods", False)
     }
 
 
@@ -63,9 +73,23 @@ def _is_request(model: type[BaseModel], ops: dict[tuple[str, str], Operation | N
     return any(op is not None and op.body is model for op in ops.values())
 
 
+def _body_required(model: type[BaseModel]) -> bool:
+    """A body whose model can be built from nothing may be left out (``http.parse_body``)."""
+    try:
+        model()
+    except ValidationError:
+        return True
+    return False
+
+
+def _without_title(schema: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k != "title"}
+
+
 def _operation(path: str, op: Operation) -> dict[str, Any]:
+    path_schemas = op.path_params.model_json_schema()["properties"] if op.path_params is not None else {}
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _without_title(path_schemas[name])}
         for name in _PATH_PARAM.findall(path)
     ]
     if op.query is not None:
@@ -75,6 +99,8 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
             {"name": name, "in": "query", "required": name in required, "schema": prop}
             for name, prop in schema.get("properties", {}).items()
         ]
+    if op.idempotency_key:
+        params.append(IDEMPOTENCY_KEY)
     error = {
         "description": "Error",
         "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}},
@@ -95,7 +121,7 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
         out["x-roles"] = sorted(r.value for r in op.roles)
     if op.body is not None:
         out["requestBody"] = {
-            "required": True,
+            "required": _body_required(op.body),
             "content": {"application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}},
         }
     return out

@@ -36,6 +36,7 @@ def lookup_card(call: Call, code: str) -> Any:
     body=schemas.PurchaseRequest,
     response=schemas.PurchaseResult,
     status=201,
+    idempotency_key=True,
 )
 def record_purchase(call: Call) -> Any:
     return purchases.record(call.identity, call.body, call.headers.get("idempotency-key"), clock=system_clock)
@@ -50,6 +51,7 @@ def record_purchase(call: Call) -> Any:
     body=schemas.RefundRequest,
     response=schemas.RefundResult,
     status=201,
+    idempotency_key=True,
 )
 def refund_purchase(call: Call, purchase_id: str) -> Any:
     key = call.headers.get("idempotency-key")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,6 +73,11 @@ PhoneText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32, pattern=r"^[0-9+()\-./ ]+$")
 ]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+#: A push token as FCM and APNs hand them out. It is the devices table's range key and its by_token
+#: index's hash key: 1024 ASCII characters is DynamoDB's range-key limit (1024 bytes) exactly.
+DeviceToken = Annotated[str, StringConstraints(min_length=8, max_length=1024, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+#: What the till types or scans: a card number, a QR payload or a phone number, never a key as it is.
+CardCode = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=NO_CONTROL_CHARS)]
 Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_timezone)]
 LocalTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 Interest = Annotated[
@@ -117,6 +123,20 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def exactly_one_of(*shapes: tuple[str, ...], fixed: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The document's ``oneOf`` for "exactly one of these groups of fields" (a model validator
+    checks it): shape i requires its fields, not null, and the other shapes' fields absent or
+    null (null is the same as left out). ``fixed[i]``, if given, adds properties to shape i."""
+    branches = []
+    for i, shape in enumerate(shapes):
+        others = {f for other in shapes if other is not shape for f in other} - set(shape)
+        properties: dict[str, Any] = {f: {"not": {"type": "null"}} for f in shape}
+        properties.update({f: {"type": "null"} for f in sorted(others)})
+        properties.update(fixed[i] if i < len(fixed) else {})
+        branches.append({"required": list(shape), "properties": properties})
+    return {"oneOf": branches}
+
+
 class Response(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -141,11 +161,22 @@ class QuietHoursModel(Request):
     end: LocalTime = Field(description="Local time HH:MM until which nothing is pushed; may be past midnight.")
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The document of a field that may be left out but not sent as null (``X | None = None``
+    whose validator refuses None): only X. A ``SkipJsonSchema[None]`` union would say the same
+    but put the union's member names into the error's field."""
+    branches = [b for b in schema.pop("anyOf", []) if b.get("type") != "null"]
+    if len(branches) == 1:
+        schema.update(branches[0])
+
+
 class UpdateProfileRequest(Request):
-    name: Name | None = None
-    marketing_consent: bool | None = None
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    name: Name | None = Field(default=None, json_schema_extra=_not_nullable)
+    marketing_consent: bool | None = Field(default=None, json_schema_extra=_not_nullable)
     quiet_hours: QuietHoursModel | None = Field(default=None, description="null clears the quiet hours.")
-    timezone: Timezone | None = None
+    timezone: Timezone | None = Field(default=None, json_schema_extra=_not_nullable)
     interests: Annotated[list[Interest], Field(max_length=20)] | None = Field(
         default=None, description="Replaces the list; null or [] clears it."
     )
@@ -198,7 +229,7 @@ class Card(Response):
 
 
 class DeviceRequest(Request):
-    token: Annotated[str, StringConstraints(min_length=8, max_length=1024, pattern=r"^[A-Za-z0-9_\-:.]+$")]
+    token: DeviceToken
     platform: Literal["android", "ios", "web"]
 
 
@@ -277,7 +308,9 @@ class LineItemModel(Request):
 
 
 class PurchaseRequest(Request):
-    card: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("card",), ("customer_id",)))
+
+    card: CardCode | None = Field(
         default=None, description="Any code GET /v1/cards/{code} accepts: QR payload, card number, phone."
     )
     customer_id: Identifier | None = None
@@ -597,6 +630,10 @@ class EidRegistration(Request):
 
 
 class BeaconBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of(("uuid", "major", "minor"), ("namespace", "instance"), ("eddystone_eid",))
+    )
+
     store_id: Identifier
     zone: ShortLabel
     uuid: BeaconUuid | None = None
@@ -767,6 +804,19 @@ class OfferPage(Response):
 
 
 class CheckinRequest(Request):
+    # type "beacon" is one of the three beacon identities; type "geo" a location and no beacon field.
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of(
+            ("uuid", "major", "minor"),
+            ("namespace", "instance"),
+            ("eid",),
+            ("lat", "lon", "accuracy_m"),
+            # A beacon check-in may carry a location too (it is not used).
+            fixed=[{"type": {"const": "beacon"}, "lat": {}, "lon": {}, "accuracy_m": {}}] * 3
+            + [{"type": {"const": "geo"}}],
+        )
+    )
+
     type: Literal["beacon", "geo"]
     uuid: BeaconUuid | None = None
     major: BeaconNumber | None = None

@@ -27,6 +27,7 @@ from app import app
 from chalicelib.services import checkins, places, program, promotions
 from chalicelib.store import catalog, tables
 from scripts import seed
+from scripts.local_gateway import Gateway
 from scripts.token import mint
 
 CASHIER = {"sub": "demo-cashier-mitte", "roles": ["cashier"], "merchant_id": "m_kiez", "store_id": "s_kiez_mitte"}
@@ -65,7 +66,7 @@ class Api:
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        response = getattr(self.client.http, method.lower())(path, headers=sent, body=payload)
+        response = self.client.http.request(method.upper(), path, headers=sent, body=payload)
         return response
 
     def customer(self, sub: str) -> str:
@@ -82,6 +83,8 @@ class Api:
 @pytest.fixture
 def api(aws: None) -> Iterator[Api]:
     with Client(app) as client:
+        # Route as the local server and AWS do: unknown routes 404, any method on a known path 405.
+        client.http._local_gateway = Gateway(app, client.http._config)
         yield Api(client)
 
 
