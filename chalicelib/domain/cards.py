@@ -100,10 +100,7 @@ def read_qr(payload: str, *, secret: str, ttl_s: int, clock: Clock) -> str:
         raise ExpiredCardCode("the QR code has expired: ask the customer to refresh the card") from exc
     except BadSignature as exc:
         raise InvalidCardCode("the QR code is not genuine") from exc
-    number = value.decode("ascii")
-    if parse_card_number(number) is None:
-        raise InvalidCardCode("the QR code is not genuine")
-    return number
+    return _signed_card_number(value)
 
 
 def qr_card_number(payload: str, *, secret: str) -> str:
@@ -117,6 +114,10 @@ def qr_card_number(payload: str, *, secret: str) -> str:
         value = signer.unsign(payload[len(QR_PREFIX) :])
     except BadSignature as exc:
         raise InvalidCardCode("the QR code is not genuine") from exc
+    return _signed_card_number(value)
+
+
+def _signed_card_number(value: bytes) -> str:
     number = value.decode("ascii")
     if parse_card_number(number) is None:
         raise InvalidCardCode("the QR code is not genuine")

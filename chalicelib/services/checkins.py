@@ -291,16 +291,17 @@ def my_inbox(identity: Identity, limit: int, cursor: str | None) -> dict[str, An
     if member is None:
         raise NotFound("you are not a member of the program yet", code="not_a_member")
     messages = wallet_store.inbox(member.customer_id, limit, cursors.position(identity, "inbox", cursor))
-    items = [
-        {
-            "message_id": m.message_id,
-            "at": isoformat(m.at),
-            "kind": m.kind,
-            "title": m.title,
-            "body": m.body,
-            "offer_id": m.offer_id,
-        }
-        for m in messages
-    ]
+    items = [message_view(m) for m in messages]
     last = messages[-1].message_id if len(messages) == limit else None
     return {"items": items, "next_cursor": cursors.next_cursor(identity, "inbox", last)}
+
+
+def message_view(m: wallet_store.Message) -> dict[str, Any]:
+    return {
+        "message_id": m.message_id,
+        "at": isoformat(m.at),
+        "kind": m.kind,
+        "title": m.title,
+        "body": m.body,
+        "offer_id": m.offer_id,
+    }

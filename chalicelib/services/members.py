@@ -21,7 +21,7 @@ from chalicelib.domain.members import (
 from chalicelib.domain.phones import InvalidPhone, normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import checkins, places, program
+from chalicelib.services import checkins, places, program, purchases
 from chalicelib.store import erasure
 from chalicelib.store import members as store
 
@@ -152,31 +152,8 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
         if checkin is not None
         else None,
         "wallet": [checkins.wallet_view(entry, now) for entry in held.wallet],
-        "inbox": [
-            {
-                "message_id": m.message_id,
-                "at": isoformat(m.at),
-                "kind": m.kind,
-                "title": m.title,
-                "body": m.body,
-                "offer_id": m.offer_id,
-            }
-            for m in held.inbox
-        ],
-        "ledger": [
-            {
-                "entry_id": e.entry_id,
-                "at": isoformat(e.at),
-                "points": e.points,
-                "reason": e.reason,
-                "balance_after": e.balance_after,
-                "purchase_id": e.purchase_id,
-                "merchant_id": e.merchant_id,
-                "store_id": e.store_id,
-                "debt_after": e.debt_after,
-            }
-            for e in held.ledger
-        ],
+        "inbox": [checkins.message_view(m) for m in held.inbox],
+        "ledger": [purchases.entry_view(e) for e in held.ledger],
         "purchases": [
             {
                 "purchase_id": p.purchase_id,

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
-from chalicelib.domain.ledger import entries_for_purchase
+from chalicelib.domain.ledger import LedgerEntry, entries_for_purchase
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Customer, Moment, Offer, choose_offers
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
@@ -276,20 +276,18 @@ def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str,
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
     page, last = ledger.entries(member.customer_id, limit, cursors.position(identity, "ledger", cursor))
+    return {"items": [entry_view(e) for e in page], "next_cursor": cursors.next_cursor(identity, "ledger", last)}
+
+
+def entry_view(e: LedgerEntry) -> dict[str, Any]:
     return {
-        "items": [
-            {
-                "entry_id": e.entry_id,
-                "at": isoformat(e.at),
-                "points": e.points,
-                "reason": e.reason,
-                "balance_after": e.balance_after,
-                "purchase_id": e.purchase_id,
-                "merchant_id": e.merchant_id,
-                "store_id": e.store_id,
-                "debt_after": e.debt_after,
-            }
-            for e in page
-        ],
-        "next_cursor": cursors.next_cursor(identity, "ledger", last),
+        "entry_id": e.entry_id,
+        "at": isoformat(e.at),
+        "points": e.points,
+        "reason": e.reason,
+        "balance_after": e.balance_after,
+        "purchase_id": e.purchase_id,
+        "merchant_id": e.merchant_id,
+        "store_id": e.store_id,
+        "debt_after": e.debt_after,
     }
