@@ -115,7 +115,7 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
         minute_count=minute_count,
         fixed_at=fix[2] if fix else None,
     )
-    issued = _save(member.customer_id, checkin, previous.at if previous else None, issued, same_visit)
+    issued = _save(member, checkin, previous.at if previous else None, issued, same_visit)
     shown = [e for _, e in issued] if not same_visit else [e for e in held if e.wallet_id in checkin.wallet_ids]
     return {
         "checkin_id": checkin.checkin_id,
@@ -141,7 +141,7 @@ def _check_travel(last_fix: tuple[float, float, datetime], position: tuple[float
 
 
 def _save(
-    customer_id: str,
+    member: Member,
     checkin: wallet_store.Checkin,
     previous_at: datetime | None,
     issued: list[tuple[Offer, wallet_store.WalletOffer]],
@@ -155,7 +155,7 @@ def _save(
         if not same_visit:
             checkin = dataclasses.replace(checkin, wallet_ids=tuple(entry.wallet_id for _, entry in kept))
         try:
-            wallet_store.save_checkin(customer_id, checkin, previous_at, kept)
+            wallet_store.save_checkin(member.sub, member.customer_id, checkin, previous_at, kept)
         except wallet_store.OffersRefused as refusal:
             if refusal.reasons.keys() <= refused:
                 raise  # an offer left out cannot be refused again; never loop on it

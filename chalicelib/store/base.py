@@ -55,8 +55,13 @@ class OwnedWrite:
 
     def __init__(self, tx: TransactWrite) -> None:
         self._tx = tx
+        self._checks: list[object] = []
         self._puts: list[object] = []
         self._updates: list[object] = []
+
+    def condition_check(self, model_cls: Any, hash_key: Any, condition: Any, *, owner: object = None) -> None:
+        self._tx.condition_check(model_cls, hash_key, condition=condition)
+        self._checks.append(owner)
 
     def save(self, model: Any, condition: Any = None, *, owner: object = None) -> None:
         self._tx.save(model, condition=condition)
@@ -68,7 +73,7 @@ class OwnedWrite:
 
     def failed_owners(self, error: TransactWriteError) -> list[object]:
         """The owners of the items whose condition failed (None for an item nobody owns)."""
-        owners = [*self._puts, *self._updates]
+        owners = [*self._checks, *self._puts, *self._updates]
         return [owners[i] for i in failed_items(error) if i < len(owners)]
 
 

@@ -24,9 +24,10 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.domain.offers import Offer
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import catalog
 from chalicelib.store.base import BaseMeta, OwnedWrite, owned_transaction, table_name
+from chalicelib.store.members import MemberModel
 
 
 class CheckinModel(Model):
@@ -185,15 +186,26 @@ def _offer(item: WalletModel) -> WalletOffer:
     )
 
 
+#: The owner of the member's condition in a check-in's transaction.
+_MEMBER = "member"
+
+
 def save_checkin(
-    customer_id: str, checkin: Checkin, previous_at: datetime | None, issued: list[tuple[Offer, WalletOffer]]
+    sub: str,
+    customer_id: str,
+    checkin: Checkin,
+    previous_at: datetime | None,
+    issued: list[tuple[Offer, WalletOffer]],
 ) -> None:
-    """The check-in and what it issues, at once; ``OffersRefused`` if only offers' items failed
-    (a racing issue or a spent budget), ``Conflict(try_again)`` if another check-in of the member
-    got there first."""
+    """The check-in and what it issues, at once, while the member is still a member (a check-in
+    racing the member's leaving must not write a wallet or inbox under the erased id after the
+    erasure swept them); ``OffersRefused`` if only offers' items failed (a racing issue or a spent
+    budget), ``NotFound(not_a_member)`` if the member left meanwhile, ``Conflict(try_again)`` if
+    another check-in of the member got there first."""
     condition = CheckinModel.customer_id.does_not_exist() if previous_at is None else CheckinModel.at == previous_at
     try:
         with owned_transaction() as tx:
+            tx.condition_check(MemberModel, sub, MemberModel.customer_id == customer_id, owner=_MEMBER)
             tx.save(
                 CheckinModel(
                     customer_id,
@@ -212,7 +224,10 @@ def save_checkin(
             for offer, entry in issued:
                 write_issued(tx, customer_id, offer, entry)
     except TransactWriteError as error:
-        refused = offers_refused(tx.failed_owners(error))
+        owners = tx.failed_owners(error)
+        if _MEMBER in owners:
+            raise NotFound("you are not a member of the program", code="not_a_member") from error
+        refused = offers_refused(owners)
         if refused is not None:
             raise refused from error
         raise Conflict("another check-in of yours got there first; try again", code="try_again") from error

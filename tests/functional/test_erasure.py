@@ -219,3 +219,32 @@ def test_a_leaving_stopped_at_any_step_is_finished_by_asking_again_and_only_once
     assert (kept.inbox, kept.wallet, kept.devices, kept.last_checkin) == ([], [], [], None)
     assert [e.reason for e in kept.ledger].count(erasure.FORFEIT_REASON) == 1
     assert sum(e.points for e in kept.ledger) == 0
+
+
+def test_a_check_in_racing_the_members_leaving_writes_nothing_under_the_erased_id(api, monkeypatch):
+    """The check-in read the member just before they left and commits just after the erasure
+    swept their wallet and inbox: it must be refused, not leave an offer under the erased id."""
+    joined = join(api)
+    token = api.customer(SUB)
+    offer = api.call(
+        "POST",
+        "/v1/offers",
+        MARKETER,
+        {"title": "Welcome back", "trigger": {"type": "checkin"}, "reward": {"type": "bonus_points", "points": 5}},
+    )
+    assert offer.status_code == 201, offer.json_body
+    from chalicelib.services import checkins
+    from chalicelib.store import members as member_store
+
+    read_before_leaving = member_store.get_member(SUB)
+    assert api.call("DELETE", "/v1/me", token).status_code == 204
+    monkeypatch.setattr(checkins.member_store, "get_member", lambda sub: read_before_leaving)
+    checkins.forget()
+
+    response = api.call("POST", "/v1/me/checkins", token, MITTE)
+
+    assert response.status_code == 404, response.json_body
+    assert response.json_body["error"]["code"] == "not_a_member"
+    customer_id = joined["customer_id"]
+    assert list(WalletModel.query(customer_id)) == []
+    assert list(InboxModel.query(customer_id)) == []
