@@ -20,6 +20,24 @@ def normalise_phone(raw: str, default_region: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_readings(raw: str, default_region: str) -> list[str]:
+    """Every E.164 number a phone said at the till may mean, likeliest first: as written in the
+    program's region, then, for digits said without ``+`` or a leading 0, with the first digits
+    as a country code (``49 151 23456789``: tills and forms drop the ``+``). Some regions' plans
+    are open enough that both readings are valid, so a lookup tries each in turn."""
+    readings: list[str] = []
+    for text, region in ((raw, default_region), ("+" + "".join(c for c in raw if c.isdigit()), None)):
+        if region is None and raw.strip().startswith(("+", "0")):
+            break
+        try:
+            number = normalise_phone(text, region or default_region)
+        except InvalidPhone:
+            continue
+        if number not in readings:
+            readings.append(number)
+    return readings
+
+
 def looks_like_phone(raw: str) -> bool:
     """True for anything a person might say as a phone number (digits, spaces, +, -, ())."""
     stripped = raw.strip()

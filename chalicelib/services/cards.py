@@ -10,7 +10,7 @@ from chalicelib.domain import cards
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.members import Member
-from chalicelib.domain.phones import InvalidPhone, looks_like_phone, normalise_phone
+from chalicelib.domain.phones import looks_like_phone, phone_readings
 from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
 from chalicelib.errors import Gone, InvalidField, NotFound
 from chalicelib.services import checkins, merchant_scope, program
@@ -45,20 +45,15 @@ def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool 
         found = store.find_claim("card", number)
         if found is not None:
             return Holder(*found)
-    phone: str | None = None
-    if looks_like_phone(code):
-        try:
-            phone = normalise_phone(code, program.rules().default_region)
-        except InvalidPhone:
-            pass
-        else:
-            found = store.find_claim("phone", phone)
-            if found is not None:
-                return Holder(*found)
+    phones = phone_readings(code, program.rules().default_region) if looks_like_phone(code) else []
+    for phone in phones:
+        found = store.find_claim("phone", phone)
+        if found is not None:
+            return Holder(*found)
     if bad_card is not None:
         # A mistyped card number that is also no member's phone: say the check digit is wrong.
         raise InvalidField(field, str(bad_card), code="invalid_card_number")
-    if number is not None or phone is not None:
+    if number is not None or phones:
         raise NotFound("no member has this card or phone number", code="card_not_found", field=field)
     raise InvalidField(field, "not a card number, QR code or phone number", code="unrecognised_code")
 

@@ -25,7 +25,8 @@ def test_the_cashier_finds_the_member_by_qr_card_number_or_phone(api):
     joined = api.join("alice", phone="0151 23456789").json_body
     qr = api.call("GET", "/v1/me/card", api.customer("alice")).json_body["qr_payload"]
     number = joined["card_number"]
-    for code in (qr, number, cards.format_card_number(number), "0151 234 567 89", "+4915123456789"):
+    said = ("0151 234 567 89", "+4915123456789", "4915123456789", "49 151 234 567 89")
+    for code in (qr, number, cards.format_card_number(number), *said):
         response = lookup(api, code)
         assert response.status_code == 200, code
         assert response.json_body["customer_id"] == joined["customer_id"]

@@ -1,6 +1,6 @@
 import pytest
 
-from chalicelib.domain.phones import InvalidPhone, looks_like_phone, normalise_phone
+from chalicelib.domain.phones import InvalidPhone, looks_like_phone, normalise_phone, phone_readings
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,14 @@ def test_looks_like_phone_accepts_spoken_formats_and_refuses_letters():
     assert looks_like_phone("0151 234-567 01")
     assert not looks_like_phone("LC1.abc")
     assert not looks_like_phone("   ")
+
+
+@pytest.mark.parametrize("said", ["4915123456701", "49 151 23456701", "49-151-234-567-01"])
+def test_a_country_code_said_without_its_plus_is_one_of_the_readings(said):
+    assert "+4915123456701" in phone_readings(said, "DE")
+
+
+def test_a_number_written_nationally_or_with_plus_has_one_reading():
+    assert phone_readings("0151 23456701", "DE") == ["+4915123456701"]
+    assert phone_readings("+351 912 345 609", "DE") == ["+351912345609"]
+    assert phone_readings("hello", "DE") == []
