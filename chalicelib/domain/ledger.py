@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,9 +24,28 @@ class LedgerEntry:
     settle_redeemed: int = 0
 
 
+@dataclass(frozen=True)
+class Posting:
+    """A ledger entry as a rule decides it, before the store numbers it: an entry's id comes from
+    the member's revision at commit (see store/ledger.py), which the rules never see."""
+
+    at: datetime
+    points: int
+    reason: str
+    balance_after: int
+    purchase_id: str | None = None
+    merchant_id: str | None = None
+    store_id: str | None = None
+    debt_after: int | None = None
+    settle_issued: int = 0
+    settle_redeemed: int = 0
+
+    def numbered(self, entry_id: str) -> LedgerEntry:
+        return LedgerEntry(entry_id, **vars(self))
+
+
 def entries_for_purchase(
     *,
-    entry_ids: Sequence[str],
     at: datetime,
     balance_before: int,
     points_redeemed: int,
@@ -37,21 +55,20 @@ def entries_for_purchase(
     purchase_id: str,
     merchant_id: str,
     store_id: str,
-) -> tuple[LedgerEntry, ...]:
+) -> tuple[Posting, ...]:
     """The redemption, the earning, and the part of the earning that paid off a debt, each with
     the balance after it (only those that moved points)."""
     entries = []
     balance = balance_before
-    for entry_id, points, reason in (
-        (entry_ids[0], -points_redeemed, "redemption"),
-        (entry_ids[1], points_earned, "purchase"),
-        (entry_ids[2], -points_repaid, "debt_repayment"),
+    for points, reason in (
+        (-points_redeemed, "redemption"),
+        (points_earned, "purchase"),
+        (-points_repaid, "debt_repayment"),
     ):
         if points:
             balance += points
             entries.append(
-                LedgerEntry(
-                    entry_id,
+                Posting(
                     at,
                     points,
                     reason,

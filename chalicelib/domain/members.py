@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from chalicelib.domain.changes import Standing
 from chalicelib.domain.points import Points
 
 #: Crockford-like alphabet without the characters people confuse (0/O, 1/I/L, U/V).
@@ -70,6 +71,12 @@ class Member:
     @property
     def points(self) -> Points:
         return Points(balance=self.points_balance, debt=self.points_debt, lots=self.lots)
+
+    @property
+    def standing(self) -> Standing:
+        return Standing(
+            self.points, self.tier, self.monthly, self.expiry_due, self.category_counts, self.tier_review_due
+        )
 
     def visits_in_month(self, month: str) -> int:
         return self.monthly.get(month, (0, 0))[1]

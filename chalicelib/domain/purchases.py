@@ -8,9 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from chalicelib.domain.changes import PointsAfter, Standing, TierChange, Visit, local_day, local_month
+from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.money import minor_per_major
-from chalicelib.domain.program import ProgramRules, Tier, cumulative_discount_percent, redeemable_points, tier_for
+from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
+from chalicelib.domain.program import (
+    ProgramRules,
+    Tier,
+    add_months,
+    cumulative_discount_percent,
+    months_back,
+    redeemable_points,
+    tier_for,
+    window_totals,
+)
 from chalicelib.domain.promotions import Promotion, multiplier_for
 
 
@@ -186,6 +199,108 @@ def quote_purchase(
         tier_before=tier_before.name,
         tier_after=tier_after.name,
     )
+
+
+@dataclass(frozen=True)
+class Sale:
+    """What the till rang up, where, under which purchase id."""
+
+    purchase_id: str
+    merchant_id: str
+    store_id: str
+    amount: int
+    items: tuple[LineItem, ...] = ()
+    redeem_points: int = 0
+
+
+@dataclass(frozen=True)
+class PurchaseDecision:
+    """Everything a purchase changes on its member, decided from the standing read."""
+
+    quote: PurchaseQuote
+    points: PointsAfter
+    #: Of the points earned, those that paid off a debt instead of landing in a lot.
+    points_repaid: int
+    #: The lots the redemption took from, kept with the purchase so a refund restores them.
+    redeemed_lots: tuple[tuple[str, int], ...]
+    visit: Visit
+    tier_change: TierChange | None
+
+
+#: Categories kept per member for affinity (the most bought), so the item stays small.
+MAX_CATEGORIES = 50
+
+
+def apply_purchase(
+    rules: ProgramRules,
+    member: Standing,
+    sale: Sale,
+    promotions: Sequence[Promotion],
+    rewards: Sequence[Mapping[str, object]],
+    now: datetime,
+) -> PurchaseDecision:
+    """The purchase applied to the member: the quote, then the points (the redemption spends the
+    oldest lots, the earning repays a debt first), the ledger postings, this month's visit and
+    spend (the months beyond the tier window dropped), the category counts and an upgrade, which
+    is reviewed ``tier_review.every_months`` later. ``PurchaseRejected`` changes nothing."""
+    month = local_month(rules, now)
+    today = local_day(rules, now)
+    window_spend, window_visits = window_totals(dict(member.monthly), month, rules.tier_window_months)
+    state = MemberState(
+        balance=member.points.balance,
+        tier=member.tier,
+        visits_this_month=member.monthly.get(month, (0, 0))[1],
+        spend_in_window_minor=window_spend,
+        visits_in_window=window_visits,
+    )
+    quote = quote_purchase(rules, state, sale.amount, sale.items, sale.redeem_points, promotions, rewards)
+
+    redeemed_lots = lots_taken(member.points, quote.points_redeemed)
+    points, repaid = earn(
+        spend(member.points, quote.points_redeemed), quote.points_earned, lot_expiry(rules.expiry, today)
+    )
+    postings = entries_for_purchase(
+        at=now,
+        balance_before=member.points.balance,
+        points_redeemed=quote.points_redeemed,
+        points_earned=quote.points_earned,
+        points_repaid=repaid,
+        debt_after=points.debt,
+        purchase_id=sale.purchase_id,
+        merchant_id=sale.merchant_id,
+        store_id=sale.store_id,
+    )
+    monthly = dict(member.monthly)
+    month_spend, month_visits = monthly.get(month, (0, 0))
+    monthly[month] = (month_spend + quote.amount_due, month_visits + 1)
+    kept = set(months_back(month, rules.tier_window_months))
+    upgraded = quote.tier_after != quote.tier_before
+    return PurchaseDecision(
+        quote=quote,
+        points=PointsAfter(points, expiry_due(rules.expiry, today, points, member.expiry_due), postings),
+        points_repaid=repaid,
+        redeemed_lots=redeemed_lots,
+        visit=Visit(
+            monthly={k: v for k, v in monthly.items() if k in kept},
+            visits_delta=1,
+            spend_delta_minor=quote.amount_due,
+            visited_at=now,
+            category_counts=_with_categories(member.category_counts, sale.items),
+        ),
+        tier_change=TierChange(quote.tier_after, add_months(today, rules.tier_review.every_months).isoformat(), None)
+        if upgraded
+        else None,
+    )
+
+
+def _with_categories(counts: Mapping[str, int], items: tuple[LineItem, ...]) -> dict[str, int] | None:
+    if not any(i.category for i in items):
+        return None
+    merged = dict(counts)
+    for item in items:
+        if item.category:
+            merged[item.category] = merged.get(item.category, 0) + item.qty
+    return dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CATEGORIES])
 
 
 def _tier(rules: ProgramRules, name: str) -> Tier:

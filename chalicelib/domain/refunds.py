@@ -12,6 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from chalicelib.domain.changes import PointsAfter, Standing, TierChange, Visit, local_month
+from chalicelib.domain.ledger import Posting
+from chalicelib.domain.points import expiry_due, restore, take_back
+from chalicelib.domain.program import ProgramRules, current_tier, months_back, tier_for, window_totals
 
 
 class RefundRejected(ValueError):
@@ -137,3 +143,104 @@ def _by_items(purchase: PurchaseTotals, items: Sequence[tuple[str, int]]) -> Ref
         refunded_amount_after=purchase.refunded_amount + amount,
         refunded_qty_after=tuple(refunded),
     )
+
+
+@dataclass(frozen=True)
+class Sold:
+    """The purchase as recorded: its totals so far and what it did to the member."""
+
+    purchase_id: str
+    merchant_id: str
+    store_id: str
+    at: datetime
+    totals: PurchaseTotals
+    #: The tier before the purchase and after it (None on a purchase recorded without one).
+    tier_before: str | None
+    tier: str | None
+    tier_upgraded: bool
+    #: The lots its redemption took from and no refund has given back yet.
+    redeemed_lots: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class RefundDecision:
+    quote: RefundQuote
+    points: PointsAfter
+    #: ``Sold.redeemed_lots`` less what this refund gave back.
+    redeemed_lots_left: tuple[tuple[str, int], ...]
+    #: Whether the purchase is refunded in full after this refund.
+    complete: bool
+    visit: Visit
+    tier_change: TierChange | None
+
+
+def apply_refund(
+    rules: ProgramRules,
+    member: Standing,
+    sold: Sold,
+    amount: int | None,
+    items: Sequence[tuple[str, int]] | None,
+    now: datetime,
+) -> RefundDecision:
+    """The refund applied to the member: redeemed points return to the lots they came from, earned
+    points are taken back (what the balance cannot cover becomes debt), the purchase's month loses
+    the money (and the visit, when refunded in full), and an upgrade the purchase bought is undone
+    if the window no longer reaches it. ``RefundRejected`` changes nothing."""
+    quote = quote_refund(sold.totals, amount, items or None)
+    points, lots_left = restore(member.points, sold.redeemed_lots, quote.give_back)
+    points, _ = take_back(points, quote.take_back)
+    complete = quote.refunded_amount_after == sold.totals.amount
+    monthly, tier = _visits_and_tier(rules, member, sold, quote.money, complete, now)
+    postings: tuple[Posting, ...] = ()
+    delta = points.balance - member.points.balance
+    if delta or points.debt != member.points.debt or quote.take_back or quote.give_back:
+        postings = (
+            Posting(
+                now,
+                delta,
+                "refund",
+                points.balance,
+                purchase_id=sold.purchase_id,
+                merchant_id=sold.merchant_id,
+                store_id=sold.store_id,
+                debt_after=points.debt,
+                settle_issued=-quote.take_back,
+                settle_redeemed=-quote.give_back,
+            ),
+        )
+    return RefundDecision(
+        quote=quote,
+        points=PointsAfter(points, expiry_due(rules.expiry, None, points, member.expiry_due), postings),
+        redeemed_lots_left=lots_left,
+        complete=complete,
+        visit=Visit(monthly=monthly, visits_delta=-1 if complete else 0, spend_delta_minor=-quote.money),
+        tier_change=TierChange(tier, member.tier_review_due if tier != rules.base_tier.name else None, None)
+        if tier != member.tier
+        else None,
+    )
+
+
+def _visits_and_tier(
+    rules: ProgramRules, member: Standing, sold: Sold, money: int, complete: bool, now: datetime
+) -> tuple[dict[str, tuple[int, int]], str]:
+    """The monthly totals without what was refunded, and the tier: an upgrade the refunded
+    purchase bought is undone if the window no longer reaches it (no buying Gold and returning it)."""
+    month = local_month(rules, sold.at)
+    monthly = dict(member.monthly)
+    if month in monthly:
+        spend, visits = monthly[month]
+        monthly[month] = (max(0, spend - money), max(0, visits - (1 if complete else 0)))
+    current = local_month(rules, now)
+    kept = set(months_back(current, rules.tier_window_months))
+    monthly = {k: v for k, v in monthly.items() if k in kept}
+    tier = member.tier
+    names = [t.name for t in rules.tiers]
+    bought_tier = current_tier(rules, sold.tier) if sold.tier else None
+    if sold.tier_upgraded and bought_tier == member.tier and member.tier in names:
+        spend, visits = window_totals(monthly, current, rules.tier_window_months)
+        reached = tier_for(rules, spend, visits).name
+        before = current_tier(rules, sold.tier_before or rules.base_tier.name)
+        floor = before if before in names else rules.base_tier.name
+        if names.index(reached) < names.index(member.tier):
+            tier = max(reached, floor, key=names.index)
+    return monthly, tier

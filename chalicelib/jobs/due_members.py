@@ -24,7 +24,7 @@ FIRST_RUN_LOOKBACK_MONTHS = 3
 log = structlog.get_logger("loyalty.jobs")
 
 #: (sub, day, moment, idempotency key, request hash) -> the member's change.
-Prepare = Callable[[str, date, datetime, str, str], ledger.BalanceChange]
+Prepare = Callable[[str, date, datetime, str, str], ledger.MemberChange]
 
 
 @dataclass(frozen=True)

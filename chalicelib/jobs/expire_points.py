@@ -12,8 +12,9 @@ from typing import Any
 
 import structlog
 
+from chalicelib.domain.changes import PointsAfter
 from chalicelib.domain.clock import isoformat
-from chalicelib.domain.ledger import LedgerEntry
+from chalicelib.domain.ledger import Posting
 from chalicelib.domain.points import expire, expire_all, expiry_due
 from chalicelib.errors import LoyaltyError
 from chalicelib.jobs import due_members
@@ -41,7 +42,7 @@ def _expired_by(month: str, today: str) -> list[str]:
     return member_store.subs_with_points_expiring(month, yesterday)
 
 
-def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) -> ledger.BalanceChange:
+def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) -> ledger.MemberChange:
     rules = program.rules()
     member = member_store.get_member(sub)
     if member is None:
@@ -51,21 +52,12 @@ def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) ->
         points, expired = expire_all(member.points) if due else (member.points, 0)
     else:
         points, expired = expire(member.points, today)
-    entries: tuple[LedgerEntry, ...] = ()
-    if expired:
-        entries = (
-            LedgerEntry(ledger.new_entry_id(member.revision + 1, 0, at), at, -expired, "expiry", points.balance),
-        )
-    return ledger.BalanceChange(
-        sub=member.sub,
-        customer_id=member.customer_id,
-        expected_revision=member.revision,
-        points_after=points,
-        expiry_due=expiry_due(rules.expiry, None, points, member.expiry_due),
-        entries=entries,
-        idempotency_key=key,
-        request_hash=fingerprint,
-        response_status=200,
-        response={"customer_id": member.customer_id, "points_expired": expired, "points_balance": points.balance},
-        at=at,
+    postings = (Posting(at, -expired, "expiry", points.balance),) if expired else ()
+    return ledger.MemberChange(
+        member,
+        key,
+        fingerprint,
+        at,
+        {"customer_id": member.customer_id, "points_expired": expired, "points_balance": points.balance},
+        points=PointsAfter(points, expiry_due(rules.expiry, None, points, member.expiry_due), postings),
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from chalicelib.domain.changes import TierChange
 from chalicelib.domain.clock import isoformat
 from chalicelib.domain.program import review_tier, window_totals
 from chalicelib.errors import LoyaltyError
@@ -38,7 +39,7 @@ def run(at: datetime) -> dict[str, Any]:
     return summary
 
 
-def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) -> ledger.BalanceChange:
+def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) -> ledger.MemberChange:
     rules = program.rules()
     member = member_store.get_member(sub)
     if member is None:
@@ -48,19 +49,13 @@ def _prepare(sub: str, today: date, at: datetime, key: str, fingerprint: str) ->
     grace = date.fromisoformat(member.tier_grace_until) if member.tier_grace_until else None
     result = review_tier(rules, member.tier, spend, visits, today, grace)
     outcome = "lowered" if result.tier != member.tier else "grace" if result.grace_until else "kept"
-    return ledger.BalanceChange(
-        sub=member.sub,
-        customer_id=member.customer_id,
-        expected_revision=member.revision,
-        points_after=member.points,
-        expiry_due=member.expiry_due,
-        entries=(),
-        idempotency_key=key,
-        request_hash=fingerprint,
-        response_status=200,
-        response={"customer_id": member.customer_id, "outcome": outcome, "tier": result.tier},
-        at=at,
-        tier_change=ledger.TierChange(
+    return ledger.MemberChange(
+        member,
+        key,
+        fingerprint,
+        at,
+        {"customer_id": member.customer_id, "outcome": outcome, "tier": result.tier},
+        tier_change=TierChange(
             result.tier,
             result.review_due.isoformat() if result.review_due else None,
             result.grace_until.isoformat() if result.grace_until else None,

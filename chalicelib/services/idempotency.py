@@ -69,7 +69,7 @@ def replay(key: str, fingerprint: str) -> Outcome | None:
     return Outcome(stored.status, stored.body, replayed=True)
 
 
-def without_offers(change: ledger.BalanceChange, offer_ids: Collection[str]) -> ledger.BalanceChange:
+def without_offers(change: ledger.MemberChange, offer_ids: Collection[str]) -> ledger.MemberChange:
     """The same change issuing none of ``offer_ids``, and not saying it does: a change lists the
     offers it issues in its response (and its purchase's body) under ``offers_issued``."""
     if not any(offer.offer_id in offer_ids for offer, _ in change.issue_offers):
@@ -91,11 +91,11 @@ def without_offers(change: ledger.BalanceChange, offer_ids: Collection[str]) -> 
 def exactly_once(
     key: str,
     fingerprint: str,
-    prepare: Callable[[], ledger.BalanceChange],
+    prepare: Callable[[], ledger.MemberChange],
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Read, decide and commit a balance change once per key.
+    """Read, decide and commit a member change once per key.
 
     ``prepare`` reads the current state and builds the change (with its response); the commit
     is one transaction conditioned on what was read. A lost race re-reads and retries with

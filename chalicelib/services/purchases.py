@@ -11,12 +11,10 @@ from typing import Any
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
-from chalicelib.domain.ledger import LedgerEntry, entries_for_purchase
+from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Customer, Moment, Offer, choose_offers
-from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
-from chalicelib.domain.program import add_months, months_back, window_totals
-from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
+from chalicelib.domain.purchases import LineItem, PurchaseDecision, PurchaseRejected, Sale, apply_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import cards, checkins, cursors, merchant_scope, places, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
@@ -62,7 +60,7 @@ def _holder(req: Any, clock: Clock) -> cards.Holder:
 
 def _prepare(
     identity: Identity, req: Any, holder: cards.Holder, key: str, fingerprint: str, clock: Clock
-) -> ledger.BalanceChange:
+) -> ledger.MemberChange:
     rules = program.rules()
     store = places.store(req.store_id)
     if store is None:
@@ -72,44 +70,67 @@ def _prepare(
         raise InvalidField("currency", f"the program's currency is {rules.currency}", code="currency_mismatch")
     member = _member(req, holder, clock)
     now = clock()
-    month = program.month_key(rules, now)
-    window_spend, window_visits = window_totals(member.monthly, month, rules.tier_window_months)
-    state = MemberState(
-        balance=member.points_balance,
-        tier=member.tier,
-        visits_this_month=member.visits_in_month(month),
-        spend_in_window_minor=window_spend,
-        visits_in_window=window_visits,
-    )
     items = tuple(LineItem(i.sku, i.qty, i.price, i.category, i.on_sale) for i in (req.items or ()))
+    sale = Sale(
+        f"pur_{uuid.uuid4().hex[:20]}", store.merchant_id, store.store_id, req.amount, items, req.redeem_points or 0
+    )
     redeemed_offers = _wallet_offers(member.customer_id, req.offer_ids, store, now)
+    live = promotions.live(now, store.merchant_id, store.store_id, member.tier)
     try:
-        quote = quote_purchase(
-            rules,
-            state,
-            req.amount,
-            items,
-            req.redeem_points or 0,
-            promotions.live(now, store.merchant_id, store.store_id, member.tier),
-            [entry.reward for entry in redeemed_offers],
-        )
+        decision = apply_purchase(rules, member.standing, sale, live, [e.reward for e in redeemed_offers], now)
     except PurchaseRejected as exc:
         raise InvalidField(exc.field, str(exc), code=exc.code) from None
-
-    purchase_id = f"pur_{uuid.uuid4().hex[:20]}"
     earned_offers = _earned_offers(member, store, items, now)
-    today = program.local_time(rules, now).date()
-    redeemed_lots = lots_taken(member.points, quote.points_redeemed)
-    points = spend(member.points, quote.points_redeemed)
-    points, repaid = earn(points, quote.points_earned, lot_expiry(rules.expiry, today))
-    response = {
-        "purchase_id": purchase_id,
+    response = _response(member, sale, decision, rules.currency, redeemed_offers, earned_offers, now)
+    return ledger.MemberChange(
+        member,
+        key,
+        fingerprint,
+        now,
+        response,
+        201,
+        points=decision.points,
+        visit=decision.visit,
+        tier_change=decision.tier_change,
+        redeem_wallet=tuple(entry.wallet_id for entry in redeemed_offers),
+        issue_offers=tuple(earned_offers),
+        purchase=ledger.Purchase(
+            purchase_id=sale.purchase_id,
+            merchant_id=sale.merchant_id,
+            store_id=sale.store_id,
+            cashier_sub=identity.sub,
+            currency=rules.currency,
+            body={
+                **response,
+                "tier_before": decision.quote.tier_before,
+                "redeemed_lots": [list(lot) for lot in decision.redeemed_lots],
+                "lines": [
+                    {**vars(item), "due": line.due, "points": line.points, "redeemed": line.redeemed}
+                    for item, line in zip(items, decision.quote.lines, strict=True)
+                ],
+            },
+        ),
+    )
+
+
+def _response(
+    member: Member,
+    sale: Sale,
+    decision: PurchaseDecision,
+    currency: str,
+    redeemed: list[wallet_store.WalletOffer],
+    issued: list[tuple[Offer, wallet_store.WalletOffer]],
+    now: datetime,
+) -> dict[str, Any]:
+    quote = decision.quote
+    return {
+        "purchase_id": sale.purchase_id,
         "customer_id": member.customer_id,
-        "store_id": store.store_id,
-        "merchant_id": store.merchant_id,
+        "store_id": sale.store_id,
+        "merchant_id": sale.merchant_id,
         "at": isoformat(now),
         "amount": quote.amount,
-        "currency": rules.currency,
+        "currency": currency,
         "discount_percent": quote.discount_percent,
         "discount": quote.discount,
         "points_redeemed": quote.points_redeemed,
@@ -118,72 +139,14 @@ def _prepare(
         "points_earned": quote.points_earned,
         "earn_multiplier_percent": quote.earn_multiplier_percent,
         "promotion_ids": list(quote.promotion_ids),
-        "offers_redeemed": [entry.offer_id for entry in redeemed_offers],
-        "offers_issued": [checkins.wallet_view(e, now) for _, e in earned_offers],
+        "offers_redeemed": [entry.offer_id for entry in redeemed],
+        "offers_issued": [checkins.wallet_view(e, now) for _, e in issued],
         "offer_discount": quote.offer_discount,
-        "points_balance": points.balance,
-        "points_debt_repaid": repaid,
+        "points_balance": decision.points.points.balance,
+        "points_debt_repaid": decision.points_repaid,
         "tier": quote.tier_after,
         "tier_upgraded": quote.tier_after != quote.tier_before,
     }
-    monthly = dict(member.monthly)
-    month_spend, month_visits = monthly.get(month, (0, 0))
-    monthly[month] = (month_spend + quote.amount_due, month_visits + 1)
-    kept = set(months_back(month, rules.tier_window_months))
-    return ledger.BalanceChange(
-        sub=member.sub,
-        customer_id=member.customer_id,
-        expected_revision=member.revision,
-        points_after=points,
-        expiry_due=expiry_due(rules.expiry, today, points, member.expiry_due),
-        entries=entries_for_purchase(
-            entry_ids=[ledger.new_entry_id(member.revision + 1, seq, now) for seq in range(3)],
-            at=now,
-            balance_before=member.points_balance,
-            points_redeemed=quote.points_redeemed,
-            points_earned=quote.points_earned,
-            points_repaid=repaid,
-            debt_after=points.debt,
-            purchase_id=purchase_id,
-            merchant_id=store.merchant_id,
-            store_id=store.store_id,
-        ),
-        idempotency_key=key,
-        request_hash=fingerprint,
-        response_status=201,
-        response=response,
-        at=now,
-        visit=ledger.Visit(
-            monthly={k: v for k, v in monthly.items() if k in kept},
-            visits_delta=1,
-            spend_delta_minor=quote.amount_due,
-            visited_at=now,
-            category_counts=_with_categories(member.category_counts, items),
-        ),
-        tier_change=ledger.TierChange(
-            quote.tier_after, add_months(today, rules.tier_review.every_months).isoformat(), None
-        )
-        if quote.tier_after != quote.tier_before
-        else None,
-        redeem_wallet=tuple(entry.wallet_id for entry in redeemed_offers),
-        issue_offers=tuple(earned_offers),
-        purchase=ledger.Purchase(
-            purchase_id=purchase_id,
-            merchant_id=store.merchant_id,
-            store_id=store.store_id,
-            cashier_sub=identity.sub,
-            currency=rules.currency,
-            body={
-                **response,
-                "tier_before": quote.tier_before,
-                "redeemed_lots": [list(lot) for lot in redeemed_lots],
-                "lines": [
-                    {**vars(item), "due": line.due, "points": line.points, "redeemed": line.redeemed}
-                    for item, line in zip(items, quote.lines, strict=True)
-                ],
-            },
-        ),
-    )
 
 
 #: Offers a purchase can earn (cross-promotions), at most.
@@ -214,20 +177,6 @@ def _earned_offers(
         (o, checkins.wallet_entry(o, store, now, history))
         for o in choose_offers(fresh, moment, customer, OFFERS_PER_PURCHASE)
     ]
-
-
-#: Categories kept per member for affinity (the most bought), so the item stays small.
-MAX_CATEGORIES = 50
-
-
-def _with_categories(counts: dict[str, int], items: tuple[LineItem, ...]) -> dict[str, int] | None:
-    if not any(i.category for i in items):
-        return None
-    merged = dict(counts)
-    for item in items:
-        if item.category:
-            merged[item.category] = merged.get(item.category, 0) + item.qty
-    return dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CATEGORIES])
 
 
 def _wallet_offers(

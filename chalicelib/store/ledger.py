@@ -20,12 +20,13 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, Un
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
+from chalicelib.domain.changes import Notice, PointsAfter, TierChange, Visit
 from chalicelib.domain.ledger import LedgerEntry
+from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
-from chalicelib.domain.points import Points
 from chalicelib.store.base import BaseMeta, owned_transaction, table_name
 from chalicelib.store.members import MemberModel
-from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused, write_issued
+from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused, write_issued, write_notice
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -85,27 +86,6 @@ class StoredResponse:
 
 
 @dataclass(frozen=True)
-class Visit:
-    """What a purchase (or its refund) changes on the member besides the points."""
-
-    monthly: dict[str, tuple[int, int]]
-    visits_delta: int
-    spend_delta_minor: int
-    visited_at: datetime | None = None
-    #: The member's units bought per category after this change (None leaves them as they are).
-    category_counts: dict[str, int] | None = None
-
-
-@dataclass(frozen=True)
-class TierChange:
-    """A new tier (or the same, re-reviewed) and when it is next reviewed."""
-
-    tier: str
-    review_due: str | None
-    grace_until: str | None
-
-
-@dataclass(frozen=True)
 class Purchase:
     purchase_id: str
     merchant_id: str
@@ -118,32 +98,48 @@ class Purchase:
 
 
 @dataclass(frozen=True)
-class BalanceChange:
-    """One balance change and everything that commits with it."""
+class MemberChange:
+    """One change of a member, committed exactly once: the idempotency record, the member
+    conditioned on the revision it was read at (and on still being this customer), and any of
+    the points with their ledger entries, a visit, a tier change, the purchase, wallet entries
+    redeemed, given back or issued with their inbox messages and budget counters, and messages.
 
-    sub: str
-    customer_id: str
-    expected_revision: int
-    points_after: Points
-    entries: tuple[LedgerEntry, ...]
+    The idempotency key says what "once" means. A request's is scoped to its caller and its
+    Idempotency-Key header; a job's names the job, the member and the day; sending campaign X to
+    a member is ``campaign|X|<customer_id>`` remembered for as long as the campaign runs, and a
+    birthday greeting is ``birthday|<year>|<customer_id>`` remembered for a year: a change with
+    no points and one ``Notice``.
+    """
+
+    member: Member
     idempotency_key: str
     request_hash: str
-    response_status: int
-    response: dict[str, Any]
     at: datetime
+    response: dict[str, Any]
+    response_status: int = 200
+    #: How long a retry replays the response (and so how long the change cannot happen again).
+    remember_for: timedelta = IDEMPOTENCY_TTL
+    #: None leaves the points (and their expiry) as they are.
+    points: PointsAfter | None = None
     visit: Visit | None = None
-    purchase: Purchase | None = None
-    #: When the next points expire (``YYYY-MM-DD``), for the expiry job's index.
-    expiry_due: str | None = None
     tier_change: TierChange | None = None
+    purchase: Purchase | None = None
     #: Wallet entries this purchase redeems: each only if still issued (single use).
     redeem_wallet: tuple[str, ...] = ()
     #: Wallet entries a full refund of ``purchase`` gives back: each only if that purchase still
     #: holds it redeemed, so no replay or second refund gives it back twice.
     give_back_wallet: tuple[str, ...] = ()
-    #: Offers this purchase earns (a partner's cross-promotion), into the wallet with the rest;
-    #: the response (and the purchase's body) list them under ``offers_issued``.
+    #: Offers this change issues (a partner's cross-promotion), into the wallet with their inbox
+    #: message and budget; the response (and the purchase's body) list them under ``offers_issued``.
     issue_offers: tuple[tuple[Offer, WalletOffer], ...] = ()
+    #: Messages to the member's inbox that come with no offer.
+    notices: tuple[Notice, ...] = ()
+
+    def entries(self) -> tuple[LedgerEntry, ...]:
+        """The postings numbered after the member's revision once this change commits."""
+        postings = self.points.postings if self.points is not None else ()
+        revision = self.member.revision + 1
+        return tuple(p.numbered(new_entry_id(revision, seq, p.at)) for seq, p in enumerate(postings))
 
 
 class KeyAlreadyUsed(Exception):
@@ -160,23 +156,23 @@ class StaleRead(Exception):
 
 def new_entry_id(revision: int, seq: int, at: datetime) -> str:
     """Sorts in the order the changes were applied: by the member's revision after the change
-    (strictly increasing, every balance change is conditioned on it), then ``seq`` within one
+    (strictly increasing, every member change is conditioned on it), then ``seq`` within one
     change. Clocks of different Lambdas may disagree; the revision cannot."""
     return f"{revision:012d}.{seq}.{at:%Y%m%dT%H%M%S}Z"
 
 
-def apply(change: BalanceChange) -> None:
-    """Commit the member's balance change, its ledger entries, the purchase and the idempotency
-    record in one DynamoDB transaction. The member update is conditioned on the revision that was
-    read and on a balance that covers the points spent, so a balance can never go below zero.
-    ``OffersRefused`` when only the items of offers it issues failed: the caller commits without
-    them rather than refusing the purchase.
+def apply(change: MemberChange) -> None:
+    """Commit the change in one DynamoDB transaction: nothing of it, or all of it exactly once.
+    The member update is conditioned on the revision that was read, so a change decided on a
+    stale read never lands (``StaleRead``: read again and decide again); ``KeyAlreadyUsed`` when
+    the key committed before. ``OffersRefused`` when only the items of offers it issues failed:
+    the caller commits without them rather than refusing the change.
     """
-    if change.points_after.balance < 0 or sum(n for _, n in change.points_after.lots) != change.points_after.balance:
+    after = change.points.points if change.points is not None else None
+    if after is not None and (after.balance < 0 or sum(n for _, n in after.lots) != after.balance):
         raise ValueError("a balance must be the sum of its lots and never negative")
-    member_condition = (MemberModel.revision == change.expected_revision) & (
-        MemberModel.customer_id == change.customer_id
-    )
+    customer_id = change.member.customer_id
+    member_condition = (MemberModel.revision == change.member.revision) & (MemberModel.customer_id == customer_id)
     try:
         with owned_transaction() as tx:
             tx.save(
@@ -186,16 +182,16 @@ def apply(change: BalanceChange) -> None:
                     status_code=change.response_status,
                     response=change.response,
                     created_at=change.at,
-                    expires_at=change.at + IDEMPOTENCY_TTL,
+                    expires_at=change.at + change.remember_for,
                 ),
                 condition=IdempotencyModel.key.does_not_exist(),
                 owner=_IDEMPOTENCY,
             )
-            tx.update(MemberModel(change.sub), actions=_member_actions(change), condition=member_condition)
-            for entry in change.entries:
+            tx.update(MemberModel(change.member.sub), actions=_member_actions(change), condition=member_condition)
+            for entry in change.entries():
                 tx.save(
                     LedgerEntryModel(
-                        change.customer_id,
+                        customer_id,
                         entry.entry_id,
                         at=entry.at,
                         points=entry.points,
@@ -211,12 +207,14 @@ def apply(change: BalanceChange) -> None:
                     condition=LedgerEntryModel.entry_id.does_not_exist(),
                 )
             if change.purchase is not None:
-                _write_purchase(tx, change.customer_id, change.purchase, change.at)
+                _write_purchase(tx, customer_id, change.purchase, change.at)
             for offer, wallet_entry in change.issue_offers:
-                write_issued(tx, change.customer_id, offer, wallet_entry)
+                write_issued(tx, customer_id, offer, wallet_entry)
+            for notice in change.notices:
+                write_notice(tx, customer_id, change.at, notice)
             for wallet_id in change.redeem_wallet:
                 tx.update(
-                    WalletModel(change.customer_id, wallet_id),
+                    WalletModel(customer_id, wallet_id),
                     actions=[
                         WalletModel.status.set("redeemed"),
                         WalletModel.redeemed_at.set(change.at),
@@ -226,7 +224,7 @@ def apply(change: BalanceChange) -> None:
                 )
             for wallet_id in change.give_back_wallet:
                 tx.update(
-                    WalletModel(change.customer_id, wallet_id),
+                    WalletModel(customer_id, wallet_id),
                     actions=[
                         WalletModel.status.set("issued"),
                         WalletModel.redeemed_at.remove(),
@@ -271,20 +269,10 @@ def _write_purchase(tx: Any, customer_id: str, p: Purchase, at: datetime) -> Non
         )
 
 
-def _member_actions(change: BalanceChange) -> list[Any]:
-    after = change.points_after
-    actions: list[Any] = [
-        MemberModel.points_balance.set(after.balance),
-        MemberModel.points_debt.set(after.debt),
-        MemberModel.revision.add(1),
-        MemberModel.updated_at.set(change.at),
-    ]
-    actions.append(MemberModel.lots.set([list(lot) for lot in after.lots]) if after.lots else MemberModel.lots.remove())
-    due = _expiry_due(change)
-    if due is None:
-        actions += [MemberModel.expiry_month.remove(), MemberModel.expiry_due.remove()]
-    else:
-        actions += [MemberModel.expiry_month.set(due[:7]), MemberModel.expiry_due.set(due)]
+def _member_actions(change: MemberChange) -> list[Any]:
+    actions: list[Any] = [MemberModel.revision.add(1), MemberModel.updated_at.set(change.at)]
+    if change.points is not None:
+        actions += _points_actions(change.points)
     visit = change.visit
     if visit is not None:
         actions += [
@@ -314,8 +302,19 @@ def _member_actions(change: BalanceChange) -> list[Any]:
     return actions
 
 
-def _expiry_due(change: BalanceChange) -> str | None:
-    return change.expiry_due if change.points_after.balance else None
+def _points_actions(change: PointsAfter) -> list[Any]:
+    after = change.points
+    actions: list[Any] = [
+        MemberModel.points_balance.set(after.balance),
+        MemberModel.points_debt.set(after.debt),
+        MemberModel.lots.set([list(lot) for lot in after.lots]) if after.lots else MemberModel.lots.remove(),
+    ]
+    due = change.expiry_due if after.balance else None
+    if due is None:
+        actions += [MemberModel.expiry_month.remove(), MemberModel.expiry_due.remove()]
+    else:
+        actions += [MemberModel.expiry_month.set(due[:7]), MemberModel.expiry_due.set(due)]
+    return actions
 
 
 def stored_response(key: str) -> StoredResponse | None:

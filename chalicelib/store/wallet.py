@@ -23,6 +23,7 @@ from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, U
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
+from chalicelib.domain.changes import Notice
 from chalicelib.domain.offers import Offer
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import catalog
@@ -263,6 +264,21 @@ def write_issued(tx: OwnedWrite, customer_id: str, offer: Offer, entry: WalletOf
         )
     )
     catalog.count_issue(tx, offer, owner=OfferItem(offer.offer_id, BUDGET_SPENT))
+
+
+def write_notice(tx: OwnedWrite, customer_id: str, at: datetime, notice: Notice) -> None:
+    """In ``tx``: a message to the member's inbox (a greeting, a campaign), under a time-ordered id."""
+    tx.save(
+        InboxModel(
+            customer_id,
+            f"{at:%Y%m%dT%H%M%S.%f}Z#{uuid.uuid4().hex[:8]}",
+            at=at,
+            kind=notice.kind,
+            title=notice.title,
+            body=notice.body,
+            offer_id=notice.offer_id,
+        )
+    )
 
 
 def inbox(customer_id: str, limit: int, before: str | None) -> list[Message]:

@@ -113,7 +113,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def _crash(self, when: str, call: Any) -> None:
         real = ledger.apply
 
-        def crashing(change: ledger.BalanceChange) -> None:
+        def crashing(change: ledger.MemberChange) -> None:
             if when == "after":
                 real(change)
             raise Crash(when)
