@@ -1,8 +1,8 @@
 """One member of one program, driven through the pure domain rules in random order: purchases
 (with items, redemptions and live promotions), full and partial refunds, and the clock moving on
-with FIFO expiry. The state is built the way the services build it (services/purchases.py,
-services/refunds.py, jobs/expire_points.py), calling the same domain functions in the same order,
-but kept as plain values: no AWS, no services, no store.
+with FIFO expiry. Each step calls the function the service or job calls (``apply_purchase``,
+``apply_refund``, ``expire``) and keeps what it decided as plain values: no AWS, no services, no
+store. The invariants check it from outside.
 
 Invariants: the balance is the sum of the ledger and of the lots, never negative, nor is the debt;
 every entry's ``balance_after`` is the running sum; no redemption exceeded what the bill after the
@@ -16,6 +16,7 @@ The ``test_bug_*`` tests at the end fail on purpose: each pins down a bug in the
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -23,9 +24,10 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from chalicelib.domain.ledger import LedgerEntry, entries_for_purchase
+from chalicelib.domain.changes import Standing
+from chalicelib.domain.ledger import Posting
 from chalicelib.domain.money import minor_per_major
-from chalicelib.domain.points import Points, earn, expire, lot_expiry, lots_taken, restore, spend, take_back
+from chalicelib.domain.points import NEVER, Points, expire, lot_expiry
 from chalicelib.domain.program import (
     CumulativeDiscount,
     ExpiryRules,
@@ -35,14 +37,12 @@ from chalicelib.domain.program import (
     TierReview,
     check_rules,
     cumulative_discount_percent,
-    months_back,
     redeemable_points,
-    tier_for,
     window_totals,
 )
 from chalicelib.domain.promotions import Promotion
-from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
-from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundRejected, quote_refund
+from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, Sale, apply_purchase, quote_purchase
+from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundRejected, Sold, apply_refund, quote_refund
 
 MERCHANT = "m_kiez"
 STORE = "s_kiez_mitte"
@@ -121,7 +121,7 @@ class Recorded:
     """A purchase as the store keeps it: what the quote said, and the refunds' running totals."""
 
     purchase_id: str
-    month: str
+    at: datetime
     totals: PurchaseTotals
     tier_before: str
     tier: str
@@ -151,15 +151,15 @@ class PointsMachine(RuleBasedStateMachine):
         self.points = Points()
         self.tier = rules.base_tier.name
         self.monthly: dict[str, tuple[int, int]] = {}
+        self.expiry_due: str | None = None
+        self.category_counts: dict[str, int] = {}
+        self.tier_review_due: str | None = None
         self.purchases: list[Recorded] = []
-        self.ledger: list[LedgerEntry] = []
+        self.ledger: list[Posting] = []
         self.tier_moves: list[tuple[str, str]] = []  # (before, after) of every purchase
         #: Points credited to lots, by lot date; and each expiry run: (day, expired).
         self.credited: dict[str, int] = {}
         self.expiries: list[tuple[date, int]] = []
-        self.entries = 0
-        #: The debt as the refunds left it and earnings paid it off, from what the functions said.
-        self.debt = 0
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -171,9 +171,15 @@ class PointsMachine(RuleBasedStateMachine):
     def month(self) -> str:
         return self.today.strftime("%Y-%m")
 
-    def entry_id(self) -> str:
-        self.entries += 1
-        return f"e{self.entries:05d}"
+    def standing(self) -> Standing:
+        return Standing(
+            self.points,
+            self.tier,
+            dict(self.monthly),
+            self.expiry_due,
+            dict(self.category_counts),
+            self.tier_review_due,
+        )
 
     def snapshot(self) -> Snapshot:
         return Snapshot(
@@ -184,12 +190,9 @@ class PointsMachine(RuleBasedStateMachine):
             tuple((p.purchase_id, p.totals) for p in self.purchases),
         )
 
-    def credit(self, before: Points, after: Points) -> None:
+    def credit(self, day: str, n: int) -> None:
         """Remember what went into which lot (for the expiry invariant)."""
-        old = dict(before.lots)
-        for day, n in after.lots:
-            if n > old.get(day, 0):
-                self.credited[day] = self.credited.get(day, 0) + n - old.get(day, 0)
+        self.credited[day] = self.credited.get(day, 0) + n
 
     # --- rules ------------------------------------------------------------------------------
 
@@ -241,8 +244,16 @@ class PointsMachine(RuleBasedStateMachine):
         live = [p for p in promotions if p.applies(self.now, MERCHANT, STORE, self.tier)]
 
         before = self.snapshot()
+        purchase_id = f"pur_{len(self.purchases):04d}"
         try:
-            quote = quote_purchase(rules, state, amount, items, points_asked, live)
+            decision = apply_purchase(
+                rules,
+                self.standing(),
+                Sale(purchase_id, MERCHANT, STORE, amount, items, points_asked),
+                live,
+                (),
+                self.now,
+            )
         except PurchaseRejected as exc:
             rejected = exc.code
         else:
@@ -257,6 +268,7 @@ class PointsMachine(RuleBasedStateMachine):
             else:
                 assert rejected == "invalid_amount" and amount <= 0
             return
+        quote = decision.quote
         assert amount > 0 and (not items or not mismatch)
         assert points_asked <= allowed, "a redemption over the limit was accepted"
         assert quote.amount - quote.discount == bill
@@ -270,43 +282,43 @@ class PointsMachine(RuleBasedStateMachine):
         assert base * 100 // scale <= quote.points_earned <= base * MAX_MULTIPLIER // scale
         assert NAMES.index(quote.tier_after) >= NAMES.index(quote.tier_before) == NAMES.index(self.tier)
 
-        # As services/purchases.py does it.
         previous = self.points
-        taken_lots = lots_taken(self.points, quote.points_redeemed)
-        spent = spend(self.points, quote.points_redeemed)
-        points, repaid = earn(spent, quote.points_earned, lot_expiry(rules.expiry, self.today))
-        self.credit(spent, points)
-        self.debt -= repaid
+        points, repaid = decision.points.points, decision.points_repaid
+        # Earnings pay off the debt first; the rest lands in the lot of this month's expiry date.
+        assert repaid == min(previous.debt, quote.points_earned) and points.debt == previous.debt - repaid
+        assert points.balance == previous.balance - quote.points_redeemed + quote.points_earned - repaid
+        self.credit(lot_expiry(rules.expiry, self.today), quote.points_earned - repaid)
+        # The redemption took from the oldest lots, and remembers which.
+        assert sum(n for _, n in decision.redeemed_lots) == quote.points_redeemed
+        assert [d for d, _ in decision.redeemed_lots] == [d for d, _ in previous.lots][: len(decision.redeemed_lots)]
         event(f"purchase: redeemed={bool(quote.points_redeemed)} repaid_debt={bool(repaid)}")
-        purchase_id = f"pur_{len(self.purchases):04d}"
-        entries = entries_for_purchase(
-            entry_ids=(self.entry_id(), self.entry_id(), self.entry_id()),
-            at=self.now,
-            balance_before=previous.balance,
-            points_redeemed=quote.points_redeemed,
-            points_earned=quote.points_earned,
-            points_repaid=repaid,
-            debt_after=points.debt,
-            purchase_id=purchase_id,
-            merchant_id=MERCHANT,
-            store_id=STORE,
-        )
+        entries = decision.points.postings
         assert entries == () or entries[-1].balance_after == points.balance
+        assert all(e.purchase_id == purchase_id for e in entries)
         self.ledger.extend(entries)
         self.points = points
-        monthly = dict(self.monthly)
-        month_spend, month_visits = monthly.get(self.month, (0, 0))
-        monthly[self.month] = (month_spend + quote.amount_due, month_visits + 1)
-        kept = set(months_back(self.month, rules.tier_window_months))
-        self.monthly = {k: v for k, v in monthly.items() if k in kept}
-        if quote.tier_after != quote.tier_before:
+        self.expiry_due = decision.points.expiry_due
+        assert self.expiry_due == (points.next_expiry if points.balance else None)
+        visit = decision.visit
+        spent_before, visits_before = self.monthly.get(self.month, (0, 0))
+        assert visit.monthly[self.month] == (spent_before + quote.amount_due, visits_before + 1)
+        assert (visit.visits_delta, visit.spend_delta_minor) == (1, quote.amount_due)
+        assert all(k <= self.month for k in visit.monthly) and len(visit.monthly) <= rules.tier_window_months
+        self.monthly = visit.monthly
+        if visit.category_counts is not None:
+            self.category_counts = visit.category_counts
+        upgraded = quote.tier_after != quote.tier_before
+        assert (decision.tier_change is not None) == upgraded
+        if decision.tier_change is not None:
             event(f"upgrade to {quote.tier_after}")
+            assert decision.tier_change.tier == quote.tier_after
+            self.tier_review_due = decision.tier_change.review_due
         self.tier_moves.append((self.tier, quote.tier_after))
         self.tier = quote.tier_after
         self.purchases.append(
             Recorded(
                 purchase_id=purchase_id,
-                month=self.month,
+                at=self.now,
                 totals=PurchaseTotals(
                     amount=quote.amount,
                     amount_due=quote.amount_due,
@@ -319,10 +331,10 @@ class PointsMachine(RuleBasedStateMachine):
                 ),
                 tier_before=quote.tier_before,
                 tier=quote.tier_after,
-                tier_upgraded=quote.tier_after != quote.tier_before,
+                tier_upgraded=upgraded,
                 bill_after_discount=bill,
                 redeemable=allowed,
-                redeemed_lots=taken_lots,
+                redeemed_lots=decision.redeemed_lots,
             )
         )
 
@@ -350,47 +362,69 @@ class PointsMachine(RuleBasedStateMachine):
             )
 
         before = self.snapshot()
+        sold = Sold(
+            recorded.purchase_id,
+            MERCHANT,
+            STORE,
+            recorded.at,
+            totals,
+            recorded.tier_before,
+            recorded.tier,
+            recorded.tier_upgraded,
+            recorded.redeemed_lots,
+        )
         try:
-            quote = quote_refund(totals, amount, items)
+            decision = apply_refund(self.rules, self.standing(), sold, amount, items, self.now)
         except RefundRejected as exc:
             event(f"refund rejected: {exc.code}")
             assert self.snapshot() == before
             return
+        quote = decision.quote
         assert quote.amount > 0 and quote.money >= 0 and quote.take_back >= 0 and quote.give_back >= 0
 
-        # As services/refunds.py does it.
         previous = self.points
-        points, recorded.redeemed_lots = restore(self.points, recorded.redeemed_lots, quote.give_back)
-        repaid = previous.debt - points.debt
-        self.credit(previous, points)
-        points, taken = take_back(points, quote.take_back)
-        self.debt += quote.take_back - taken - repaid
-        complete = quote.refunded_amount_after == totals.amount
+        points = decision.points.points
+        # Balance less debt moves by exactly what the refund gives and takes back.
+        assert points.balance - points.debt == previous.balance - previous.debt + quote.give_back - quote.take_back
+        # Redeemed points go back to the lots they were taken from (beyond the record: never expire).
+        given = Counter(dict(recorded.redeemed_lots))
+        given.subtract(Counter(dict(decision.redeemed_lots_left)))
+        assert all(n >= 0 for n in given.values())
+        for day, n in given.items():
+            self.credit(day, n)
+        self.credit(NEVER, quote.give_back - sum(given.values()))
+        recorded.redeemed_lots = decision.redeemed_lots_left
+        complete = decision.complete
+        assert complete == (quote.refunded_amount_after == totals.amount)
         tier_before = self.tier
-        self.monthly, self.tier = self.visits_and_tier(recorded, quote.money, complete)
+        visit = decision.visit
+        assert (visit.visits_delta, visit.spend_delta_minor) == (-1 if complete else 0, -quote.money)
+        bought_month = recorded.at.strftime("%Y-%m")
+        if bought_month in visit.monthly and bought_month in self.monthly:
+            spent, visits = self.monthly[bought_month]
+            assert visit.monthly[bought_month] == (max(0, spent - quote.money), max(0, visits - (1 if complete else 0)))
+        self.monthly = visit.monthly
+        if decision.tier_change is not None:
+            self.tier = decision.tier_change.tier
+            self.tier_review_due = decision.tier_change.review_due
         # A refund may undo the upgrade its purchase bought, never more, and never raises the tier.
         assert NAMES.index(self.tier) <= NAMES.index(tier_before)
         if self.tier != tier_before:
             assert recorded.tier_upgraded and NAMES.index(self.tier) >= NAMES.index(recorded.tier_before)
-        delta = points.balance - previous.balance
-        if delta or points.debt != previous.debt or quote.take_back or quote.give_back:
-            self.ledger.append(
-                LedgerEntry(
-                    self.entry_id(),
-                    self.now,
-                    delta,
-                    "refund",
-                    points.balance,
-                    purchase_id=recorded.purchase_id,
-                    merchant_id=MERCHANT,
-                    store_id=STORE,
-                    debt_after=points.debt,
-                    settle_issued=-quote.take_back,
-                    settle_redeemed=-quote.give_back,
-                )
+        entries = decision.points.postings
+        moved = points != previous or quote.take_back or quote.give_back
+        assert len(entries) == (1 if moved else 0)
+        for entry in entries:
+            assert (entry.points, entry.balance_after, entry.debt_after) == (
+                points.balance - previous.balance,
+                points.balance,
+                points.debt,
             )
+            assert (entry.settle_issued, entry.settle_redeemed) == (-quote.take_back, -quote.give_back)
+        self.ledger.extend(entries)
         event(f"refund by {how}" + (", complete" if complete else "") + (", leaves a debt" if points.debt else ""))
         self.points = points
+        self.expiry_due = decision.points.expiry_due
         recorded.refunds.append((quote.amount, quote.money, quote.take_back, quote.give_back))
         recorded.totals = dataclasses.replace(
             totals,
@@ -412,23 +446,6 @@ class PointsMachine(RuleBasedStateMachine):
                 done.points_redeemed,
             )
 
-    def visits_and_tier(self, recorded: Recorded, money: int, complete: bool) -> tuple[dict[str, tuple[int, int]], str]:
-        """services/refunds.py's ``_visits_and_tier``, on plain values."""
-        rules = self.rules
-        monthly = dict(self.monthly)
-        if recorded.month in monthly:
-            spent, visits = monthly[recorded.month]
-            monthly[recorded.month] = (max(0, spent - money), max(0, visits - (1 if complete else 0)))
-        kept = set(months_back(self.month, rules.tier_window_months))
-        monthly = {k: v for k, v in monthly.items() if k in kept}
-        tier = self.tier
-        if recorded.tier_upgraded and recorded.tier == self.tier:
-            spent, visits = window_totals(monthly, self.month, rules.tier_window_months)
-            reached = tier_for(rules, spent, visits).name
-            if NAMES.index(reached) < NAMES.index(self.tier):
-                tier = max(reached, recorded.tier_before, key=NAMES.index)
-        return monthly, tier
-
     @rule(days=st.one_of(st.integers(0, 40), st.sampled_from([1, 30, 31, 61, 92, 365])))
     def advance_and_expire(self, days: int) -> None:
         self.today += timedelta(days=days)
@@ -441,7 +458,7 @@ class PointsMachine(RuleBasedStateMachine):
         assert points.debt == previous.debt
         event(f"expired: {bool(expired)}")
         if expired:
-            self.ledger.append(LedgerEntry(self.entry_id(), self.now, -expired, "expiry", points.balance))
+            self.ledger.append(Posting(self.now, -expired, "expiry", points.balance))
         self.points = points
         self.expiries.append((self.today, expired))
 
@@ -487,7 +504,6 @@ class PointsMachine(RuleBasedStateMachine):
         redeemed = sum(p.totals.points_redeemed - p.totals.points_returned for p in self.purchases)
         expired = sum(n for _, n in self.expiries)
         assert self.points.balance - self.points.debt == earned - redeemed - expired
-        assert self.points.debt == self.debt
 
     @invariant()
     def refunds_stay_within_the_purchase(self) -> None:
