@@ -88,28 +88,35 @@ def _prepare(
         fingerprint,
         now,
         response,
-        201,
+        response_status=201,
         points=decision.points,
         visit=decision.visit,
         tier_change=decision.tier_change,
         redeem_wallet=tuple(entry.wallet_id for entry in redeemed_offers),
         issue_offers=tuple(earned_offers),
-        purchase=ledger.Purchase(
-            purchase_id=sale.purchase_id,
-            merchant_id=sale.merchant_id,
-            store_id=sale.store_id,
-            cashier_sub=identity.sub,
-            currency=rules.currency,
-            body={
-                **response,
-                "tier_before": decision.quote.tier_before,
-                "redeemed_lots": [list(lot) for lot in decision.redeemed_lots],
-                "lines": [
-                    {**vars(item), "due": line.due, "points": line.points, "redeemed": line.redeemed}
-                    for item, line in zip(items, decision.quote.lines, strict=True)
-                ],
-            },
-        ),
+        purchase=_recorded(identity, sale, decision, rules.currency, response),
+    )
+
+
+def _recorded(
+    identity: Identity, sale: Sale, decision: PurchaseDecision, currency: str, response: dict[str, Any]
+) -> ledger.Purchase:
+    """The purchase as refunds will read it: the response, plus what a refund needs to undo it."""
+    return ledger.Purchase(
+        purchase_id=sale.purchase_id,
+        merchant_id=sale.merchant_id,
+        store_id=sale.store_id,
+        cashier_sub=identity.sub,
+        currency=currency,
+        body={
+            **response,
+            "tier_before": decision.quote.tier_before,
+            "redeemed_lots": [list(lot) for lot in decision.redeemed_lots],
+            "lines": [
+                {**vars(item), "due": line.due, "points": line.points, "redeemed": line.redeemed}
+                for item, line in zip(sale.items, decision.quote.lines, strict=True)
+            ],
+        },
     )
 
 

@@ -69,7 +69,7 @@ def _prepare(
         fingerprint,
         now,
         response,
-        201,
+        response_status=201,
         points=decision.points,
         visit=decision.visit,
         tier_change=decision.tier_change,
