@@ -170,6 +170,8 @@ class RefundDecision:
     redeemed_lots_left: tuple[tuple[str, int], ...]
     #: Whether the purchase is refunded in full after this refund.
     complete: bool
+    #: The member's tier after the refund (``tier_change`` is None when it stays).
+    tier: str
     visit: Visit
     tier_change: TierChange | None
 
@@ -213,6 +215,7 @@ def apply_refund(
         points=PointsAfter(points, expiry_due(rules.expiry, None, points, member.expiry_due), postings),
         redeemed_lots_left=lots_left,
         complete=complete,
+        tier=tier,
         visit=Visit(monthly=monthly, visits_delta=-1 if complete else 0, spend_delta_minor=-quote.money),
         tier_change=TierChange(tier, member.tier_review_due if tier != rules.base_tier.name else None, None)
         if tier != member.tier

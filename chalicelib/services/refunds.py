@@ -136,7 +136,7 @@ def _response(
         "points_returned": quote.give_back,
         "points_balance": points.balance,
         "points_debt": points.debt,
-        "tier": decision.tier_change.tier if decision.tier_change else member.tier,
+        "tier": decision.tier,
         "refunded_total": quote.refunded_amount_after,
         "status": "refunded" if decision.complete else "partially_refunded",
         "offers_returned": [entry.offer_id for entry in given_back],

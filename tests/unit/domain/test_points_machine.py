@@ -407,6 +407,7 @@ class PointsMachine(RuleBasedStateMachine):
         if decision.tier_change is not None:
             self.tier = decision.tier_change.tier
             self.tier_review_due = decision.tier_change.review_due
+        assert decision.tier == self.tier
         # A refund may undo the upgrade its purchase bought, never more, and never raises the tier.
         assert NAMES.index(self.tier) <= NAMES.index(tier_before)
         if self.tier != tier_before:
