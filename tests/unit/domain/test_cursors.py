@@ -46,3 +46,13 @@ def test_a_cursor_sealed_with_another_secret_is_refused():
     cursor = seal("e_1", secret="another-secret-0123456789abcdef", listing="ledger", caller="alice")
     with pytest.raises(InvalidCursor):
         open_cursor(cursor, secret=SECRET, listing="ledger", caller="alice")
+
+
+@pytest.mark.parametrize("position", ["e", "entry-000000000012.0", "msg#20261123T101500.000000Z#ab12cd34"])
+def test_a_last_character_changed_within_base64s_spare_bits_is_refused(position):
+    """Unpadded base64's last character carries unused bits: some changes decode to the same bytes."""
+    cursor = seal(position, secret=SECRET, listing="inbox", caller="alice")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for other in alphabet.replace(cursor[-1], ""):
+        with pytest.raises(InvalidCursor):
+            open_cursor(cursor[:-1] + other, secret=SECRET, listing="inbox", caller="alice")
