@@ -78,3 +78,23 @@ def test_chalices_own_errors_get_the_same_body(api):
     response = api.call("POST", "/v1/me", api.customer("alice"), raw="x", headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
     assert response.json_body["error"]["code"] == "unsupported_media_type"
+
+
+def test_an_unhandled_error_line_carries_its_requests_id(capsys):
+    with Client(app_raising(ZeroDivisionError("boom"))) as client:
+        first = client.http.get("/boom")
+        second = client.http.get("/boom")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    errors_logged = [line for line in lines if line.get("event") == "unhandled_error"]
+    accesses = [line for line in lines if line.get("event") == "request"]
+    assert [e["request_id"] for e in errors_logged] == [a["request_id"] for a in accesses]
+    assert [a["request_id"] for a in accesses] == [first.headers["X-Request-Id"], second.headers["X-Request-Id"]]
+    assert accesses[0]["request_id"] != accesses[1]["request_id"]
+
+
+def test_a_request_id_is_unbound_once_its_request_is_answered(capsys):
+    import structlog
+
+    with Client(app_raising(ZeroDivisionError("boom"))) as client:
+        client.http.get("/boom")
+    assert "request_id" not in structlog.contextvars.get_contextvars()
