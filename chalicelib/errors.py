@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain.errors import DomainRefusal, RefusalKind
+
 
 class LoyaltyError(Exception):
     """Base of every error the API renders as ``{"error": {"code", "message", ...}}``."""
@@ -87,3 +89,12 @@ class Unavailable(LoyaltyError):
 
     status = 503
     code = "unavailable"
+
+
+def from_refusal(refusal: DomainRefusal) -> LoyaltyError:
+    """The one translation of the domain's refusals to API.md's error body."""
+    if refusal.kind is RefusalKind.EXPIRED:
+        return Gone(refusal.message, code=refusal.code, field=refusal.field)
+    if refusal.kind is RefusalKind.NOT_ISSUED:
+        return BadRequest(refusal.message, code=refusal.code, field=refusal.field)
+    return InvalidField(refusal.field, refusal.message, code=refusal.code)

@@ -9,18 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.money import minor_per_major
 from chalicelib.domain.program import ProgramRules, Tier, cumulative_discount_percent, redeemable_points, tier_for
 from chalicelib.domain.promotions import Promotion, multiplier_for
 
 
-class PurchaseRejected(ValueError):
+class PurchaseRejected(DomainRefusal):
     """The purchase cannot be recorded as asked; ``field`` names what is wrong."""
 
     def __init__(self, field: str, message: str, code: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
+        super().__init__(message, field=field, code=code)
 
 
 @dataclass(frozen=True)

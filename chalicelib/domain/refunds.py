@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from chalicelib.domain.errors import DomainRefusal
 
-class RefundRejected(ValueError):
+
+class RefundRejected(DomainRefusal):
     def __init__(self, field: str, message: str, code: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
+        super().__init__(message, field=field, code=code)
 
 
 @dataclass(frozen=True)

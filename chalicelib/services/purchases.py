@@ -16,7 +16,7 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Customer, Moment, Offer, choose_offers
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
 from chalicelib.domain.program import add_months, months_back, window_totals
-from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, quote_purchase
+from chalicelib.domain.purchases import LineItem, MemberState, quote_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import cards, checkins, cursors, merchant_scope, places, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
@@ -83,18 +83,15 @@ def _prepare(
     )
     items = tuple(LineItem(i.sku, i.qty, i.price, i.category, i.on_sale) for i in (req.items or ()))
     redeemed_offers = _wallet_offers(member.customer_id, req.offer_ids, store, now)
-    try:
-        quote = quote_purchase(
-            rules,
-            state,
-            req.amount,
-            items,
-            req.redeem_points or 0,
-            promotions.live(now, store.merchant_id, store.store_id, member.tier),
-            [entry.reward for entry in redeemed_offers],
-        )
-    except PurchaseRejected as exc:
-        raise InvalidField(exc.field, str(exc), code=exc.code) from None
+    quote = quote_purchase(
+        rules,
+        state,
+        req.amount,
+        items,
+        req.redeem_points or 0,
+        promotions.live(now, store.merchant_id, store.store_id, member.tier),
+        [entry.reward for entry in redeemed_offers],
+    )
 
     purchase_id = f"pur_{uuid.uuid4().hex[:20]}"
     earned_offers = _earned_offers(member, store, items, now)

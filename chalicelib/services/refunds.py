@@ -15,8 +15,8 @@ from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.points import expiry_due, restore, take_back
 from chalicelib.domain.program import ProgramRules, current_tier, months_back, tier_for, window_totals
-from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundRejected, quote_refund
-from chalicelib.errors import Conflict, InvalidField, NotFound
+from chalicelib.domain.refunds import LineTotals, PurchaseTotals, quote_refund
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.services import merchant_scope, program
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
@@ -71,10 +71,7 @@ def _prepare(
         points_taken_back=body.get("points_taken_back", 0),
         points_returned=body.get("points_returned", 0),
     )
-    try:
-        quote = quote_refund(totals, req.amount, [(i.sku, i.qty) for i in req.items] if req.items else None)
-    except RefundRejected as exc:
-        raise InvalidField(exc.field, str(exc), code=exc.code) from None
+    quote = quote_refund(totals, req.amount, [(i.sku, i.qty) for i in req.items] if req.items else None)
 
     now = clock()
     redeemed_lots = tuple((str(day), int(n)) for day, n in body.get("redeemed_lots", []))

@@ -1,15 +1,21 @@
 """Every error becomes API.md's body in one place; anything unexpected is a logged 500."""
 
+import importlib
+import inspect
 import json
+import pkgutil
 
 import pytest
 from chalice.app import Blueprint, Chalice
 from chalice.test import Client
 from pynamodb.exceptions import GetError
 
+import chalicelib.domain
+import chalicelib.geo.fences
 from chalicelib import errors
 from chalicelib.api.http import PUBLIC, Call, operation
 from chalicelib.api.middleware import access_log
+from chalicelib.domain.errors import DomainRefusal, RefusalKind
 
 
 def all_subclasses(cls):
@@ -50,6 +56,59 @@ def test_every_error_type_renders_its_status_and_the_error_body(cls):
     body = json.loads(response.body)
     assert body["error"]["code"] == cls.code
     assert body["error"]["message"]
+
+
+#: Where refusals are declared: every domain module, and the geofence rules.
+RULE_MODULES = [
+    *(importlib.import_module(f"chalicelib.domain.{m.name}") for m in pkgutil.iter_modules(chalicelib.domain.__path__)),
+    chalicelib.geo.fences,
+]
+REFUSAL_TYPES = sorted({DomainRefusal, *all_subclasses(DomainRefusal)}, key=lambda c: c.__name__)
+STATUS_OF_KIND = {RefusalKind.INVALID: 422, RefusalKind.EXPIRED: 410, RefusalKind.NOT_ISSUED: 400}
+
+
+def refusal(cls):
+    if cls.__name__ in ("PurchaseRejected", "RefundRejected"):
+        return cls("field_x", "is wrong", "some_code")
+    if cls.__name__ in ("InvalidRules", "InvalidGeofence"):
+        return cls("field_x", "is wrong")
+    return cls("is wrong", field="field_x")
+
+
+def test_every_exception_the_domain_declares_is_a_domain_refusal_or_a_broken_invariant():
+    declared = {
+        cls
+        for module in RULE_MODULES
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, Exception) and cls.__module__ == module.__name__
+    }
+    # Spending more points than held is a bug of the caller (the quote caps it), never an input to refuse.
+    invariants = {chalicelib.domain.points.NotEnoughPoints}
+    assert declared - invariants == set(REFUSAL_TYPES)
+
+
+@pytest.mark.parametrize("cls", REFUSAL_TYPES, ids=lambda c: c.__name__)
+def test_every_domain_refusal_renders_as_the_error_body_naming_its_field(cls):
+    raised = refusal(cls)
+    with Client(app_raising(raised)) as client:
+        response = client.http.get("/boom")
+    assert response.status_code == STATUS_OF_KIND[cls.kind]
+    error = json.loads(response.body)["error"]
+    assert error["code"] == raised.code
+    assert error["field"] == "field_x"
+    # A 422 says which field in its message too, as every other InvalidField does.
+    assert error["message"] == ("field_x: is wrong" if cls.kind is RefusalKind.INVALID else "is wrong")
+
+
+def test_a_refusal_of_the_request_as_a_whole_names_the_body():
+    with Client(app_raising(DomainRefusal("cannot be done"))) as client:
+        response = client.http.get("/boom")
+    assert response.status_code == 422
+    assert json.loads(response.body)["error"] == {
+        "code": "validation_error",
+        "message": "body: cannot be done",
+        "field": "body",
+    }
 
 
 def test_the_store_layer_errors_are_all_covered():
