@@ -18,7 +18,7 @@ from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, s
 from chalicelib.domain.program import add_months, months_back, window_totals
 from chalicelib.domain.purchases import LineItem, MemberState, quote_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import cards, checkins, cursors, merchant_scope, places, program, promotions
+from chalicelib.services import cards, checkins, cursors, places, policy, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import catalog, ledger
 from chalicelib.store import members as member_store
@@ -36,7 +36,7 @@ def record(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     key = scoped_key(identity.sub, OPERATION, idempotency_key)
-    merchant_scope.acting_for(identity)  # before any card is read for an unscoped token
+    policy.may_look_up_members(identity)
     holder = _holder(req, clock)
     fingerprint = request_hash(_meaning(req, holder))
     return exactly_once(key, fingerprint, lambda: _prepare(identity, req, holder, key, fingerprint, clock), sleep=sleep)
@@ -67,7 +67,7 @@ def _prepare(
     store = places.store(req.store_id)
     if store is None:
         raise InvalidField("store_id", "no such store", code="unknown_store")
-    merchant_scope.may_sell_at(identity, store)
+    policy.may_sell_at(identity, store)
     if req.currency != rules.currency:
         raise InvalidField("currency", f"the program's currency is {rules.currency}", code="currency_mismatch")
     member = _member(req, holder, clock)

@@ -17,7 +17,7 @@ from chalicelib.domain.points import expiry_due, restore, take_back
 from chalicelib.domain.program import ProgramRules, current_tier, months_back, tier_for, window_totals
 from chalicelib.domain.refunds import LineTotals, PurchaseTotals, quote_refund
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.services import merchant_scope, program
+from chalicelib.services import policy, program
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
@@ -47,7 +47,7 @@ def _prepare(
     if found is None:
         raise NotFound("no such purchase", code="purchase_not_found")
     body, revision = found
-    merchant_scope.may_refund(identity, body["merchant_id"])
+    policy.may_refund(identity, body["merchant_id"], body.get("store_id"))
     member = member_store.member_by_claim("customer", body["customer_id"])
     if member is None:
         raise Conflict("the member has left the program: refund the money only", code="member_left")
