@@ -1,4 +1,4 @@
-"""Offers: the marketing team's CRUD (issuing and redeeming come with check-ins)."""
+"""Offers: the marketing team's CRUD. Check-ins and purchases issue them, purchases redeem them."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
 """Points: the ledger, purchases and idempotency records, written together or not at all.
 
 ``ledger`` (hash ``customer_id``, range ``entry_id``)
-    Append-only. ``entry_id`` starts with the UTC time, so a Query with ``ScanIndexForward``
-    false is the member's history newest first; entries are never updated or deleted.
+    Append-only. ``entry_id`` starts with the member's revision after the change (see
+    :func:`new_entry_id`), so a Query with ``ScanIndexForward`` false is the member's history
+    newest first; entries are never updated or deleted.
 ``purchases`` (hash ``purchase_id``)
-    What the till recorded and what it came to; refunds will update its refunded totals.
+    What the till recorded and what it came to; each refund updates its refunded totals,
+    conditioned on the purchase's ``revision``.
 ``idempotency`` (hash ``key``, TTL ``expires_at``)
     The first response to a key (status and body) and the hash of its request, saved in the same
     transaction as the effect, so a retry either finds it and replays it or does the work once.
@@ -168,7 +170,8 @@ def new_entry_id(revision: int, seq: int, at: datetime) -> str:
 def apply(change: BalanceChange) -> None:
     """Commit the member's balance change, its ledger entries, the purchase and the idempotency
     record in one DynamoDB transaction. The member update is conditioned on the revision that was
-    read and on a balance that covers the points spent, so a balance can never go below zero.
+    read (and on being the same member): the balance written was computed from that read and is
+    checked here never to be negative, so no concurrent change can take it below zero.
     ``OffersRefused`` when only the items of offers it issues failed: the caller commits without
     them rather than refusing the purchase.
     """
