@@ -1,4 +1,5 @@
-"""Our error hierarchy. Free of framework imports; rendered in one place (``api/http.py``)."""
+"""Our error hierarchy, and the domain's refusals in its terms. Free of framework imports;
+rendered in one place (``api/http.py``)."""
 
 from __future__ import annotations
 
@@ -92,9 +93,12 @@ class Unavailable(LoyaltyError):
 
 
 def from_refusal(refusal: DomainRefusal) -> LoyaltyError:
-    """The one translation of the domain's refusals to API.md's error body."""
-    if refusal.kind is RefusalKind.EXPIRED:
-        return Gone(refusal.message, code=refusal.code, field=refusal.field)
-    if refusal.kind is RefusalKind.NOT_ISSUED:
-        return BadRequest(refusal.message, code=refusal.code, field=refusal.field)
-    return InvalidField(refusal.field, refusal.message, code=refusal.code)
+    """The one translation of the domain's refusals to API.md's error body (a new kind of refusal
+    is a type error here until it is given its status)."""
+    match refusal.kind:
+        case RefusalKind.INVALID:
+            return InvalidField(refusal.field, refusal.message, code=refusal.code)
+        case RefusalKind.EXPIRED:
+            return Gone(refusal.message, code=refusal.code, field=refusal.field)
+        case RefusalKind.NOT_ISSUED:
+            return BadRequest(refusal.message, code=refusal.code, field=refusal.field)
