@@ -1,8 +1,11 @@
-"""Our error hierarchy. Free of framework imports; rendered in one place (``api/http.py``)."""
+"""Our error hierarchy, and the domain's refusals in its terms. Free of framework imports;
+rendered in one place (``api/http.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from chalicelib.domain.errors import DomainRefusal, RefusalKind
 
 
 class LoyaltyError(Exception):
@@ -87,3 +90,15 @@ class Unavailable(LoyaltyError):
 
     status = 503
     code = "unavailable"
+
+
+def from_refusal(refusal: DomainRefusal) -> LoyaltyError:
+    """The one translation of the domain's refusals to API.md's error body (a new kind of refusal
+    is a type error here until it is given its status)."""
+    match refusal.kind:
+        case RefusalKind.INVALID:
+            return InvalidField(refusal.field, refusal.message, code=refusal.code)
+        case RefusalKind.EXPIRED:
+            return Gone(refusal.message, code=refusal.code, field=refusal.field)
+        case RefusalKind.NOT_ISSUED:
+            return BadRequest(refusal.message, code=refusal.code, field=refusal.field)

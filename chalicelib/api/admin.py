@@ -1,4 +1,4 @@
-"""The program's admin: rules (and later merchants, stores, beacons, staff)."""
+"""The program's admin: the rules (stores and beacons are ``places.py``'s)."""
 
 from __future__ import annotations
 

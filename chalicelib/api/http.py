@@ -24,8 +24,16 @@ from chalicelib import jobs
 from chalicelib.api.schemas import CardCode, DeviceToken, Identifier
 from chalicelib.auth import authenticate
 from chalicelib.config import settings
+from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.identity import Identity, Role
-from chalicelib.errors import BadRequest, InvalidField, LoyaltyError, MethodNotAllowed, PayloadTooLarge
+from chalicelib.errors import (
+    BadRequest,
+    InvalidField,
+    LoyaltyError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    from_refusal,
+)
 from chalicelib.services.idempotency import Outcome
 from chalicelib.store.base import as_unavailable
 
@@ -213,7 +221,7 @@ def _json_headers() -> dict[str, str | list[str]]:
 
 
 def error_response(exc: Exception) -> Response:
-    error = exc if isinstance(exc, LoyaltyError) else as_unavailable(exc)
+    error = _as_ours(exc)
     if error is None:
         log.exception("unhandled_error", error_type=type(exc).__name__)
         body: dict[str, Any] = {"error": {"code": "internal_error", "message": "an internal error occurred"}}
@@ -221,6 +229,15 @@ def error_response(exc: Exception) -> Response:
     if error.status >= 500:
         log.warning("dependency_unavailable", code=error.code, error_type=type(exc).__name__)
     return Response(body=json.dumps(error.body()), status_code=error.status, headers=_json_headers())
+
+
+def _as_ours(exc: Exception) -> LoyaltyError | None:
+    """The error ``exc`` is in API.md's terms; None for one we did not expect (a bug)."""
+    if isinstance(exc, LoyaltyError):
+        return exc
+    if isinstance(exc, DomainRefusal):
+        return from_refusal(exc)
+    return as_unavailable(exc)
 
 
 #: The methods API Gateway (REST) can route to a function. One a path does not declare is answered

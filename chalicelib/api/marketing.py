@@ -1,4 +1,4 @@
-"""The marketing console: promotions (and later offers, segments, campaigns, feedback)."""
+"""The marketing console: promotions and offers."""
 
 from __future__ import annotations
 

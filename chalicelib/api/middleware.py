@@ -1,5 +1,6 @@
-"""Cross-cutting HTTP work: a request id, one access-log line, and API.md's error body for the
-errors Chalice raises itself before a view runs (unsupported media type, bad request)."""
+"""Cross-cutting HTTP work: a request id on every log line of the request, one access-log line,
+and API.md's error body for the errors Chalice raises itself before a view runs (unsupported media
+type, bad request)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,11 @@ _CHALICE_CODES = {
 def access_log(event: Request, get_response: Callable[[Request], Response]) -> Response:
     started = time.perf_counter()
     request_id = (event.context or {}).get("requestId") or uuid.uuid4().hex
-    response = _as_error_body(get_response(event))
+    # Every line logged while the request runs (an unhandled_error, a store warning) carries the
+    # access line's id, so it can be matched to its request; unbound after, so a warm Lambda's
+    # next request never inherits it.
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        response = _as_error_body(get_response(event))
     response.headers["X-Request-Id"] = request_id
     log.info(
         "request",

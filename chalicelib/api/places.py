@@ -1,4 +1,4 @@
-"""Stores (and later beacons and geofences) as staff see them."""
+"""Stores with their geofences, and beacons: staff see them, the admin changes them."""
 
 from __future__ import annotations
 

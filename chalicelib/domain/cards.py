@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from stdnum import luhn
 
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.errors import DomainRefusal, RefusalKind
 
 CARD_NUMBER_DIGITS = 10
 QR_PREFIX = "LC1."
@@ -27,12 +28,19 @@ CLOCK_SKEW_S = 5
 _SEPARATORS = re.compile(r"[\s\-.]")
 
 
-class InvalidCardCode(ValueError):
+class InvalidCardCode(DomainRefusal):
     """The code is neither a valid card number nor a genuine QR payload."""
 
+    default_field = "code"
+    default_code = "invalid_qr"
 
-class ExpiredCardCode(ValueError):
+
+class ExpiredCardCode(DomainRefusal):
     """A genuine QR payload whose validity has run out (a stale screenshot)."""
+
+    kind = RefusalKind.EXPIRED
+    default_field = "code"
+    default_code = "qr_expired"
 
 
 def new_card_number(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
@@ -41,7 +49,7 @@ def new_card_number(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def parse_card_number(typed: str) -> str | None:
+def parse_card_number(typed: str, *, field: str = "code") -> str | None:
     """The card number in ``typed`` (spaces and dashes allowed), or None if it is not one.
 
     Raises :class:`InvalidCardCode` when it has the shape of a card number but the check digit
@@ -51,7 +59,7 @@ def parse_card_number(typed: str) -> str | None:
     if not digits.isdigit() or len(digits) != CARD_NUMBER_DIGITS:
         return None
     if not luhn.is_valid(digits):
-        raise InvalidCardCode("the card number's check digit does not match")
+        raise InvalidCardCode("the card number's check digit does not match", field=field, code="invalid_card_number")
     return digits
 
 
@@ -86,8 +94,10 @@ def is_qr_payload(code: str) -> bool:
     return code.startswith(QR_PREFIX)
 
 
-def read_qr(payload: str, *, secret: str, ttl_s: int, clock: Clock) -> str:
-    """The card number inside a QR payload; raises if forged, edited or expired."""
+def read_qr(payload: str, *, secret: str, ttl_s: int, clock: Clock, field: str = "code") -> str:
+    """The card number inside a QR payload; raises if forged, edited or expired.
+
+    ``field`` is what the caller's request calls the payload, for the refusal to name."""
     # Read as if a little later, allowing as much more age: a code signed by a server whose clock
     # runs up to CLOCK_SKEW_S ahead is still good, and expiry stays at ttl_s from signing.
     skewed = _ClockedSigner(secret, lambda: clock() + timedelta(seconds=CLOCK_SKEW_S))
@@ -96,14 +106,14 @@ def read_qr(payload: str, *, secret: str, ttl_s: int, clock: Clock) -> str:
     except SignatureExpired as exc:
         if exc.date_signed is not None and exc.date_signed > clock() + timedelta(seconds=CLOCK_SKEW_S):
             # Signed with our key but dated ahead of our clock: not a code we issued.
-            raise InvalidCardCode("the QR code is not genuine") from exc
-        raise ExpiredCardCode("the QR code has expired: ask the customer to refresh the card") from exc
+            raise InvalidCardCode("the QR code is not genuine", field=field) from exc
+        raise ExpiredCardCode("the QR code has expired: ask the customer to refresh the card", field=field) from exc
     except BadSignature as exc:
-        raise InvalidCardCode("the QR code is not genuine") from exc
-    return _signed_card_number(value)
+        raise InvalidCardCode("the QR code is not genuine", field=field) from exc
+    return _signed_card_number(value, field)
 
 
-def qr_card_number(payload: str, *, secret: str) -> str:
+def qr_card_number(payload: str, *, secret: str, field: str = "code") -> str:
     """The card number in a genuine QR payload of any age.
 
     It says which card a request named (so that a retry can be matched to its first attempt
@@ -113,12 +123,12 @@ def qr_card_number(payload: str, *, secret: str) -> str:
     try:
         value = signer.unsign(payload[len(QR_PREFIX) :])
     except BadSignature as exc:
-        raise InvalidCardCode("the QR code is not genuine") from exc
-    return _signed_card_number(value)
+        raise InvalidCardCode("the QR code is not genuine", field=field) from exc
+    return _signed_card_number(value, field)
 
 
-def _signed_card_number(value: bytes) -> str:
+def _signed_card_number(value: bytes, field: str) -> str:
     number = value.decode("ascii")
-    if parse_card_number(number) is None:
-        raise InvalidCardCode("the QR code is not genuine")
+    if not (number.isdigit() and len(number) == CARD_NUMBER_DIGITS and luhn.is_valid(number)):
+        raise InvalidCardCode("the QR code is not genuine", field=field)
     return number

@@ -59,6 +59,11 @@ class Beacon:
 
 @dataclass(frozen=True)
 class StaffMember:
+    """A staff account's role and limits as the admin set them (``staff/<sub>``, seeded).
+
+    Kept for the amends that come next: a token's claims say who a cashier is, this record says
+    how many points they may grant on the spot (API.md ``/v1/staff/{sub}`` and compensations)."""
+
     sub: str
     name: str
     role: Role

@@ -13,13 +13,19 @@ import re
 
 from itsdangerous import BadData, URLSafeSerializer
 
+from chalicelib.domain.errors import DomainRefusal, RefusalKind
+
 #: List names go into the key derivation next to the caller; a fixed alphabet without ``/``
 #: keeps (list, caller) pairs from running into each other.
 _LISTING = re.compile(r"^[a-z][a-z_]*$")
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(DomainRefusal):
     """The cursor is not one this API gave this caller for this list."""
+
+    kind = RefusalKind.NOT_ISSUED
+    default_field = "cursor"
+    default_code = "invalid_cursor"
 
 
 def _serializer(secret: str, listing: str, caller: str) -> URLSafeSerializer:

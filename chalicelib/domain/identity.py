@@ -13,9 +13,6 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-STAFF_ROLES = frozenset({Role.CASHIER, Role.MARKETER, Role.ADMIN})
-
-
 @dataclass(frozen=True)
 class Identity:
     sub: str

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from chalicelib.domain.errors import DomainRefusal
+
 
 @dataclass(frozen=True)
 class JobState:
@@ -27,8 +29,11 @@ def months_since(state: JobState | None, today: date, first_run_months: int) -> 
 AS_OF_CLOCK_SKEW = timedelta(minutes=5)
 
 
-class AsOfInFuture(ValueError):
+class AsOfInFuture(DomainRefusal):
     """A job asked to run as of a moment that has not come yet."""
+
+    default_field = "at"
+    default_code = "at_in_future"
 
 
 def check_as_of(at: datetime, now: datetime, *, future_allowed: bool) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from chalicelib.domain.changes import Standing
+from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.points import Points
 
 #: Crockford-like alphabet without the characters people confuse (0/O, 1/I/L, U/V).
@@ -16,8 +17,8 @@ MIN_AGE_YEARS = 13
 MAX_AGE_YEARS = 120
 
 
-class InvalidBirthday(ValueError):
-    pass
+class InvalidBirthday(DomainRefusal):
+    default_field = "birthday"
 
 
 @dataclass(frozen=True)

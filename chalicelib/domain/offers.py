@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-TRIGGERS = ("checkin", "beacon", "geofence_enter", "purchase", "birthday", "campaign")
 #: Check-in triggers: any of them at the store may be answered by a "checkin" offer.
 ARRIVALS = ("checkin", "beacon", "geofence_enter")
 #: What something issues today; birthday and campaign offers (and segment targeting) are in the

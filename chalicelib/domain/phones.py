@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import phonenumbers
 
+from chalicelib.domain.errors import DomainRefusal
 
-class InvalidPhone(ValueError):
-    pass
+
+class InvalidPhone(DomainRefusal):
+    default_field = "phone"
+    default_code = "invalid_phone"
 
 
 def normalise_phone(raw: str, default_region: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from chalicelib.domain.currencies import is_active_currency
+from chalicelib.domain.errors import DomainRefusal
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,9 @@ class ProgramRules:
 MAX_CUMULATIVE_DISCOUNT_PERCENT = 50
 
 
-class InvalidRules(ValueError):
+class InvalidRules(DomainRefusal):
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field, code="invalid_rules")
 
 
 def check_rules(rules: ProgramRules) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.domain.changes import PointsAfter, Standing, TierChange, Visit, local_day, local_month
+from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.ledger import entries_for_purchase
 from chalicelib.domain.money import minor_per_major
 from chalicelib.domain.points import earn, expiry_due, lot_expiry, lots_taken, spend
@@ -27,13 +28,11 @@ from chalicelib.domain.program import (
 from chalicelib.domain.promotions import Promotion, multiplier_for
 
 
-class PurchaseRejected(ValueError):
+class PurchaseRejected(DomainRefusal):
     """The purchase cannot be recorded as asked; ``field`` names what is wrong."""
 
     def __init__(self, field: str, message: str, code: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
+        super().__init__(message, field=field, code=code)
 
 
 @dataclass(frozen=True)

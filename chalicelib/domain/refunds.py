@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.domain.changes import PointsAfter, Standing, TierChange, Visit, local_month
+from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.ledger import Posting
 from chalicelib.domain.points import expiry_due, restore, take_back
 from chalicelib.domain.program import ProgramRules, current_tier, months_back, tier_for, window_totals
 
 
-class RefundRejected(ValueError):
+class RefundRejected(DomainRefusal):
     def __init__(self, field: str, message: str, code: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
+        super().__init__(message, field=field, code=code)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import shapely
 from shapely import STRtree
 from shapely.geometry import Point, Polygon, box
 
+from chalicelib.domain.errors import DomainRefusal
 from chalicelib.geo.distance import METRES_PER_DEGREE_LAT, degrees_around, haversine_m
 
 MIN_RADIUS_M = 10
@@ -30,10 +31,9 @@ ACCURACY_FACTOR = 2.0
 ACCURACY_FLOOR_M = 50.0
 
 
-class InvalidGeofence(ValueError):
+class InvalidGeofence(DomainRefusal):
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field, code="invalid_geofence")
 
 
 @dataclass(frozen=True)

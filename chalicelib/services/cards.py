@@ -12,8 +12,8 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.members import Member
 from chalicelib.domain.phones import looks_like_phone, phone_readings
 from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
-from chalicelib.errors import Gone, InvalidField, NotFound
-from chalicelib.services import checkins, merchant_scope, program
+from chalicelib.errors import InvalidField, NotFound
+from chalicelib.services import checkins, policy, program
 from chalicelib.store import members as store
 
 
@@ -38,7 +38,7 @@ def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool 
     bad_card: cards.InvalidCardCode | None = None
     number: str | None
     try:
-        number = cards.parse_card_number(code)
+        number = cards.parse_card_number(code, field=field)
     except cards.InvalidCardCode as exc:
         number, bad_card = None, exc
     if number is not None:
@@ -52,7 +52,7 @@ def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool 
             return Holder(*found)
     if bad_card is not None:
         # A mistyped card number that is also no member's phone: say the check digit is wrong.
-        raise InvalidField(field, str(bad_card), code="invalid_card_number")
+        raise bad_card
     if number is not None or phones:
         raise NotFound("no member has this card or phone number", code="card_not_found", field=field)
     raise InvalidField(field, "not a card number, QR code or phone number", code="unrecognised_code")
@@ -81,19 +81,13 @@ def member_of(holder: Holder, field: str, code: str = "card_not_found") -> Membe
 
 def _qr_card_number(code: str, clock: Clock, field: str, stale_ok: bool) -> str:
     config = settings()
-    try:
-        if stale_ok:
-            return cards.qr_card_number(code, secret=config.card_secret)
-        return cards.read_qr(code, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
-    except cards.ExpiredCardCode as exc:
-        raise Gone(str(exc), code="qr_expired", field=field) from None
-    except cards.InvalidCardCode as exc:
-        raise InvalidField(field, str(exc), code="invalid_qr") from None
+    if stale_ok:
+        return cards.qr_card_number(code, secret=config.card_secret, field=field)
+    return cards.read_qr(code, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock, field=field)
 
 
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
-    # Members belong to the program, so any store of the cashier's merchant may look one up.
-    merchant_scope.acting_for(identity)
+    policy.may_look_up_members(identity)
     member = program.with_current_tier(find_member(code, clock=clock))
     rules = program.rules()
     percent = cumulative_discount_percent(

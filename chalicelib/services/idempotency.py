@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from chalicelib.domain.errors import DomainRefusal
 from chalicelib.errors import BadRequest, Conflict, LoyaltyError
 from chalicelib.store import ledger
 from chalicelib.store import wallet as wallet_store
@@ -107,7 +108,7 @@ def exactly_once(
     while attempt < MAX_ATTEMPTS:
         try:
             change = without_offers(prepare(), refused)
-        except LoyaltyError:
+        except (LoyaltyError, DomainRefusal):
             # A retry whose first attempt succeeded must get that answer, even if the state it
             # changed would now refuse the same request (the points it redeemed are spent).
             earlier = replay(key, fingerprint)

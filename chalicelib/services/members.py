@@ -10,7 +10,6 @@ from chalicelib.domain import cards
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.members import (
-    InvalidBirthday,
     Member,
     ProfileChanges,
     QuietHours,
@@ -18,7 +17,7 @@ from chalicelib.domain.members import (
     new_referral_code,
     normalise_referral_code,
 )
-from chalicelib.domain.phones import InvalidPhone, normalise_phone
+from chalicelib.domain.phones import normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import checkins, places, program, purchases
@@ -32,11 +31,8 @@ MAX_CODE_DRAWS = 5
 def join(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
     rules = program.rules()
     now = clock()
-    phone = _phone(req.phone, rules)
-    try:
-        check_birthday(req.birthday, program.local_time(rules, now).date())
-    except InvalidBirthday as exc:
-        raise InvalidField("birthday", str(exc)) from None
+    phone = normalise_phone(req.phone, rules.default_region)
+    check_birthday(req.birthday, program.local_time(rules, now).date())
     referred_by = None
     if req.referral_code is not None:
         found = store.find_claim("referral", normalise_referral_code(req.referral_code))
@@ -206,10 +202,3 @@ def _member(identity: Identity) -> Member:
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
     return member
-
-
-def _phone(raw: str, rules: ProgramRules) -> str:
-    try:
-        return normalise_phone(raw, rules.default_region)
-    except InvalidPhone as exc:
-        raise InvalidField("phone", str(exc), code="invalid_phone") from None

@@ -1,4 +1,4 @@
-"""Offers: the marketing team's CRUD (issuing and redeeming come with check-ins)."""
+"""Offers: the marketing team's CRUD. Check-ins and purchases issue them, purchases redeem them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from chalicelib.domain.clock import isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.offers import ISSUED_TRIGGERS, Limits, Offer, Targeting, Trigger
 from chalicelib.errors import InvalidField
-from chalicelib.services import checkins, cursors, merchant_scope, places
+from chalicelib.services import checkins, cursors, places, policy
 from chalicelib.store import catalog
 
 
@@ -25,7 +25,7 @@ def create(identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    merchant_scope.owned(identity, Offer, offer_id, "offer")
+    policy.owned(identity, Offer, offer_id, "offer")
     offer = _checked(identity, offer_id, body)
     catalog.put(offer)
     checkins.forget()  # this process sees it at once; other warm Lambdas within the cache's TTL
@@ -34,18 +34,16 @@ def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> dict[str
 
 def end(identity: Identity, offer_id: str) -> None:
     """Stop issuing an offer; issued ones stay in wallets until they expire (status ``ended``)."""
-    catalog.put(dataclasses.replace(merchant_scope.owned(identity, Offer, offer_id, "offer"), status="ended"))
+    catalog.put(dataclasses.replace(policy.owned(identity, Offer, offer_id, "offer"), status="ended"))
     checkins.forget()
 
 
 def get(identity: Identity, offer_id: str) -> dict[str, Any]:
-    return view(catalog.with_issued_count(merchant_scope.visible(identity, Offer, offer_id, "offer")))
+    return view(catalog.with_issued_count(policy.visible(identity, Offer, offer_id, "offer")))
 
 
 def page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
-    merchant_scope.acting_for(identity)  # an unscoped token is refused, not shown an empty list
-    listed = catalog.offers_with_counts()
-    mine = sorted((o for o in listed if merchant_scope.may_see(identity, o)), key=lambda o: o.offer_id)
+    mine = sorted(policy.seen(identity, catalog.offers_with_counts), key=lambda o: o.offer_id)
     after = cursors.position(identity, "offers", cursor)
     if after is not None:
         mine = [o for o in mine if o.offer_id > after]
@@ -62,7 +60,7 @@ def view(offer: Offer) -> dict[str, Any]:
 
 
 def _checked(identity: Identity, offer_id: str, body: dict[str, Any]) -> Offer:
-    merchant_id = merchant_scope.merchant_for(identity, body.get("merchant_id"), "offer")
+    merchant_id = policy.merchant_for(identity, body.get("merchant_id"), "offer")
     if body.get("valid_from") and body.get("valid_to") and body["valid_to"] <= body["valid_from"]:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
     trigger = body["trigger"]

@@ -12,7 +12,7 @@ from chalicelib.config import settings
 from chalicelib.domain.catalog import Merchant, Store
 from chalicelib.domain.identity import Identity
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.geo.fences import GeofenceIndex, InvalidGeofence, fence_from_geojson
+from chalicelib.geo.fences import GeofenceIndex, fence_from_geojson
 from chalicelib.services import cursors
 from chalicelib.store import catalog
 
@@ -75,10 +75,7 @@ def store_view(store_id: str) -> dict[str, Any]:
 def _checked_store(store_id: str, body: dict[str, Any]) -> Store:
     if catalog.get(Merchant, body["merchant_id"]) is None:
         raise InvalidField("merchant_id", "no such merchant", code="unknown_merchant")
-    try:
-        fence_from_geojson(store_id, body["geofence"])
-    except InvalidGeofence as exc:
-        raise InvalidField(exc.field, str(exc), code="invalid_geofence") from None
+    fence_from_geojson(store_id, body["geofence"])
     return Store(
         store_id=store_id,
         merchant_id=body["merchant_id"],

@@ -17,7 +17,6 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import (
-    InvalidRules,
     ProgramRules,
     check_rules,
     current_tier,
@@ -25,7 +24,7 @@ from chalicelib.domain.program import (
     retargeted_tiers,
 )
 from chalicelib.domain.promotions import Promotion
-from chalicelib.errors import Conflict, InvalidField, Unavailable
+from chalicelib.errors import Conflict, Unavailable
 from chalicelib.services import promotions
 from chalicelib.store import catalog, ledger
 
@@ -74,11 +73,8 @@ def save(
     ``tier_migrations`` maps each tier the new rules drop to the kept tier its members hold from
     now on; the saved rules keep every migration so far (see ``domain.program.current_tier``)."""
     current = catalog.program_rules()
-    try:
-        check_rules(rules)
-        rules = dataclasses.replace(rules, tier_migrations=migrate_tiers(current, rules, dict(tier_migrations or {})))
-    except InvalidRules as exc:
-        raise InvalidField(exc.field, str(exc), code="invalid_rules") from None
+    check_rules(rules)
+    rules = dataclasses.replace(rules, tier_migrations=migrate_tiers(current, rules, dict(tier_migrations or {})))
     if current is not None and rules.currency != current.currency and ledger.any_purchase():
         raise Conflict(
             f"purchases were recorded in {current.currency}: a new currency would re-denominate every "

@@ -14,7 +14,7 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import InvalidField
-from chalicelib.services import cursors, merchant_scope, places, program
+from chalicelib.services import cursors, places, policy, program
 from chalicelib.store import catalog
 
 _lock = threading.Lock()
@@ -50,7 +50,7 @@ def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> dict[st
 
 
 def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
-    merchant_scope.owned(identity, Promotion, promotion_id, "promotion")
+    policy.owned(identity, Promotion, promotion_id, "promotion")
     promotion = _checked(identity, promotion_id, body)
     catalog.put(promotion)
     forget()
@@ -59,20 +59,17 @@ def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, cloc
 
 def end(identity: Identity, promotion_id: str) -> None:
     """Stop a promotion; it is kept (status ``ended``) for the reports."""
-    promotion = merchant_scope.owned(identity, Promotion, promotion_id, "promotion")
+    promotion = policy.owned(identity, Promotion, promotion_id, "promotion")
     catalog.put(dataclasses.replace(promotion, status="ended"))
     forget()
 
 
 def get(identity: Identity, promotion_id: str, *, clock: Clock) -> dict[str, Any]:
-    return view(merchant_scope.visible(identity, Promotion, promotion_id, "promotion"), clock)
+    return view(policy.visible(identity, Promotion, promotion_id, "promotion"), clock)
 
 
 def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> dict[str, Any]:
-    merchant_scope.acting_for(identity)  # an unscoped token is refused, not shown an empty list
-    mine = sorted(
-        (p for p in catalog.list_all(Promotion) if merchant_scope.may_see(identity, p)), key=lambda p: p.promotion_id
-    )
+    mine = sorted(policy.seen(identity, lambda: catalog.list_all(Promotion)), key=lambda p: p.promotion_id)
     after = cursors.position(identity, "promotions", cursor)
     if after is not None:
         mine = [p for p in mine if p.promotion_id > after]
@@ -95,7 +92,7 @@ def view(promotion: Promotion, clock: Clock) -> dict[str, Any]:
 
 
 def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Promotion:
-    merchant_id = merchant_scope.merchant_for(identity, body.get("merchant_id"), "promotion")
+    merchant_id = policy.merchant_for(identity, body.get("merchant_id"), "promotion")
     if body["valid_to"] <= body["valid_from"]:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
     tiers = [t.name for t in program.rules().tiers]

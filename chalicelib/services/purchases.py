@@ -14,9 +14,9 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Customer, Moment, Offer, choose_offers
-from chalicelib.domain.purchases import LineItem, PurchaseDecision, PurchaseRejected, Sale, apply_purchase
+from chalicelib.domain.purchases import LineItem, PurchaseDecision, Sale, apply_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import cards, checkins, cursors, merchant_scope, places, program, promotions
+from chalicelib.services import cards, checkins, cursors, places, policy, program, promotions
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import catalog, ledger
 from chalicelib.store import members as member_store
@@ -34,7 +34,7 @@ def record(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     key = scoped_key(identity.sub, OPERATION, idempotency_key)
-    merchant_scope.acting_for(identity)  # before any card is read for an unscoped token
+    policy.may_look_up_members(identity)
     holder = _holder(req, clock)
     fingerprint = request_hash(_meaning(req, holder))
     return exactly_once(key, fingerprint, lambda: _prepare(identity, req, holder, key, fingerprint, clock), sleep=sleep)
@@ -65,7 +65,7 @@ def _prepare(
     store = places.store(req.store_id)
     if store is None:
         raise InvalidField("store_id", "no such store", code="unknown_store")
-    merchant_scope.may_sell_at(identity, store)
+    policy.may_sell_at(identity, store)
     if req.currency != rules.currency:
         raise InvalidField("currency", f"the program's currency is {rules.currency}", code="currency_mismatch")
     member = _member(req, holder, clock)
@@ -76,10 +76,7 @@ def _prepare(
     )
     redeemed_offers = _wallet_offers(member.customer_id, req.offer_ids, store, now)
     live = promotions.live(now, store.merchant_id, store.store_id, member.tier)
-    try:
-        decision = apply_purchase(rules, member.standing, sale, live, [e.reward for e in redeemed_offers], now)
-    except PurchaseRejected as exc:
-        raise InvalidField(exc.field, str(exc), code=exc.code) from None
+    decision = apply_purchase(rules, member.standing, sale, live, [e.reward for e in redeemed_offers], now)
     earned_offers = _earned_offers(member, store, items, now)
     response = _response(member, sale, decision, rules.currency, redeemed_offers, earned_offers, now)
     return ledger.MemberChange(

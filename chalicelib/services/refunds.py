@@ -12,9 +12,9 @@ from typing import Any
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.members import Member
-from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundDecision, RefundRejected, Sold, apply_refund
-from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import merchant_scope, program
+from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundDecision, Sold, apply_refund
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.services import policy, program
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
@@ -44,7 +44,7 @@ def _prepare(
     if found is None:
         raise NotFound("no such purchase", code="purchase_not_found")
     body, revision = found
-    merchant_scope.may_refund(identity, body["merchant_id"])
+    policy.may_refund(identity, body["merchant_id"], body.get("store_id"))
     member = member_store.member_by_claim("customer", body["customer_id"])
     if member is None:
         raise Conflict("the member has left the program: refund the money only", code="member_left")
@@ -52,12 +52,7 @@ def _prepare(
     rules = program.rules()
     sold = _sold(purchase_id, body)
     now = clock()
-    try:
-        decision = apply_refund(
-            rules, member.standing, sold, req.amount, [(i.sku, i.qty) for i in req.items or ()], now
-        )
-    except RefundRejected as exc:
-        raise InvalidField(exc.field, str(exc), code=exc.code) from None
+    decision = apply_refund(rules, member.standing, sold, req.amount, [(i.sku, i.qty) for i in req.items or ()], now)
 
     # A full refund undoes the sale, so the offers it redeemed go back to the wallet (while they
     # last); a partial one keeps them spent: the rest of the sale still used them.

@@ -22,8 +22,10 @@ Models never leave this package: repositories return domain objects. The key des
 ``catalog`` (hash ``pk`` = kind, range ``sk`` = id)
     The program's few, slow-changing things: ``program/current`` (and ``program/v<n>``, every
     saved version), ``merchant/<id>``, ``store/<id>``, ``staff/<sub>``, ``beacon/<advertised
-    identity>``, ``promotion/<id>``, ``job/<name>`` (a job's last run). Listing a kind is one
-    Query on its partition, never a scan, and results are cached per warm Lambda.
+    identity>``, ``promotion/<id>``, ``offer/<id>``, ``offer_issued/<offer_id>`` (an offer's
+    issued count, an atomic counter conditioned on its budget), ``job/<name>`` (a job's last run)
+    and ``seed/<name>`` (a data set written in full). Listing a kind is one Query on its
+    partition, never a scan, and results are cached per warm Lambda.
 ``ledger``, ``purchases``, ``idempotency`` (see ``ledger.py``)
     Append-only entries per member, newest first by key; purchases by id; idempotency records by
     scoped key with a 24-hour TTL. A balance change writes the member, its entries, the purchase
@@ -35,9 +37,7 @@ Models never leave this package: repositories return domain objects. The key des
 ``checkins``, ``wallet``, ``inbox`` (see ``wallet.py``)
     A member's last check-in (dedup, speed, rate; the last known position survives a check-in
     that locates nothing), issued offers keyed by (offer, the customer's n-th issue of it) so a
-    racing issue is refused and a later one never collides, and every message, newest first. An
-    offer's issued count is an atomic counter on ``catalog`` ``offer_issued/<offer_id>``,
-    conditioned on the budget.
+    racing issue is refused and a later one never collides, and every message, newest first.
 
 What each table holds about a member, and whether leaving erases it or keeps it anonymised for
 the books, is written once in ``erasure.POLICIES`` (held to ``tables.declared()`` by a test).

@@ -1,10 +1,12 @@
 """Points: the ledger, purchases and idempotency records, written together or not at all.
 
 ``ledger`` (hash ``customer_id``, range ``entry_id``)
-    Append-only. ``entry_id`` starts with the UTC time, so a Query with ``ScanIndexForward``
-    false is the member's history newest first; entries are never updated or deleted.
+    Append-only. ``entry_id`` starts with the member's revision after the change (see
+    :func:`new_entry_id`), so a Query with ``ScanIndexForward`` false is the member's history
+    newest first; entries are never updated or deleted.
 ``purchases`` (hash ``purchase_id``)
-    What the till recorded and what it came to; refunds will update its refunded totals.
+    What the till recorded and what it came to; each refund updates its refunded totals,
+    conditioned on the purchase's ``revision``.
 ``idempotency`` (hash ``key``, TTL ``expires_at``)
     The first response to a key (status and body) and the hash of its request, saved in the same
     transaction as the effect, so a retry either finds it and replays it or does the work once.

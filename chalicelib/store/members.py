@@ -66,8 +66,6 @@ class MemberModel(Model):
     name = UnicodeAttribute()
     phone = UnicodeAttribute()
     birthday = UnicodeAttribute()
-    #: ``MM-DD`` of the birthday, for the birthday job's index.
-    birthday_md = UnicodeAttribute()
     card_number = UnicodeAttribute()
     referral_code = UnicodeAttribute()
     referred_by = UnicodeAttribute(null=True)
@@ -191,7 +189,6 @@ def _to_item(member: Member) -> MemberModel:
         name=member.name,
         phone=member.phone,
         birthday=member.birthday.isoformat(),
-        birthday_md=member.birthday.strftime("%m-%d"),
         card_number=member.card_number,
         referral_code=member.referral_code,
         referred_by=member.referred_by,

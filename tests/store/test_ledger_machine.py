@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from chalicelib.api.schemas import JoinRequest, PurchaseRequest, RefundRequest
+from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.identity import Identity, Role
-from chalicelib.errors import LoyaltyError
+from chalicelib.errors import LoyaltyError, from_refusal
 from chalicelib.jobs import expire_points
 from chalicelib.services import members, purchases, refunds
 from chalicelib.store import ledger
@@ -54,8 +55,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 outcome = purchases.record(CASHIER, request, key, clock=self.clock, sleep=lambda s: None)
             else:
                 outcome = refunds.refund(CASHIER, target or "", request, key, clock=self.clock, sleep=lambda s: None)
-        except LoyaltyError as exc:
-            assert exc.status < 500  # noqa: PT017 - any refusal must be a 4xx, whichever it is
+        except (LoyaltyError, DomainRefusal) as exc:
+            error = from_refusal(exc) if isinstance(exc, DomainRefusal) else exc
+            assert error.status < 500  # any refusal must be a 4xx, whichever it is
             return None
         return outcome.body
 
