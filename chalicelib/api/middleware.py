@@ -12,6 +12,8 @@ from typing import Any
 import structlog
 from chalice.app import Request, Response
 
+from chalicelib.services.catalog_cache import one_reading
+
 log = structlog.get_logger("loyalty.http")
 
 _CHALICE_CODES = {
@@ -32,7 +34,8 @@ _CHALICE_CODES = {
 def access_log(event: Request, get_response: Callable[[Request], Response]) -> Response:
     started = time.perf_counter()
     request_id = (event.context or {}).get("requestId") or uuid.uuid4().hex
-    response = _as_error_body(get_response(event))
+    with one_reading():  # the catalog's version is read once per request
+        response = _as_error_body(get_response(event))
     response.headers["X-Request-Id"] = request_id
     log.info(
         "request",

@@ -24,7 +24,6 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from chalicelib.services import checkins, places, program, promotions
 from chalicelib.store import catalog, tables
 from scripts import seed
 from scripts.local_gateway import Gateway
@@ -40,11 +39,7 @@ def aws() -> Iterator[None]:
         catalog.put(seed.PROGRAM)
         for thing in (*seed.MERCHANTS, *seed.STORES, *seed.BEACONS, *seed.STAFF):
             catalog.put(thing)
-        for cache in (program, places, promotions, checkins):
-            cache.forget()
         yield
-        for cache in (program, places, promotions, checkins):
-            cache.forget()
 
 
 class Api:
