@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from typing import Any
 
 from chalicelib.domain.catalog import Beacon
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.errors import Conflict, InvalidField, NotFound
+from chalicelib.ports import new_id
 from chalicelib.services import cursors, places
 from chalicelib.store import catalog
 
@@ -19,7 +19,7 @@ def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
         raise InvalidField("store_id", "no such store", code="unknown_store")
     eid = body.get("eddystone_eid")
     beacon = Beacon(
-        beacon_id=f"b_{uuid.uuid4().hex[:12]}",
+        beacon_id=new_id("b", 12),
         store_id=body["store_id"],
         zone=body["zone"],
         uuid=body["uuid"].upper() if body.get("uuid") else None,

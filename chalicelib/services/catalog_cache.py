@@ -147,3 +147,14 @@ _cache = CatalogCache(StoredCatalog())
 def cache() -> CatalogCache:
     """The process's cache (one per warm Lambda)."""
     return _cache
+
+
+@contextmanager
+def replaced(source: CatalogSource) -> Iterator[CatalogCache]:
+    """Within: the services read the catalog from ``source`` (a fake in unit tests)."""
+    global _cache
+    previous, _cache = _cache, CatalogCache(source)
+    try:
+        yield _cache
+    finally:
+        _cache = previous

@@ -4,7 +4,6 @@ cannot be real, deduplicated within a dwell window, and answered with the offers
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.errors import Conflict, InvalidField, NotFound, RateLimited
 from chalicelib.geo.distance import haversine_m
 from chalicelib.geo.eid import EidBeacon, resolve
+from chalicelib.ports import new_id
 from chalicelib.services import cursors, places, program
 from chalicelib.services.catalog_cache import cache
 from chalicelib.store import members as member_store
@@ -81,7 +81,7 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
     # it was known: clearing it would let the next fix skip the speed check.
     fix = (position[0], position[1], now) if position is not None else last_fix
     checkin = wallet_store.Checkin(
-        checkin_id=previous.checkin_id if same_visit and previous else f"chk_{uuid.uuid4().hex[:16]}",
+        checkin_id=previous.checkin_id if same_visit and previous else new_id("chk", 16),
         at=previous.at if same_visit and previous else now,
         store_id=store.store_id if store else None,
         lon=fix[0] if fix else None,

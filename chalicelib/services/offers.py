@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -13,12 +12,13 @@ from chalicelib.domain.clock import isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.offers import ISSUED_TRIGGERS, Limits, Offer, Targeting, Trigger
 from chalicelib.errors import InvalidField
+from chalicelib.ports import new_id
 from chalicelib.services import cursors, merchant_scope, places
 from chalicelib.store import catalog
 
 
 def create(identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
-    offer = _checked(identity, f"offer_{uuid.uuid4().hex[:16]}", body)
+    offer = _checked(identity, new_id("offer", 16), body)
     catalog.put(offer)
     return view(offer)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from typing import Any
 
 from chalicelib.domain.catalog import Merchant, Store
 from chalicelib.domain.identity import Identity
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.geo.fences import GeofenceIndex, InvalidGeofence, fence_from_geojson
+from chalicelib.ports import new_id
 from chalicelib.services import cursors
 from chalicelib.services.catalog_cache import cache
 from chalicelib.store import catalog
@@ -24,7 +24,7 @@ def geofences() -> GeofenceIndex:
 
 
 def create_store(body: dict[str, Any]) -> dict[str, Any]:
-    store = _checked_store(body.get("store_id") or f"s_{uuid.uuid4().hex[:12]}", body)
+    store = _checked_store(body.get("store_id") or new_id("s", 12), body)
     if not catalog.put_if_missing(store):
         raise Conflict("a store with this store_id exists", code="store_exists")
     return dataclasses.asdict(store)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import InvalidField
+from chalicelib.ports import new_id
 from chalicelib.services import cursors, merchant_scope, places, program
 from chalicelib.services.catalog_cache import cache
 from chalicelib.store import catalog
@@ -25,7 +25,7 @@ def live(at: datetime, merchant_id: str, store_id: str, tier: str) -> list[Promo
 
 
 def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
-    promotion = _checked(identity, f"promo_{uuid.uuid4().hex[:16]}", body)
+    promotion = _checked(identity, new_id("promo", 16), body)
     catalog.put(promotion)
     return view(promotion, clock)
 

@@ -24,6 +24,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
+from chalicelib import ports
 from chalicelib.store import catalog, tables
 from scripts import seed
 from scripts.local_gateway import Gateway
@@ -95,10 +96,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    from chalicelib.api import me, pos
-
+def clock() -> Iterator[FakeClock]:
+    """Every route, job and handler reads this clock while the test runs (``chalicelib.ports``)."""
     fake = FakeClock()
-    monkeypatch.setattr(me, "system_clock", fake)
-    monkeypatch.setattr(pos, "system_clock", fake)
-    return fake
+    with ports.replaced(clock=fake):
+        yield fake
