@@ -2,6 +2,10 @@
 the next request (this process's at once), nothing for a writer to forget."""
 
 import dataclasses
+from contextlib import ExitStack
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.offers import Offer, Trigger
@@ -93,3 +97,37 @@ def test_an_empty_catalog_is_never_cached():
     assert cache.program() is None
     source.program_rules = PROGRAM  # a database filled without a version (none yet)
     assert cache.program() == PROGRAM
+
+
+STEPS = st.lists(
+    st.tuples(st.sampled_from(["new_request", "write_here", "write_elsewhere", "read"]), st.integers(0, 3)),
+    max_size=40,
+)
+
+
+@given(STEPS)
+def test_a_read_never_misses_a_write_made_before_its_request_or_by_this_process(steps):
+    """Whatever the order of writes (here or in another Lambda) and requests, a read returns every
+    store written here so far and every store written elsewhere before the request began."""
+    source = InMemoryCatalog(PROGRAM)
+    cache = CatalogCache(source, counts_ttl_s=lambda: 3600)
+    written: set[str] = set()
+    must_see: set[str] = set()
+    with ExitStack() as request:
+        request.enter_context(one_reading())
+        for action, n in steps:
+            store = dataclasses.replace(POPUP, store_id=f"s_{n}_{len(written)}")
+            if action == "new_request":
+                request.close()
+                request.enter_context(one_reading())
+                must_see = set(written)
+            elif action == "write_here":
+                source.write(store)
+                written.add(store.store_id)
+                must_see.add(store.store_id)
+            elif action == "write_elsewhere":
+                source.written_elsewhere(store)
+                written.add(store.store_id)
+            else:
+                seen = set(cache.stores().by_id)
+                assert must_see <= seen <= written
