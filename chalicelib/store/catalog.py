@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -163,6 +163,26 @@ def local_writes() -> int:
     return _local_writes_seen
 
 
+#: Every definition write touches ``catalog/version``, and DynamoDB cancels (never queues) a
+#: transaction that meets another one on an item: two admins saving at once must both succeed.
+VERSION_RACE_ATTEMPTS = 4
+
+
+def _versioned(write: Callable[[Any], None]) -> None:
+    """``write``'s items and the version's bump in one transaction, tried again when it only
+    lost a race with another catalog write (each write here is whole, so a retry is safe)."""
+    for attempt in range(1, VERSION_RACE_ATTEMPTS + 1):
+        try:
+            with transaction() as tx:
+                write(tx)
+                bump_version(tx)
+            return
+        except TransactWriteError as error:
+            raced = any(r is not None and r.code == "TransactionConflict" for r in error.cancellation_reasons)
+            if not raced or attempt == VERSION_RACE_ATTEMPTS:
+                raise
+
+
 def _key_of(thing: Any) -> str:
     if isinstance(thing, ProgramRules):
         return PROGRAM_KEY
@@ -192,23 +212,17 @@ def put(thing: Any) -> None:
     if type(thing) in _UNVERSIONED:
         _item(thing).save()
         return
-    with transaction() as tx:
-        tx.save(_item(thing))
-        bump_version(tx)
+    _versioned(lambda tx: tx.save(_item(thing)))
 
 
 def delete(thing: Any) -> None:
-    with transaction() as tx:
-        tx.delete(_item(thing))
-        bump_version(tx)
+    _versioned(lambda tx: tx.delete(_item(thing)))
 
 
 def put_if_missing(thing: Any) -> bool:
     """Write ``thing`` unless an item with its key exists (demo data never overwrites edits)."""
     try:
-        with transaction() as tx:
-            tx.save(_item(thing), condition=CatalogItem.pk.does_not_exist())
-            bump_version(tx)
+        _versioned(lambda tx: tx.save(_item(thing), condition=CatalogItem.pk.does_not_exist()))
     except TransactWriteError as error:
         # Only the item's own write has a condition: a cancellation for it means it exists.
         if failed_items(error):
@@ -234,16 +248,17 @@ def save_program(
     saved = dataclasses.replace(rules, version=base + 1)
     body = TypeAdapter(ProgramRules).dump_python(saved, mode="json")
     condition = ProgramItem.version == base if current is not None else ProgramItem.pk.does_not_exist()
+
+    def write(tx: Any) -> None:
+        tx.save(
+            ProgramItem("program", PROGRAM_KEY, body=body, version=saved.version, updated_at=at), condition=condition
+        )
+        tx.save(ProgramItem("program", f"v{saved.version:06d}", body=body, version=saved.version, updated_at=at))
+        for thing in also:
+            tx.save(_item(thing))
+
     try:
-        with transaction() as tx:
-            tx.save(
-                ProgramItem("program", PROGRAM_KEY, body=body, version=saved.version, updated_at=at),
-                condition=condition,
-            )
-            tx.save(ProgramItem("program", f"v{saved.version:06d}", body=body, version=saved.version, updated_at=at))
-            for thing in also:
-                tx.save(_item(thing))
-            bump_version(tx)
+        _versioned(write)
     except TransactWriteError as error:
         raise Conflict("the program rules changed meanwhile; reload and retry", code="version_conflict") from error
     return saved

@@ -2,11 +2,14 @@
 next request (not after a time-to-live), and nothing is cleared by hand."""
 
 import dataclasses
+from contextlib import contextmanager
 
 from pydantic import TypeAdapter
+from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.program import ProgramRules
+from chalicelib.store import catalog
 from chalicelib.store.catalog import VERSION_KEY, CatalogVersionItem, ProgramItem, StoreItem
 from scripts.seed import PROGRAM
 from scripts.token import mint
@@ -46,3 +49,29 @@ def test_rules_another_lambda_saves_apply_to_the_next_request(api):
     body = TypeAdapter(ProgramRules).dump_python(renamed, mode="json")
     written_by_another_lambda(ProgramItem("program", "current", body=body, version=2))
     assert api.call("GET", "/v1/me", token).json_body["tier"] == "Copper"
+
+
+def lost_race(items: int) -> TransactWriteError:
+    """DynamoDB's answer to a transaction that met another one on an item (here, the version)."""
+    reasons = [None] * (items - 1) + [CancellationReason(code="TransactionConflict")]
+    response = {"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}}
+    return TransactWriteError(
+        "cancelled", VerboseClientError(response, "TransactWriteItems", cancellation_reasons=reasons)
+    )
+
+
+def test_a_catalog_write_that_races_another_on_the_version_is_tried_again(api, monkeypatch):
+    real = catalog.transaction
+    raced = [lost_race(2)]
+
+    @contextmanager
+    def racing_once():
+        with real() as tx:
+            yield tx
+            if raced:
+                raise raced.pop()  # before the commit, as DynamoDB's cancellation would come
+
+    monkeypatch.setattr(catalog, "transaction", racing_once)
+    created = api.call("POST", "/v1/stores", ADMIN, {**dataclasses.asdict(POPUP), "address": None})
+    assert created.status_code == 201, created.json_body
+    assert raced == [] and "s_popup" in store_ids(api)
