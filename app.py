@@ -14,7 +14,7 @@ from chalicelib.api.pos import pos
 from chalicelib.api.reports import reports_bp
 from chalicelib.api.system import system
 from chalicelib.config import settings
-from chalicelib.domain.clock import system_clock
+from chalicelib.ports import now
 from chalicelib.services import reports
 
 logs.configure()
@@ -35,7 +35,7 @@ answer_undeclared_methods(app)  # after every route: 405 instead of API Gateway'
 
 @app.schedule(Cron(jobs.DAILY_AT_UTC["expire_points"][1], jobs.DAILY_AT_UTC["expire_points"][0], "*", "*", "?", "*"))
 def expire_points_daily(event: object) -> None:
-    jobs.run("expire_points", system_clock())
+    jobs.run("expire_points", now())
 
 
 LEDGER_STREAM_ARN = settings().ledger_stream_arn
@@ -43,9 +43,9 @@ if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (script
 
     @app.on_dynamodb_record(stream_arn=LEDGER_STREAM_ARN, batch_size=100)
     def count_ledger_entries(event: DynamoDBEvent) -> None:
-        reports.on_ledger_records(((r.event_name, r.new_image) for r in event), clock=system_clock)
+        reports.on_ledger_records(((r.event_name, r.new_image) for r in event), clock=now)
 
 
 @app.schedule(Cron(jobs.DAILY_AT_UTC["tier_review"][1], jobs.DAILY_AT_UTC["tier_review"][0], "*", "*", "?", "*"))
 def tier_review_daily(event: object) -> None:
-    jobs.run("tier_review", system_clock())
+    jobs.run("tier_review", now())

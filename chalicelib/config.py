@@ -39,6 +39,8 @@ class Settings:
     cursor_secret: str
     qr_ttl_s: int
     max_body_bytes: int
+    #: How long a warm Lambda trusts its offers' issued counts (the catalog itself is validated by
+    #: its version on every request; the counts move with every issue and are not part of it).
     program_cache_ttl_s: int
     dynamodb_connect_timeout_s: int
     dynamodb_read_timeout_s: int

@@ -29,7 +29,7 @@ from chalicelib.domain.program import (
     TierReview,
 )
 from chalicelib.errors import Conflict
-from chalicelib.services import members, places, program, purchases
+from chalicelib.services import members, program, purchases
 from chalicelib.store import catalog, tables
 from chalicelib.store import members as member_store
 
@@ -177,8 +177,6 @@ def seed() -> dict[str, int | str]:
         program.save(PROGRAM, None, clock=system_clock)
     for thing in (*MERCHANTS, *STORES, *BEACONS, *STAFF):
         catalog.put_if_missing(thing)
-    program.forget()
-    places.forget()
     now = system_clock()
     joined = purchases_made = 0
     for sub, name, phone, birthday, consent, home in CUSTOMERS:

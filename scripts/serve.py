@@ -117,7 +117,7 @@ def main() -> None:
         else:
             for key, value in seed.seed().items():
                 print(f"seed {key}: {value}", flush=True)
-        from chalicelib.domain.clock import system_clock
+        from chalicelib.ports import now
         from chalicelib.services import reports
         from chalicelib.store import streams
         from chalicelib.store.ledger import LedgerEntryModel
@@ -127,7 +127,7 @@ def main() -> None:
         streams.follow(
             LedgerEntryModel,
             lambda records: reports.on_ledger_records(
-                ((r["eventName"], r["dynamodb"].get("NewImage")) for r in records), clock=system_clock
+                ((r["eventName"], r["dynamodb"].get("NewImage")) for r in records), clock=now
             ),
             stopping,
         )

@@ -8,7 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.http import ADMIN, STAFF, Call, operation
-from chalicelib.domain.clock import system_clock
+from chalicelib.ports import now
 from chalicelib.services import program
 
 admin = Blueprint(__name__)
@@ -29,4 +29,4 @@ def get_program(call: Call) -> Any:
     response=schemas.ProgramRulesOut,
 )
 def put_program(call: Call) -> Any:
-    return program.update(call.body.model_dump(), clock=system_clock)
+    return program.update(call.body.model_dump(), clock=now)

@@ -8,8 +8,8 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.http import Call, operation
-from chalicelib.domain.clock import system_clock
 from chalicelib.domain.identity import Role
+from chalicelib.ports import now
 from chalicelib.services import offers, promotions
 
 marketing = Blueprint(__name__)
@@ -26,7 +26,7 @@ MARKETER = frozenset({Role.MARKETER})
     response=schemas.PromotionPage,
 )
 def list_promotions(call: Call) -> Any:
-    return promotions.page(call.identity, call.query.limit, call.query.cursor, clock=system_clock)
+    return promotions.page(call.identity, call.query.limit, call.query.cursor, clock=now)
 
 
 @operation(
@@ -40,7 +40,7 @@ def list_promotions(call: Call) -> Any:
     status=201,
 )
 def create_promotion(call: Call) -> Any:
-    return promotions.create(call.identity, call.body.model_dump(), clock=system_clock)
+    return promotions.create(call.identity, call.body.model_dump(), clock=now)
 
 
 @operation(
@@ -52,7 +52,7 @@ def create_promotion(call: Call) -> Any:
     response=schemas.PromotionOut,
 )
 def get_promotion(call: Call, promotion_id: str) -> Any:
-    return promotions.get(call.identity, promotion_id, clock=system_clock)
+    return promotions.get(call.identity, promotion_id, clock=now)
 
 
 @operation(
@@ -65,7 +65,7 @@ def get_promotion(call: Call, promotion_id: str) -> Any:
     response=schemas.PromotionOut,
 )
 def replace_promotion(call: Call, promotion_id: str) -> Any:
-    return promotions.replace(call.identity, promotion_id, call.body.model_dump(), clock=system_clock)
+    return promotions.replace(call.identity, promotion_id, call.body.model_dump(), clock=now)
 
 
 @operation(

@@ -8,7 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.http import ANY_MEMBER, Call, operation
-from chalicelib.domain.clock import system_clock
+from chalicelib.ports import now
 from chalicelib.services import checkins, members, purchases
 
 me = Blueprint(__name__)
@@ -25,12 +25,12 @@ me = Blueprint(__name__)
     status=201,
 )
 def join(call: Call) -> Any:
-    return members.join(call.identity, call.body, clock=system_clock)
+    return members.join(call.identity, call.body, clock=now)
 
 
 @operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=schemas.Profile)
 def get_profile(call: Call) -> Any:
-    return members.profile(call.identity, clock=system_clock)
+    return members.profile(call.identity, clock=now)
 
 
 @operation(
@@ -43,22 +43,22 @@ def get_profile(call: Call) -> Any:
     response=schemas.Profile,
 )
 def update_profile(call: Call) -> Any:
-    return members.update(call.identity, call.body, clock=system_clock)
+    return members.update(call.identity, call.body, clock=now)
 
 
 @operation(me, "DELETE", "/", summary="Leave the program: personal data erased", roles=ANY_MEMBER, status=204)
 def leave(call: Call) -> Any:
-    members.leave(call.identity, clock=system_clock)
+    members.leave(call.identity, clock=now)
 
 
 @operation(me, "GET", "/export", summary="Everything stored about me", roles=ANY_MEMBER, response=schemas.Export)
 def export(call: Call) -> Any:
-    return members.export(call.identity, clock=system_clock)
+    return members.export(call.identity, clock=now)
 
 
 @operation(me, "GET", "/card", summary="My card number and a fresh QR payload", roles=ANY_MEMBER, response=schemas.Card)
 def card(call: Call) -> Any:
-    return members.card(call.identity, clock=system_clock)
+    return members.card(call.identity, clock=now)
 
 
 @operation(
@@ -72,7 +72,7 @@ def card(call: Call) -> Any:
     status=201,
 )
 def add_device(call: Call) -> Any:
-    return members.add_device(call.identity, call.body, clock=system_clock)
+    return members.add_device(call.identity, call.body, clock=now)
 
 
 @operation(me, "DELETE", "/devices/{token}", summary="Unregister a push token", roles=ANY_MEMBER, status=204)
@@ -103,7 +103,7 @@ def ledger(call: Call) -> Any:
     response=schemas.CheckinResult,
 )
 def check_in(call: Call) -> Any:
-    return checkins.record(call.identity, call.body, clock=system_clock)
+    return checkins.record(call.identity, call.body, clock=now)
 
 
 @operation(
@@ -115,7 +115,7 @@ def check_in(call: Call) -> Any:
     response=schemas.WalletPage,
 )
 def my_offers(call: Call) -> Any:
-    return checkins.my_offers(call.identity, clock=system_clock)
+    return checkins.my_offers(call.identity, clock=now)
 
 
 @operation(

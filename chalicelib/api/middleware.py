@@ -13,6 +13,8 @@ from typing import Any
 import structlog
 from chalice.app import Request, Response
 
+from chalicelib.services.catalog_cache import one_reading
+
 log = structlog.get_logger("loyalty.http")
 
 _CHALICE_CODES = {
@@ -36,7 +38,8 @@ def access_log(event: Request, get_response: Callable[[Request], Response]) -> R
     # Every line logged while the request runs (an unhandled_error, a store warning) carries the
     # access line's id, so it can be matched to its request; unbound after, so a warm Lambda's
     # next request never inherits it.
-    with structlog.contextvars.bound_contextvars(request_id=request_id):
+    # The catalog's version is read once per request.
+    with structlog.contextvars.bound_contextvars(request_id=request_id), one_reading():
         response = _as_error_body(get_response(event))
     response.headers["X-Request-Id"] = request_id
     log.info(

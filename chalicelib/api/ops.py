@@ -9,7 +9,7 @@ from chalice.app import Blueprint
 from chalicelib import jobs
 from chalicelib.api import schemas
 from chalicelib.api.http import ADMIN, Call, operation
-from chalicelib.domain.clock import system_clock
+from chalicelib.ports import now
 
 ops = Blueprint(__name__)
 
@@ -24,4 +24,4 @@ ops = Blueprint(__name__)
     response=schemas.JobRunResult,
 )
 def run_job(call: Call, name: str) -> Any:
-    return {"result": jobs.run_on_request(name, call.body.at, clock=system_clock)}
+    return {"result": jobs.run_on_request(name, call.body.at, clock=now)}

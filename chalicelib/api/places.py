@@ -8,7 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.http import ADMIN, STAFF, Call, operation
-from chalicelib.domain.clock import system_clock
+from chalicelib.ports import now
 from chalicelib.services import beacons, places
 
 places_bp = Blueprint(__name__)
@@ -70,7 +70,7 @@ def replace_store(call: Call, store_id: str) -> Any:
     status=201,
 )
 def create_beacon(call: Call) -> Any:
-    return beacons.create(call.body.model_dump(), clock=system_clock)
+    return beacons.create(call.body.model_dump(), clock=now)
 
 
 @operation(

@@ -8,7 +8,7 @@ from chalice.app import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.http import CASHIER, Call, operation
-from chalicelib.domain.clock import system_clock
+from chalicelib.ports import now
 from chalicelib.services import cards, purchases, refunds
 
 pos = Blueprint(__name__)
@@ -24,7 +24,7 @@ pos = Blueprint(__name__)
     response=schemas.CardSummary,
 )
 def lookup_card(call: Call, code: str) -> Any:
-    return cards.lookup(call.identity, code, call.query.amount, clock=system_clock)
+    return cards.lookup(call.identity, code, call.query.amount, clock=now)
 
 
 @operation(
@@ -39,7 +39,7 @@ def lookup_card(call: Call, code: str) -> Any:
     idempotency_key=True,
 )
 def record_purchase(call: Call) -> Any:
-    return purchases.record(call.identity, call.body, call.headers.get("idempotency-key"), clock=system_clock)
+    return purchases.record(call.identity, call.body, call.headers.get("idempotency-key"), clock=now)
 
 
 @operation(
@@ -55,4 +55,4 @@ def record_purchase(call: Call) -> Any:
 )
 def refund_purchase(call: Call, purchase_id: str) -> Any:
     key = call.headers.get("idempotency-key")
-    return refunds.refund(call.identity, purchase_id, call.body, key, clock=system_clock)
+    return refunds.refund(call.identity, purchase_id, call.body, key, clock=now)

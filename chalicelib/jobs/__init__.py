@@ -15,6 +15,7 @@ from chalicelib.domain.clock import Clock
 from chalicelib.domain.jobs import check_as_of
 from chalicelib.errors import NotFound
 from chalicelib.jobs import expire_points, tier_review
+from chalicelib.services.catalog_cache import one_reading
 
 JOBS: dict[str, Callable[[datetime], dict[str, Any]]] = {
     expire_points.NAME: expire_points.run,
@@ -30,7 +31,9 @@ DAILY_AT_UTC: dict[str, tuple[int, int]] = {
 
 
 def run(name: str, at: datetime) -> dict[str, Any]:
-    return _job(name)(at)
+    job = _job(name)
+    with one_reading():  # a job over many members reads the catalog's version once
+        return job(at)
 
 
 def run_on_request(name: str, at: datetime | None, *, clock: Clock) -> dict[str, Any]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from typing import Any
 
 from chalicelib.domain.catalog import Beacon
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import checkins, cursors, places
+from chalicelib.ports import new_id
+from chalicelib.services import cursors, places
 from chalicelib.store import catalog
 
 
@@ -19,7 +19,7 @@ def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
         raise InvalidField("store_id", "no such store", code="unknown_store")
     eid = body.get("eddystone_eid")
     beacon = Beacon(
-        beacon_id=f"b_{uuid.uuid4().hex[:12]}",
+        beacon_id=new_id("b", 12),
         store_id=body["store_id"],
         zone=body["zone"],
         uuid=body["uuid"].upper() if body.get("uuid") else None,
@@ -36,7 +36,6 @@ def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
         raise Conflict("a beacon with this identity key is registered", code="beacon_exists")
     if not catalog.put_if_missing(beacon):
         raise Conflict("a beacon with this identity is registered", code="beacon_exists")
-    checkins.forget()
     return view(beacon)
 
 
@@ -56,7 +55,6 @@ def remove(beacon_id: str) -> None:
     for beacon in catalog.list_all(Beacon):
         if beacon.beacon_id == beacon_id:
             catalog.delete(beacon)
-            checkins.forget()
             return
     raise NotFound("no such beacon", code="beacon_not_found")
 

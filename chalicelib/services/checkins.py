@@ -4,16 +4,12 @@ cannot be real, deduplicated within a dwell window, and answered with the offers
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 
-from chalicelib.config import settings
 from chalicelib.domain import offers as offer_rules
 from chalicelib.domain.catalog import Beacon, Store
 from chalicelib.domain.clock import Clock, isoformat
@@ -23,8 +19,9 @@ from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.errors import Conflict, InvalidField, NotFound, RateLimited
 from chalicelib.geo.distance import haversine_m
 from chalicelib.geo.eid import EidBeacon, resolve
+from chalicelib.ports import new_id
 from chalicelib.services import cursors, places, program
-from chalicelib.store import catalog
+from chalicelib.services.catalog_cache import cache
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
 
@@ -40,26 +37,6 @@ WALLET_OFFER_DAYS = 7
 
 log = structlog.get_logger("loyalty.offers")
 
-_lock = threading.Lock()
-_cache: tuple[float, list[Beacon], list[Offer]] | None = None
-
-
-def _catalog() -> tuple[list[Beacon], list[Offer]]:
-    """Beacons and offers, cached per warm Lambda for a short while (the budget's truth is the
-    transaction's condition, so a slightly stale count is safe)."""
-    global _cache
-    cached = _cache
-    if cached is not None and time.monotonic() - cached[0] < settings().program_cache_ttl_s:
-        return cached[1], cached[2]
-    with _lock:
-        _cache = (time.monotonic(), catalog.list_all(Beacon), catalog.offers_with_counts())
-        return _cache[1], _cache[2]
-
-
-def forget() -> None:
-    global _cache
-    _cache = None
-
 
 def record(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
     member = member_store.get_member(identity.sub)
@@ -71,7 +48,6 @@ def record(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
         return _record_once(member, req, now)
     except Conflict:
         # Another check-in of the member got there first: read again and decide again, once.
-        forget()
         return _record_once(member, req, now)
 
 
@@ -99,13 +75,13 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
         moment = Moment(
             trigger, now, store_id=store.store_id, zone=zone, merchant_id=store.merchant_id, timezone=program_timezone()
         )
-        for offer in choose_offers(_catalog()[1], moment, customer, OFFERS_PER_CHECKIN):
+        for offer in choose_offers(cache().offers(), moment, customer, OFFERS_PER_CHECKIN):
             issued.append((offer, wallet_entry(offer, store, now, history)))
     # A check-in that locates nothing (an unknown beacon) keeps the last known position and when
     # it was known: clearing it would let the next fix skip the speed check.
     fix = (position[0], position[1], now) if position is not None else last_fix
     checkin = wallet_store.Checkin(
-        checkin_id=previous.checkin_id if same_visit and previous else f"chk_{uuid.uuid4().hex[:16]}",
+        checkin_id=previous.checkin_id if same_visit and previous else new_id("chk", 16),
         at=previous.at if same_visit and previous else now,
         store_id=store.store_id if store else None,
         lon=fix[0] if fix else None,
@@ -173,7 +149,7 @@ def _where(req: Any, now: datetime) -> tuple[Store | None, str | None, str, tupl
         match = places.geofences().locate(req.lon, req.lat, req.accuracy_m)
         store = places.store(match.store_id) if match else None
         return store, None, "geofence_enter", (req.lon, req.lat)
-    beacons = _catalog()[0]
+    beacons = cache().beacons()
     beacon: Beacon | None
     if req.eid is not None:
         eid_beacons = [
@@ -210,10 +186,6 @@ def skipped(refusal: wallet_store.OffersRefused) -> None:
 
 def program_timezone() -> ZoneInfo:
     return ZoneInfo(program.rules().timezone)
-
-
-def cached_offers() -> list[Offer]:
-    return _catalog()[1]
 
 
 def wallet_entry(

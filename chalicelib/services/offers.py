@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -13,14 +12,14 @@ from chalicelib.domain.clock import isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.offers import ISSUED_TRIGGERS, Limits, Offer, Targeting, Trigger
 from chalicelib.errors import InvalidField
-from chalicelib.services import checkins, cursors, places, policy
+from chalicelib.ports import new_id
+from chalicelib.services import cursors, places, policy
 from chalicelib.store import catalog
 
 
 def create(identity: Identity, body: dict[str, Any]) -> dict[str, Any]:
-    offer = _checked(identity, f"offer_{uuid.uuid4().hex[:16]}", body)
+    offer = _checked(identity, new_id("offer", 16), body)
     catalog.put(offer)
-    checkins.forget()  # this process sees it at once; other warm Lambdas within the cache's TTL
     return view(offer)
 
 
@@ -28,14 +27,12 @@ def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> dict[str
     policy.owned(identity, Offer, offer_id, "offer")
     offer = _checked(identity, offer_id, body)
     catalog.put(offer)
-    checkins.forget()  # this process sees it at once; other warm Lambdas within the cache's TTL
     return view(catalog.with_issued_count(offer))
 
 
 def end(identity: Identity, offer_id: str) -> None:
     """Stop issuing an offer; issued ones stay in wallets until they expire (status ``ended``)."""
     catalog.put(dataclasses.replace(policy.owned(identity, Offer, offer_id, "offer"), status="ended"))
-    checkins.forget()
 
 
 def get(identity: Identity, offer_id: str) -> dict[str, Any]:

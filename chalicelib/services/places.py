@@ -1,56 +1,32 @@
-"""Stores and merchants as the API serves them (cached per warm Lambda, refreshed after a while)."""
+"""Stores and merchants as the API serves them (read through the catalog cache)."""
 
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
-import uuid
 from typing import Any
 
-from chalicelib.config import settings
 from chalicelib.domain.catalog import Merchant, Store
 from chalicelib.domain.identity import Identity
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.geo.fences import GeofenceIndex, fence_from_geojson
+from chalicelib.ports import new_id
 from chalicelib.services import cursors
+from chalicelib.services.catalog_cache import cache
 from chalicelib.store import catalog
-
-_lock = threading.Lock()
-_stores: tuple[float, dict[str, Store], GeofenceIndex] | None = None
-
-
-def _loaded() -> tuple[float, dict[str, Store], GeofenceIndex]:
-    """The stores and their geofence index, built once per warm Lambda and again when stale."""
-    global _stores
-    cached = _stores
-    if cached is not None and time.monotonic() - cached[0] < settings().program_cache_ttl_s:
-        return cached
-    with _lock:
-        by_id = {s.store_id: s for s in catalog.list_all(Store)}
-        index = GeofenceIndex(fence_from_geojson(s.store_id, s.geofence) for s in by_id.values())
-        _stores = (time.monotonic(), by_id, index)
-        return _stores
 
 
 def stores() -> dict[str, Store]:
-    return _loaded()[1]
+    return cache().stores().by_id
 
 
 def geofences() -> GeofenceIndex:
-    return _loaded()[2]
-
-
-def forget() -> None:
-    global _stores
-    _stores = None
+    return cache().stores().geofences
 
 
 def create_store(body: dict[str, Any]) -> dict[str, Any]:
-    store = _checked_store(body.get("store_id") or f"s_{uuid.uuid4().hex[:12]}", body)
+    store = _checked_store(body.get("store_id") or new_id("s", 12), body)
     if not catalog.put_if_missing(store):
         raise Conflict("a store with this store_id exists", code="store_exists")
-    forget()
     return dataclasses.asdict(store)
 
 
@@ -61,7 +37,6 @@ def replace_store(store_id: str, body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidField("store_id", "a store's id cannot change", code="immutable_field")
     store = _checked_store(store_id, body)
     catalog.put(store)
-    forget()
     return dataclasses.asdict(store)
 
 

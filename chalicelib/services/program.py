@@ -1,10 +1,8 @@
-"""The program's rules, read once per warm Lambda and refreshed after a short time."""
+"""The program's rules (read through the catalog cache), their changes and the tier names they keep."""
 
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -12,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
 
-from chalicelib.config import settings
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
@@ -25,24 +22,15 @@ from chalicelib.domain.program import (
 )
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import Conflict, Unavailable
-from chalicelib.services import promotions
+from chalicelib.services.catalog_cache import cache
 from chalicelib.store import catalog, ledger
-
-_lock = threading.Lock()
-_cached: tuple[float, ProgramRules] | None = None
 
 
 def rules() -> ProgramRules:
-    global _cached
-    cached = _cached
-    if cached is not None and time.monotonic() - cached[0] < settings().program_cache_ttl_s:
-        return cached[1]
-    with _lock:
-        found = catalog.program_rules()
-        if found is None:
-            raise Unavailable("the program has not been set up yet", code="program_not_configured")
-        _cached = (time.monotonic(), found)
-        return found
+    found = cache().program()
+    if found is None:
+        raise Unavailable("the program has not been set up yet", code="program_not_configured")
+    return found
 
 
 def current() -> dict[str, Any]:
@@ -68,7 +56,7 @@ def save(
     clock: Clock,
     tier_migrations: Mapping[str, str] | None = None,
 ) -> ProgramRules:
-    """Validate and save new rules; they apply from the save (other warm Lambdas within the cache's TTL).
+    """Validate and save new rules; they apply from the save (in every warm Lambda from its next request).
 
     ``tier_migrations`` maps each tier the new rules drop to the kept tier its members hold from
     now on; the saved rules keep every migration so far (see ``domain.program.current_tier``)."""
@@ -83,11 +71,7 @@ def save(
             field="currency",
         )
     retargeted = _retargeted(rules)
-    saved = catalog.save_program(rules, expected_version, clock(), also=retargeted)
-    forget()
-    if retargeted:
-        promotions.forget()  # this process sees them at once; other warm Lambdas within the cache's TTL
-    return saved
+    return catalog.save_program(rules, expected_version, clock(), also=retargeted)
 
 
 def _retargeted(rules: ProgramRules) -> list[Offer | Promotion]:
@@ -103,12 +87,6 @@ def _retargeted(rules: ProgramRules) -> list[Offer | Promotion]:
         if tiers != offer.targeting.tiers:
             changed.append(dataclasses.replace(offer, targeting=dataclasses.replace(offer.targeting, tiers=tiers)))
     return changed
-
-
-def forget() -> None:
-    """Drop the cached rules (after a change, and between tests)."""
-    global _cached
-    _cached = None
 
 
 def local_time(program: ProgramRules, moment: datetime) -> datetime:

@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
-import uuid
 from datetime import datetime
 from typing import Any
 
-from chalicelib.config import settings
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import InvalidField
+from chalicelib.ports import new_id
 from chalicelib.services import cursors, places, policy, program
+from chalicelib.services.catalog_cache import cache
 from chalicelib.store import catalog
-
-_lock = threading.Lock()
-_cached: tuple[float, list[Promotion]] | None = None
 
 
 def all_promotions() -> list[Promotion]:
-    """Every promotion, cached per warm Lambda for a short while (one Query when stale)."""
-    global _cached
-    cached = _cached
-    if cached is not None and time.monotonic() - cached[0] < settings().program_cache_ttl_s:
-        return cached[1]
-    with _lock:
-        found = catalog.list_all(Promotion)
-        _cached = (time.monotonic(), found)
-        return found
-
-
-def forget() -> None:
-    global _cached
-    _cached = None
+    return cache().promotions()
 
 
 def live(at: datetime, merchant_id: str, store_id: str, tier: str) -> list[Promotion]:
@@ -43,9 +25,8 @@ def live(at: datetime, merchant_id: str, store_id: str, tier: str) -> list[Promo
 
 
 def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
-    promotion = _checked(identity, f"promo_{uuid.uuid4().hex[:16]}", body)
+    promotion = _checked(identity, new_id("promo", 16), body)
     catalog.put(promotion)
-    forget()
     return view(promotion, clock)
 
 
@@ -53,7 +34,6 @@ def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, cloc
     policy.owned(identity, Promotion, promotion_id, "promotion")
     promotion = _checked(identity, promotion_id, body)
     catalog.put(promotion)
-    forget()
     return view(promotion, clock)
 
 
@@ -61,7 +41,6 @@ def end(identity: Identity, promotion_id: str) -> None:
     """Stop a promotion; it is kept (status ``ended``) for the reports."""
     promotion = policy.owned(identity, Promotion, promotion_id, "promotion")
     catalog.put(dataclasses.replace(promotion, status="ended"))
-    forget()
 
 
 def get(identity: Identity, promotion_id: str, *, clock: Clock) -> dict[str, Any]:

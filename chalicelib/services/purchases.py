@@ -17,6 +17,7 @@ from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Custom
 from chalicelib.domain.purchases import LineItem, PurchaseDecision, Sale, apply_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import cards, checkins, cursors, places, policy, program, promotions
+from chalicelib.services.catalog_cache import cache
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import catalog, ledger
 from chalicelib.store import members as member_store
@@ -164,7 +165,7 @@ def _earned_offers(
     offer for the café). Read only when such offers exist; their counts are read fresh, so a
     spent budget is usually seen before the transaction (and if not, the purchase commits
     without the offer: ``exactly_once``)."""
-    if not any(o.trigger.type == "purchase" and o.status == "active" for o in checkins.cached_offers()):
+    if not any(o.trigger.type == "purchase" and o.status == "active" for o in cache().offers()):
         return []
     moment = Moment(
         "purchase",

@@ -23,9 +23,10 @@ Models never leave this package: repositories return domain objects. The key des
     The program's few, slow-changing things: ``program/current`` (and ``program/v<n>``, every
     saved version), ``merchant/<id>``, ``store/<id>``, ``staff/<sub>``, ``beacon/<advertised
     identity>``, ``promotion/<id>``, ``offer/<id>``, ``offer_issued/<offer_id>`` (an offer's
-    issued count, an atomic counter conditioned on its budget), ``job/<name>`` (a job's last run)
-    and ``seed/<name>`` (a data set written in full). Listing a kind is one Query on its
-    partition, never a scan, and results are cached per warm Lambda.
+    issued count, an atomic counter conditioned on its budget), ``job/<name>`` (a job's last run),
+    ``seed/<name>`` (a data set written in full) and ``catalog/version`` (a counter every write of
+    a definition bumps in its own transaction). Listing a kind is one Query on its partition,
+    never a scan, and results are cached per warm Lambda, validated by ``catalog/version``.
 ``ledger``, ``purchases``, ``idempotency`` (see ``ledger.py``)
     Append-only entries per member, newest first by key; purchases by id; idempotency records by
     scoped key with a 24-hour TTL. A balance change writes the member, its entries, the purchase

@@ -11,28 +11,53 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.config import settings
+from chalicelib.config import Settings, settings
 from chalicelib.errors import Unavailable
-
-_settings = settings()
 
 
 class BaseMeta:
-    region = _settings.aws_region
-    host = _settings.dynamodb_endpoint
+    """Every model's connection settings: placeholders until the first use binds them (``bind``),
+    so importing the store reads no environment and opens nothing."""
+
+    region: str | None = None
+    host: str | None = None
     billing_mode = "PAY_PER_REQUEST"
-    connect_timeout_seconds = _settings.dynamodb_connect_timeout_s
-    read_timeout_seconds = _settings.dynamodb_read_timeout_s
+    connect_timeout_seconds: float | None = None
+    read_timeout_seconds: float | None = None
     max_retry_attempts = 3
 
 
+@lru_cache(maxsize=1)
+def bind() -> Settings:
+    """Point every model at the DynamoDB the settings name (once per process, on first use)."""
+    bound = settings()
+    BaseMeta.region = bound.aws_region
+    BaseMeta.host = bound.dynamodb_endpoint
+    BaseMeta.connect_timeout_seconds = bound.dynamodb_connect_timeout_s
+    BaseMeta.read_timeout_seconds = bound.dynamodb_read_timeout_s
+    return bound
+
+
+class _TableName:
+    """A model's ``Meta.table_name``, named from the settings when PynamoDB first asks for it
+    (it does before it connects: so the first request binds the store)."""
+
+    def __init__(self, short: str) -> None:
+        self.short = short
+
+    def __get__(self, instance: object, owner: type | None = None) -> str:
+        return bind().table_name(self.short)
+
+
 def table_name(short: str) -> str:
-    return _settings.table_name(short)
+    # Typed as what a reader of ``Meta.table_name`` gets: the descriptor answers with the name.
+    return _TableName(short)  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=1)
 def connection() -> Connection:
     """One low-level connection per warm Lambda, for transactions."""
+    bind()
     return Connection(
         region=BaseMeta.region,
         host=BaseMeta.host,

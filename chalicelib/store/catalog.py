@@ -1,9 +1,17 @@
-"""The catalog table: program rules, merchants, stores, beacons and staff (one partition per kind)."""
+"""The catalog table: program rules, merchants, stores, beacons and staff (one partition per kind).
+
+Every write of a catalog definition bumps ``catalog/version`` in the same transaction, so that a
+cache of the catalog (``services.catalog_cache``) in any warm Lambda is validated by one small
+read. Offer counters (``offer_issued/<id>``), job states and seed markers are not definitions and
+leave the version alone.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import itertools
+import secrets
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,7 +23,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
@@ -24,7 +32,7 @@ from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
 from chalicelib.errors import Conflict
-from chalicelib.store.base import BaseMeta, OwnedWrite, condition_failed, table_name, transaction
+from chalicelib.store.base import BaseMeta, OwnedWrite, failed_items, table_name, transaction
 
 T = TypeVar("T")
 
@@ -90,6 +98,14 @@ class SeedItem(CatalogItem, discriminator="seed"):
     """``seed/<name>``: a data set was written in full here (see ``scripts.seed``)."""
 
 
+class CatalogVersionItem(CatalogItem, discriminator="catalog_version"):
+    """``catalog/version``: ``counter`` goes up with every write of a definition; ``generation``
+    is drawn once when the item is first written, so a table created again (a wiped local stack,
+    a fresh test database) never repeats a version an older cache holds."""
+
+    generation = UnicodeAttribute(null=True)
+
+
 _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
     Merchant: ("merchant", MerchantItem),
@@ -102,6 +118,69 @@ _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
 }
 
 PROGRAM_KEY = "current"
+VERSION_KEY = ("catalog", "version")
+#: Kinds whose writes leave the version alone: nothing caches them.
+_UNVERSIONED: frozenset[type[Any]] = frozenset({JobState})
+#: Writes of definitions this process made (a cache validated earlier in the same request
+#: looks again after one of them).
+_local_writes = itertools.count(1)
+_local_writes_seen = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class CatalogVersion:
+    generation: str
+    counter: int
+
+
+def catalog_version() -> CatalogVersion | None:
+    """The version every cache of the catalog is validated by (None before the first write):
+    one strongly consistent GetItem of a small item."""
+    try:
+        item = CatalogVersionItem.get(*VERSION_KEY, consistent_read=True)
+    except CatalogVersionItem.DoesNotExist:
+        return None
+    return CatalogVersion(item.generation or "", int(item.counter))
+
+
+def bump_version(tx: Any) -> None:
+    """In ``tx``: the catalog changed (the write of a definition rides in the same transaction)."""
+    global _local_writes_seen
+    tx.update(
+        CatalogVersionItem(*VERSION_KEY),
+        actions=[
+            CatalogVersionItem.counter.add(1),
+            CatalogVersionItem.generation.set(CatalogVersionItem.generation | secrets.token_hex(8)),
+            CatalogVersionItem.body.set({}),
+            CatalogVersionItem.kind.set(CatalogVersionItem),
+        ],
+    )
+    _local_writes_seen = next(_local_writes)
+
+
+def local_writes() -> int:
+    """How many definition writes this process has sent (see ``_local_writes``)."""
+    return _local_writes_seen
+
+
+#: Every definition write touches ``catalog/version``, and DynamoDB cancels (never queues) a
+#: transaction that meets another one on an item: two admins saving at once must both succeed.
+VERSION_RACE_ATTEMPTS = 4
+
+
+def _versioned(write: Callable[[Any], None]) -> None:
+    """``write``'s items and the version's bump in one transaction, tried again when it only
+    lost a race with another catalog write (each write here is whole, so a retry is safe)."""
+    for attempt in range(1, VERSION_RACE_ATTEMPTS + 1):
+        try:
+            with transaction() as tx:
+                write(tx)
+                bump_version(tx)
+            return
+        except TransactWriteError as error:
+            raced = any(r is not None and r.code == "TransactionConflict" for r in error.cancellation_reasons)
+            if not raced or attempt == VERSION_RACE_ATTEMPTS:
+                raise
 
 
 def _key_of(thing: Any) -> str:
@@ -130,19 +209,23 @@ def _item(thing: Any) -> CatalogItem:
 
 
 def put(thing: Any) -> None:
-    _item(thing).save()
+    if type(thing) in _UNVERSIONED:
+        _item(thing).save()
+        return
+    _versioned(lambda tx: tx.save(_item(thing)))
 
 
 def delete(thing: Any) -> None:
-    _item(thing).delete()
+    _versioned(lambda tx: tx.delete(_item(thing)))
 
 
 def put_if_missing(thing: Any) -> bool:
     """Write ``thing`` unless an item with its key exists (demo data never overwrites edits)."""
     try:
-        _item(thing).save(condition=CatalogItem.pk.does_not_exist())
-    except PutError as error:
-        if condition_failed(error):
+        _versioned(lambda tx: tx.save(_item(thing), condition=CatalogItem.pk.does_not_exist()))
+    except TransactWriteError as error:
+        # Only the item's own write has a condition: a cancellation for it means it exists.
+        if failed_items(error):
             return False
         raise
     return True
@@ -165,15 +248,17 @@ def save_program(
     saved = dataclasses.replace(rules, version=base + 1)
     body = TypeAdapter(ProgramRules).dump_python(saved, mode="json")
     condition = ProgramItem.version == base if current is not None else ProgramItem.pk.does_not_exist()
+
+    def write(tx: Any) -> None:
+        tx.save(
+            ProgramItem("program", PROGRAM_KEY, body=body, version=saved.version, updated_at=at), condition=condition
+        )
+        tx.save(ProgramItem("program", f"v{saved.version:06d}", body=body, version=saved.version, updated_at=at))
+        for thing in also:
+            tx.save(_item(thing))
+
     try:
-        with transaction() as tx:
-            tx.save(
-                ProgramItem("program", PROGRAM_KEY, body=body, version=saved.version, updated_at=at),
-                condition=condition,
-            )
-            tx.save(ProgramItem("program", f"v{saved.version:06d}", body=body, version=saved.version, updated_at=at))
-            for thing in also:
-                tx.save(_item(thing))
+        _versioned(write)
     except TransactWriteError as error:
         raise Conflict("the program rules changed meanwhile; reload and retry", code="version_conflict") from error
     return saved
@@ -254,3 +339,31 @@ def seed_state(name: str) -> tuple[str, datetime | None] | None:
 
 def mark_seed(name: str, state: str, at: datetime) -> None:
     SeedItem("seed", name, body={"state": state}, updated_at=at).save()
+
+
+class StoredCatalog:
+    """The catalog as ``services.catalog_cache`` reads it (its ``CatalogSource``), from this table."""
+
+    def version(self) -> CatalogVersion | None:
+        return catalog_version()
+
+    def local_writes(self) -> int:
+        return local_writes()
+
+    def program(self) -> ProgramRules | None:
+        return program_rules()
+
+    def stores(self) -> list[Store]:
+        return list_all(Store)
+
+    def beacons(self) -> list[Beacon]:
+        return list_all(Beacon)
+
+    def offers(self) -> list[Offer]:
+        return list_all(Offer)
+
+    def issued_counts(self) -> dict[str, int]:
+        return issued_counts()
+
+    def promotions(self) -> list[Promotion]:
+        return list_all(Promotion)

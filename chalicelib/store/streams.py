@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta
+from chalicelib.store.base import BaseMeta, bind
 
 Handler = Callable[[list[dict[str, Any]]], None]
 
@@ -20,6 +20,7 @@ Handler = Callable[[list[dict[str, Any]]], None]
 def _client() -> Any:
     # The classic endpoint, named: botocore's endpoint rules otherwise pick one that moto's
     # stream backend does not answer (the local stack always names DynamoDB Local's).
+    bind()
     endpoint = BaseMeta.host or f"https://streams.dynamodb.{BaseMeta.region}.amazonaws.com"
     return boto3.client("dynamodbstreams", region_name=BaseMeta.region, endpoint_url=endpoint)
 

@@ -24,7 +24,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from chalicelib.services import checkins, places, program, promotions
+from chalicelib import ports
 from chalicelib.store import catalog, tables
 from scripts import seed
 from scripts.local_gateway import Gateway
@@ -40,11 +40,7 @@ def aws() -> Iterator[None]:
         catalog.put(seed.PROGRAM)
         for thing in (*seed.MERCHANTS, *seed.STORES, *seed.BEACONS, *seed.STAFF):
             catalog.put(thing)
-        for cache in (program, places, promotions, checkins):
-            cache.forget()
         yield
-        for cache in (program, places, promotions, checkins):
-            cache.forget()
 
 
 class Api:
@@ -100,10 +96,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    from chalicelib.api import me, pos
-
+def clock() -> Iterator[FakeClock]:
+    """Every route, job and handler reads this clock while the test runs (``chalicelib.ports``)."""
     fake = FakeClock()
-    monkeypatch.setattr(me, "system_clock", fake)
-    monkeypatch.setattr(pos, "system_clock", fake)
-    return fake
+    with ports.replaced(clock=fake):
+        yield fake

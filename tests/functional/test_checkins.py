@@ -4,7 +4,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.geo.eid import compute_eid
-from chalicelib.services import checkins
 from scripts.token import mint
 
 MARKETER = mint("demo-marketer", ["marketer"], "m_kiez")
@@ -25,7 +24,6 @@ def check_in(api, body, sub="alice"):
 
 def new_offer(api, **fields):
     offer = api.call("POST", "/v1/offers", MARKETER, {**COOKIE, **fields}).json_body
-    checkins.forget()
     return offer
 
 
@@ -94,7 +92,6 @@ def test_an_eddystone_eid_beacon_is_resolved_from_what_the_app_heard(api):
     }
     registered = api.call("POST", "/v1/beacons", ADMIN, body)
     assert registered.status_code == 201
-    checkins.forget()
     api.join("alice")
     counter = 65_280 + int(
         (
@@ -184,7 +181,6 @@ def test_buying_clothes_earns_a_coffee_offer_for_the_partner_cafe(api):
         "limits": {"per_customer": 1},
     }
     offer = api.call("POST", "/v1/offers", ADMIN, cross).json_body
-    checkins.forget()
     alex = mint("demo-cashier-alex", ["cashier"], "m_nordlicht")
     jacket = [{"sku": "jacket", "category": "clothes", "qty": 1, "price": 8_900}]
     bought = pay(api, card, 8_900, [], store="s_nordlicht_alex", token=alex, items=jacket).json_body
@@ -214,7 +210,6 @@ def test_a_program_wide_offer_fires_at_every_merchants_stores(api):
     api.join("alice")
     welcome = {**COOKIE, "trigger": {"type": "checkin"}}
     offer = api.call("POST", "/v1/offers", ADMIN, welcome).json_body
-    checkins.forget()
     at_alex = check_in(api, {"type": "beacon", "uuid": DOOR["uuid"], "major": 300, "minor": 1}).json_body
     assert [o["offer_id"] for o in at_alex["offers"]] == [offer["offer_id"]]
 
@@ -229,7 +224,6 @@ def test_the_till_sees_the_wallet_offers_it_can_redeem_now(api, clock):
         "reward": {"type": "percent_off", "percent": 10},
     }
     scarf_offer = api.call("POST", "/v1/offers", ADMIN, scarf).json_body
-    checkins.forget()
     issued = check_in(api, MITTE).json_body["offers"]
     assert {o["offer_id"] for o in issued} == {cookie["offer_id"], scarf_offer["offer_id"]}
     alex = mint("demo-cashier-alex", ["cashier"], "m_nordlicht")
@@ -250,7 +244,6 @@ def test_of_two_entries_of_one_offer_the_till_redeems_the_one_its_merchant_takes
     anywhere = {**COOKIE, "trigger": {"type": "checkin"}, "reward": {"type": "amount_off", "amount": 100}}
     anywhere["limits"] = {}
     offer = api.call("POST", "/v1/offers", ADMIN, anywhere).json_body
-    checkins.forget()
     assert len(check_in(api, MITTE).json_body["offers"]) == 1  # redeemable at Kiez
     clock.now += timedelta(days=1)
     alex_door = {"type": "beacon", "uuid": DOOR["uuid"], "major": 300, "minor": 1}

@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.services import checkins
 from scripts.token import mint
 
 MARKETER = mint("demo-marketer", ["marketer"], "m_kiez")
@@ -41,7 +40,6 @@ def some_offers_and_promotions(api):
             "valid_to": "2026-12-01T00:00:00Z",
         }
         assert api.call("POST", "/v1/promotions", MARKETER, promotion).status_code == 201
-    checkins.forget()
 
 
 @pytest.fixture

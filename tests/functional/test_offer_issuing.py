@@ -28,7 +28,6 @@ WELCOME = {"title": "Welcome back", "trigger": {"type": "checkin"}, "reward": {"
 def new_offer(api, body):
     created = api.call("POST", "/v1/offers", MARKETER, body)
     assert created.status_code == 201, created.json_body
-    checkins.forget()
     return created.json_body
 
 

@@ -36,7 +36,6 @@ os.environ.update(
 
 import pytest  # noqa: E402
 
-from chalicelib.services import places, program, promotions  # noqa: E402
 from chalicelib.store import catalog, tables  # noqa: E402
 from scripts import seed  # noqa: E402
 
@@ -47,5 +46,3 @@ def catalog_data() -> None:
     catalog.put(seed.PROGRAM)
     for thing in (*seed.MERCHANTS, *seed.STORES, *seed.STAFF):
         catalog.put(thing)
-    for cache in (program, places, promotions):
-        cache.forget()

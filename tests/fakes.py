@@ -1,0 +1,77 @@
+"""In-memory fakes of the ports, for unit tests of services without moto or DynamoDB Local."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from typing import Any
+
+from chalicelib.domain.catalog import Beacon, Store
+from chalicelib.domain.offers import Offer
+from chalicelib.domain.program import ProgramRules
+from chalicelib.domain.promotions import Promotion
+from chalicelib.store.catalog import CatalogVersion
+
+
+class InMemoryCatalog:
+    """A ``CatalogSource``: what one process writes bumps the version and its local writes;
+    ``written_elsewhere`` is another warm Lambda's write (the version moves, the local count not).
+    ``reads`` counts every call by kind, as the DynamoDB requests they stand for."""
+
+    def __init__(self, program: ProgramRules | None = None, *things: Any) -> None:
+        self.things: dict[tuple[type[Any], str], Any] = {}
+        self.program_rules = program
+        self.counts: dict[str, int] = {}
+        self.counter = 0
+        self.writes_here = 0
+        self.reads: Counter[str] = Counter()
+        for thing in things:
+            self._store(thing)
+
+    def write(self, thing: Any) -> None:
+        self._store(thing)
+        self.counter += 1
+        self.writes_here += 1
+
+    def written_elsewhere(self, thing: Any) -> None:
+        self._store(thing)
+        self.counter += 1
+
+    def _store(self, thing: Any) -> None:
+        if isinstance(thing, ProgramRules):
+            self.program_rules = thing
+            return
+        id_field = {Store: "store_id", Beacon: "beacon_id", Offer: "offer_id", Promotion: "promotion_id"}[type(thing)]
+        key = getattr(thing, id_field)
+        self.things[(type(thing), key)] = thing
+
+    def _all(self, cls: type[Any]) -> list[Any]:
+        self.reads[cls.__name__] += 1
+        return [t for (kind, _), t in sorted(self.things.items(), key=lambda kv: kv[0][1]) if kind is cls]
+
+    def version(self) -> CatalogVersion | None:
+        self.reads["version"] += 1
+        return CatalogVersion("fake", self.counter) if self.counter else None
+
+    def local_writes(self) -> int:
+        return self.writes_here
+
+    def program(self) -> ProgramRules | None:
+        self.reads["program"] += 1
+        return self.program_rules
+
+    def stores(self) -> list[Store]:
+        return self._all(Store)
+
+    def beacons(self) -> list[Beacon]:
+        return self._all(Beacon)
+
+    def offers(self) -> list[Offer]:
+        return [dataclasses.replace(o, issued=0) for o in self._all(Offer)]
+
+    def issued_counts(self) -> dict[str, int]:
+        self.reads["issued_counts"] += 1
+        return dict(self.counts)
+
+    def promotions(self) -> list[Promotion]:
+        return self._all(Promotion)
