@@ -24,9 +24,9 @@ Models never leave this package: repositories return domain objects. The key des
     saved version), ``merchant/<id>``, ``store/<id>``, ``staff/<sub>``, ``beacon/<advertised
     identity>``, ``promotion/<id>``, ``offer/<id>``, ``offer_issued/<offer_id>`` (an offer's
     issued count, an atomic counter conditioned on its budget), ``job/<name>`` (a job's last run),
-    ``seed/<name>`` (a data set written in full) and ``catalog/version`` (a counter every write of
+    ``seed/<name>`` (a data set written in full) and ``catalog_version/current`` (a counter every write of
     a definition bumps in its own transaction). Listing a kind is one Query on its partition,
-    never a scan, and results are cached per warm Lambda, validated by ``catalog/version``.
+    never a scan, and results are cached per warm Lambda, validated by ``catalog_version/current``.
 ``ledger``, ``purchases``, ``idempotency`` (see ``ledger.py``)
     Append-only entries per member, newest first by key; purchases by id; idempotency records by
     scoped key with a 24-hour TTL. A balance change writes the member, its entries, the purchase

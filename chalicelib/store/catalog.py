@@ -1,6 +1,6 @@
 """The catalog table: program rules, merchants, stores, beacons and staff (one partition per kind).
 
-Every write of a catalog definition bumps ``catalog/version`` in the same transaction, so that a
+Every write of a catalog definition bumps ``catalog_version/current`` in the same transaction, so that a
 cache of the catalog (``services.catalog_cache``) in any warm Lambda is validated by one small
 read. Offer counters (``offer_issued/<id>``), job states and seed markers are not definitions and
 leave the version alone.
@@ -99,7 +99,7 @@ class SeedItem(CatalogItem, discriminator="seed"):
 
 
 class CatalogVersionItem(CatalogItem, discriminator="catalog_version"):
-    """``catalog/version``: ``counter`` goes up with every write of a definition; ``generation``
+    """``catalog_version/current``: ``counter`` goes up with every write of a definition; ``generation``
     is drawn once when the item is first written, so a table created again (a wiped local stack,
     a fresh test database) never repeats a version an older cache holds."""
 
@@ -118,7 +118,7 @@ _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
 }
 
 PROGRAM_KEY = "current"
-VERSION_KEY = ("catalog", "version")
+VERSION_KEY = ("catalog_version", "current")
 #: Kinds whose writes leave the version alone: nothing caches them.
 _UNVERSIONED: frozenset[type[Any]] = frozenset({JobState})
 #: Writes of definitions this process made (a cache validated earlier in the same request
@@ -163,7 +163,7 @@ def local_writes() -> int:
     return _local_writes_seen
 
 
-#: Every definition write touches ``catalog/version``, and DynamoDB cancels (never queues) a
+#: Every definition write touches ``catalog_version/current``, and DynamoDB cancels (never queues) a
 #: transaction that meets another one on an item: two admins saving at once must both succeed.
 VERSION_RACE_ATTEMPTS = 4
 
