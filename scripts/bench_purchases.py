@@ -4,10 +4,11 @@
     python -m scripts.bench_purchases --skip-http --samples 10
     python -m scripts.bench_purchases --skip-counts --threads 8 --per-thread 20 --cards 300
 
-1. DynamoDB requests per call of ``POST /v1/purchases`` (card number or customer_id, with and
-   without redemption), of a replay of the same Idempotency-Key, of ``POST /v1/purchases/{id}/refund``
-   and of ``GET /v1/me/ledger``: in-process on DynamoDB Local through ``chalice.test.Client`` on a
-   warm process (one warm-up call of each kind first), counted by wrapping botocore's
+1. DynamoDB requests per call of ``POST /v1/purchases`` (a scanned QR, a card number, a phone
+   number said, a customer_id; with and without redemption), of a replay of the same
+   Idempotency-Key, of ``POST /v1/purchases/{id}/refund`` and of ``GET /v1/me/ledger``: in-process
+   on DynamoDB Local through ``chalice.test.Client`` on a warm process (one warm-up call of each
+   kind first), counted by wrapping botocore's
    ``BaseClient._make_api_call`` as ``scripts.bench_foundation`` does. Beside DynamoDB Local's own
    ConsumedCapacity, the units AWS would bill, computed from the items' sizes: reads 1 RCU per 4 KB
    (half for eventually consistent ones), transactional writes 2 WCU per KB per item, and the
@@ -461,8 +462,20 @@ def _measure_requests(report: Report, samples: int, endpoint: str) -> None:
             n = samples + 1
             by_card = _purchase_body(card, AMOUNT, 0)
             by_id = {"customer_id": customer_id, **{k: v for k, v in by_card.items() if k != "card"}}
+            # The QR as the app shows it, fetched beforehand (unmeasured): what a till scans.
+            scanned = [body_of(http.get("/v1/me/card", headers=customer))["qr_payload"] for _ in range(n)]
             kinds = [
+                kind(
+                    "POST /v1/purchases (scanned QR, no redemption)",
+                    [lambda code=code: purchase({**by_card, "card": code}) for code in scanned],
+                    201,
+                ),
                 kind("POST /v1/purchases (card number, no redemption)", [lambda: purchase(by_card)] * n, 201),
+                kind(
+                    "POST /v1/purchases (phone number said, no redemption)",
+                    [lambda: purchase({**by_card, "card": COUNT_PHONE})] * n,
+                    201,
+                ),
                 kind(
                     f"POST /v1/purchases (card number, redeem {REDEEM})",
                     [lambda: purchase({**by_card, "redeem_points": REDEEM})] * n,
@@ -535,8 +548,9 @@ def _purchase_notes(report: Report, kinds: list[Kind]) -> None:
     report.notes.append(
         "POST /v1/purchases: aim one read + one transaction; measured "
         + " / ".join(sorted(shapes))
-        + f" (reads: {' / '.join(sorted(reads))}): the card or customer_id is a claim item naming the member's"
-        " sub, so finding the member takes the claim's GetItem and then the member's"
+        + f" (reads: {' / '.join(sorted(reads))}): a scanned QR names the member's key (sealed), so it reads the"
+        " member only; a card number, a phone or a customer_id is a claim item naming the member's sub, so"
+        " finding the member takes the claim's GetItem and then the member's"
     )
     report.notes.append(
         "AWS units are computed from the items' sizes (DynamoDB's documented size rules): GetItem/Query"

@@ -19,10 +19,12 @@ from chalicelib.store import members as store
 
 @dataclass(frozen=True)
 class Holder:
-    """Who holds a card: found by a claim, without reading the member."""
+    """Who holds a card: found by a claim without reading the member, or by reading the member a
+    QR payload names (then the member as read, which spares reading it again)."""
 
     sub: str
     customer_id: str
+    member: Member | None = None
 
 
 def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool = False) -> Holder:
@@ -34,7 +36,10 @@ def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool 
     to let it be used (:func:`check_fresh` refuses it for that)."""
     code = code.strip()
     if cards.is_qr_payload(code):
-        return _held(store.find_claim("card", _qr_card_number(code, clock, field, stale_qr)), field)
+        card = _qr_card(code, clock, field, stale_qr)
+        if card.member_sub is None:
+            return _held(store.find_claim("card", card.card_number), field)
+        return _named_by_qr(card.member_sub, card.card_number, field)
     bad_card: cards.InvalidCardCode | None = None
     number: str | None
     try:
@@ -62,13 +67,13 @@ def check_fresh(code: str, *, clock: Clock, field: str = "code") -> None:
     """Refuse a QR code that has gone stale (410) or is not genuine; other codes do not age."""
     code = code.strip()
     if cards.is_qr_payload(code):
-        _qr_card_number(code, clock, field, stale_ok=False)
+        _qr_card(code, clock, field, stale_ok=False)
 
 
 def find_member(code: str, *, clock: Clock, field: str = "code") -> Member:
     """The member a code at the till names, if it may be used now."""
     holder = find_holder(code, clock=clock, field=field)
-    return member_of(holder, field)
+    return holder.member or member_of(holder, field)
 
 
 def member_of(holder: Holder, field: str, code: str = "card_not_found") -> Member:
@@ -79,11 +84,21 @@ def member_of(holder: Holder, field: str, code: str = "card_not_found") -> Membe
     return member
 
 
-def _qr_card_number(code: str, clock: Clock, field: str, stale_ok: bool) -> str:
+def _qr_card(code: str, clock: Clock, field: str, stale_ok: bool) -> cards.QrCard:
     config = settings()
     if stale_ok:
-        return cards.qr_card_number(code, secret=config.card_secret, field=field)
+        return cards.read_stale_qr(code, secret=config.card_secret, field=field)
     return cards.read_qr(code, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock, field=field)
+
+
+def _named_by_qr(sub: str, card_number: str, field: str) -> Holder:
+    """The member a QR payload names, read by its key: one read instead of the card's claim and
+    then the member. The card must still be theirs (a member who left and joined again has the
+    same key and another card; the old card's codes must not find them)."""
+    member = store.get_member(sub)
+    if member is None or member.card_number != card_number:
+        raise NotFound("no member has this card", code="card_not_found", field=field)
+    return Holder(member.sub, member.customer_id, member)
 
 
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.errors import Conflict, InvalidField, NotFound, RateLimited
+from chalicelib.geo.beacons import directory_of
 from chalicelib.geo.distance import haversine_m
-from chalicelib.geo.eid import EidBeacon, resolve
 from chalicelib.ports import new_id
 from chalicelib.services import cursors, places, program
 from chalicelib.services.catalog_cache import cache
@@ -149,27 +149,15 @@ def _where(req: Any, now: datetime) -> tuple[Store | None, str | None, str, tupl
         match = places.geofences().locate(req.lon, req.lat, req.accuracy_m)
         store = places.store(match.store_id) if match else None
         return store, None, "geofence_enter", (req.lon, req.lat)
-    beacons = cache().beacons()
+    beacons = directory_of(cache().beacons())
     beacon: Beacon | None
     if req.eid is not None:
-        eid_beacons = [
-            EidBeacon(
-                b.beacon_id,
-                bytes.fromhex(b.eid_identity_key),
-                b.eid_rotation_exponent or 0,
-                b.eid_time_counter or 0,
-                b.eid_registered_at,
-            )
-            for b in beacons
-            if b.eid_identity_key and b.eid_registered_at is not None
-        ]
-        found = resolve(bytes.fromhex(req.eid), eid_beacons, now)
-        beacon = next((b for b in beacons if found and b.beacon_id == found.beacon_id), None)
+        beacon = beacons.by_eid(bytes.fromhex(req.eid), now)
     else:
         probe = Beacon(
             "", "", "", uuid=req.uuid, major=req.major, minor=req.minor, namespace=req.namespace, instance=req.instance
         )
-        beacon = next((b for b in beacons if b.identity == probe.identity), None)
+        beacon = beacons.by_identity(probe.identity)
     if beacon is None:
         return None, None, "beacon", None
     store = places.store(beacon.store_id)

@@ -97,7 +97,7 @@ def leave(identity: Identity, *, clock: Clock) -> None:
 def card(identity: Identity, *, clock: Clock) -> dict[str, Any]:
     member = _member(identity)
     config = settings()
-    qr = cards.issue_qr(member.card_number, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
+    qr = cards.issue_qr(member.card_number, member.sub, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
     return {
         "card_number": member.card_number,
         "card_number_display": cards.format_card_number(member.card_number),

@@ -38,7 +38,12 @@ def record(
     policy.may_look_up_members(identity)
     holder = _holder(req, clock)
     fingerprint = request_hash(_meaning(req, holder))
-    return exactly_once(key, fingerprint, lambda: _prepare(identity, req, holder, key, fingerprint, clock), sleep=sleep)
+    # A member read to find the holder (a QR names the member) serves the first attempt; an
+    # attempt after a lost race must read the member again.
+    first_read = [holder.member] if holder.member is not None else []
+    return exactly_once(
+        key, fingerprint, lambda: _prepare(identity, req, holder, first_read, key, fingerprint, clock), sleep=sleep
+    )
 
 
 def _meaning(req: Any, holder: cards.Holder) -> dict[str, Any]:
@@ -60,7 +65,13 @@ def _holder(req: Any, clock: Clock) -> cards.Holder:
 
 
 def _prepare(
-    identity: Identity, req: Any, holder: cards.Holder, key: str, fingerprint: str, clock: Clock
+    identity: Identity,
+    req: Any,
+    holder: cards.Holder,
+    first_read: list[Member],
+    key: str,
+    fingerprint: str,
+    clock: Clock,
 ) -> ledger.MemberChange:
     rules = program.rules()
     store = places.store(req.store_id)
@@ -69,7 +80,7 @@ def _prepare(
     policy.may_sell_at(identity, store)
     if req.currency != rules.currency:
         raise InvalidField("currency", f"the program's currency is {rules.currency}", code="currency_mismatch")
-    member = _member(req, holder, clock)
+    member = _member(req, holder, first_read, clock)
     now = clock()
     items = tuple(LineItem(i.sku, i.qty, i.price, i.category, i.on_sale) for i in (req.items or ()))
     sale = Sale(
@@ -216,10 +227,10 @@ def _wallet_offers(
     return chosen
 
 
-def _member(req: Any, holder: cards.Holder, clock: Clock) -> Member:
+def _member(req: Any, holder: cards.Holder, first_read: list[Member], clock: Clock) -> Member:
     if req.card is not None:
         cards.check_fresh(req.card, clock=clock, field="card")
-        member = cards.member_of(holder, "card")
+        member = first_read.pop() if first_read else cards.member_of(holder, "card")
     else:
         member = cards.member_of(holder, "customer_id", code="customer_not_found")
     return program.with_current_tier(member)

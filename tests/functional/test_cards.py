@@ -16,7 +16,7 @@ def test_the_card_gives_a_short_lived_signed_qr(api):
     joined = api.join("alice").json_body
     card = api.call("GET", "/v1/me/card", api.customer("alice")).json_body
     assert card["card_number"] == joined["card_number"]
-    assert card["qr_payload"].startswith("LC1.")
+    assert card["qr_payload"].startswith("LC2.")
     expires = datetime.fromisoformat(card["expires_at"].replace("Z", "+00:00"))
     assert timedelta(0) < expires - datetime.now(UTC) <= timedelta(seconds=settings().qr_ttl_s)
 

@@ -1,9 +1,13 @@
 """The card on a purchase: its errors name the field the till sent, and a re-scanned QR is the same card."""
 
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
+from urllib.parse import quote
 
 import pytest
+from botocore.client import BaseClient
 
 from chalicelib.config import settings
 from chalicelib.domain import cards
@@ -14,9 +18,26 @@ def buy(api, card, key=None, amount=1250):
     return api.call("POST", "/v1/purchases", api.cashier(), body, headers={"Idempotency-Key": key or str(uuid.uuid4())})
 
 
-def qr(card_number, at):
+def qr(card_number, at, sub="alice"):
+    """The QR the app shows (naming the member), or with ``sub=None`` one issued before it did."""
     config = settings()
-    return cards.issue_qr(card_number, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=lambda: at).payload
+    return cards.issue_qr(card_number, sub, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=lambda: at).payload
+
+
+@contextmanager
+def dynamodb_requests():
+    """Every DynamoDB request made meanwhile, as ``(operation, tables)``."""
+    made = []
+    real = BaseClient._make_api_call
+
+    def counting(client, operation, params):
+        if client.meta.service_model.service_name == "dynamodb":
+            named = params.get("TableName") or ",".join(params.get("RequestItems", {})) or "-"
+            made.append((operation, named.rsplit("-", 1)[-1] if "TransactItems" not in params else "-"))
+        return real(client, operation, params)
+
+    with patch.object(BaseClient, "_make_api_call", counting):
+        yield made
 
 
 @pytest.fixture
@@ -91,3 +112,53 @@ def test_the_same_key_for_another_member_or_amount_is_still_409(api, alice):
         response = buy(api, card, key="receipt-5", amount=amount)
         assert response.status_code == 409
         assert response.json_body["error"]["code"] == "idempotency_key_reused"
+
+
+def member_reads(made):
+    return [(op, table) for op, table in made if table in ("members", "claims")]
+
+
+def test_a_purchase_by_the_apps_qr_reads_the_member_once_and_no_card_claim(api, alice):
+    code = api.call("GET", "/v1/me/card", api.customer("alice")).json_body["qr_payload"]
+    assert buy(api, alice["card_number"]).status_code == 201  # warm the catalog caches
+    with dynamodb_requests() as made:
+        assert buy(api, code).status_code == 201
+    assert member_reads(made) == [("GetItem", "members")]
+    assert [op for op, _ in made if op != "GetItem"] == ["TransactWriteItems"]
+
+
+def test_the_card_lookup_by_the_apps_qr_reads_the_member_once_and_no_card_claim(api, alice):
+    code = api.call("GET", "/v1/me/card", api.customer("alice")).json_body["qr_payload"]
+    with dynamodb_requests() as made:
+        response = api.call("GET", f"/v1/cards/{quote(code, safe='')}", api.cashier())
+    assert response.status_code == 200 and response.json_body["customer_id"] == alice["customer_id"]
+    assert member_reads(made) == [("GetItem", "members")]
+
+
+def test_a_qr_issued_before_the_member_was_named_in_it_still_buys_and_replays_across_formats(api, alice):
+    now = datetime.now(UTC)
+    first = buy(api, qr(alice["card_number"], now - timedelta(seconds=60), sub=None), key="receipt-deploy")
+    assert first.status_code == 201
+    again = buy(api, qr(alice["card_number"], now), key="receipt-deploy")
+    assert again.status_code == 201 and again.json_body == first.json_body
+    assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_a_qr_of_a_card_its_member_no_longer_holds_finds_nobody(api, alice):
+    """A member who left and joined again keeps their account's key but has another card: a fresh
+    screenshot of the old card's QR must not buy on the new membership."""
+    old = api.call("GET", "/v1/me/card", api.customer("alice")).json_body["qr_payload"]
+    assert api.call("DELETE", "/v1/me", api.customer("alice")).status_code == 204
+    assert api.join("alice", phone="0151 23456789").status_code == 201
+    response = buy(api, old)
+    assert response.status_code == 404
+    assert response.json_body["error"] == {
+        "code": "card_not_found",
+        "message": "no member has this card",
+        "field": "card",
+    }
+
+
+def test_a_qr_naming_a_member_who_never_joined_finds_nobody(api, alice):
+    response = buy(api, qr(alice["card_number"], datetime.now(UTC), sub="nobody"))
+    assert response.status_code == 404 and response.json_body["error"]["field"] == "card"

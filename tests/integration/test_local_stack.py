@@ -90,7 +90,7 @@ def test_join_card_lookup_restart_and_leave(running: LocalStack) -> None:
     assert card.status_code == 200, card.text
     card_body = card.json()
     assert card_body["card_number"] == card_number
-    assert card_body["qr_payload"].startswith("LC1.")
+    assert card_body["qr_payload"].startswith("LC2.")
     assert card_body["expires_at"]
 
     for code in (

@@ -131,3 +131,15 @@ def test_a_read_never_misses_a_write_made_before_its_request_or_by_this_process(
             else:
                 seen = set(cache.stores().by_id)
                 assert must_see <= seen <= written
+
+
+def test_the_beacon_list_is_the_same_object_until_a_write_so_the_eid_table_is_built_once():
+    """geo.beacons.directory_of keys its directory (and the EID resolver's table) on the list object."""
+    source, cache = seeded()
+    with one_reading():
+        first = cache.beacons()
+    with one_reading():
+        assert cache.beacons() is first
+    source.write(POPUP)
+    with one_reading():
+        assert cache.beacons() is not first
