@@ -58,12 +58,10 @@ def _customer(member: Member, history: dict[str, tuple[int, datetime]]) -> Custo
 
 def for_checkin(member: Member, store: Store, zone: str | None, trigger: str, now: datetime) -> list[Issue]:
     """The offers a new visit to ``store`` issues (the member's tier is its current one)."""
-    history = history_of(wallet_store.wallet(member.customer_id))
     moment = Moment(
         trigger, now, store_id=store.store_id, zone=zone, merchant_id=store.merchant_id, timezone=program_timezone()
     )
-    chosen = choose_offers(_cached_offers(), moment, _customer(member, history), OFFERS_PER_CHECKIN)
-    return [(offer, wallet_entry(offer, store.store_id, store.merchant_id, now, history)) for offer in chosen]
+    return _issue(_cached_offers(), moment, member, store, OFFERS_PER_CHECKIN)
 
 
 def for_purchase(member: Member, store: Store, categories: Iterable[str], now: datetime) -> list[Issue]:
@@ -81,10 +79,19 @@ def for_purchase(member: Member, store: Store, categories: Iterable[str], now: d
         categories=tuple(sorted(set(categories))),
         timezone=program_timezone(),
     )
-    history = history_of(wallet_store.wallet(member.customer_id))
     fresh = [o for o in catalog.offers_with_counts() if o.trigger.type == "purchase"]
-    chosen = choose_offers(fresh, moment, _customer(member, history), OFFERS_PER_PURCHASE)
-    return [(offer, wallet_entry(offer, store.store_id, store.merchant_id, now, history)) for offer in chosen]
+    return _issue(fresh, moment, member, store, OFFERS_PER_PURCHASE)
+
+
+def _issue(offers: list[Offer], moment: Moment, member: Member, store: Store, at_most: int) -> list[Issue]:
+    """The chosen offers as wallet entries. The customer's history only narrows what is eligible
+    (per-customer limits, cooldowns), so when nothing fits a customer without one the wallet is
+    not read at all: a check-in where no offer applies costs no Query."""
+    if not choose_offers(offers, moment, _customer(member, {}), at_most):
+        return []
+    history = history_of(wallet_store.wallet(member.customer_id))
+    chosen = choose_offers(offers, moment, _customer(member, history), at_most)
+    return [(offer, wallet_entry(offer, store.store_id, store.merchant_id, moment.at, history)) for offer in chosen]
 
 
 @dataclass
