@@ -292,3 +292,14 @@ def test_a_check_in_reads_the_wallet_only_when_an_offer_fits_or_the_visit_has_of
     clock.now += timedelta(hours=1)
     assert wallet_reads(api, monkeypatch, MITTE) == 1  # the history the offer's limits count
     assert wallet_reads(api, monkeypatch, DOOR) == 1  # the offers the visit brought
+
+
+def test_more_check_ins_in_a_minute_than_a_phone_sends_are_429_naming_no_field(api, clock):
+    api.join("alice")
+    answers = [check_in(api, DOOR) for _ in range(7)]
+    assert [a.status_code for a in answers] == [200] * 6 + [429]
+    assert answers[-1].json_body == {
+        "error": {"code": "checkin_rate_limited", "message": "too many check-ins: a phone sends a few a minute at most"}
+    }
+    clock.now += timedelta(minutes=1)
+    assert check_in(api, DOOR).status_code == 200
