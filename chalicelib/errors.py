@@ -102,3 +102,6 @@ def from_refusal(refusal: DomainRefusal) -> LoyaltyError:
             return Gone(refusal.message, code=refusal.code, field=refusal.field)
         case RefusalKind.NOT_ISSUED:
             return BadRequest(refusal.message, code=refusal.code, field=refusal.field)
+        case RefusalKind.RATE_LIMITED:
+            # A pace names no field (API.md's 429 body has none).
+            return RateLimited(refusal.message, code=refusal.code)

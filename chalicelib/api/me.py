@@ -9,7 +9,7 @@ from chalice.app import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.http import ANY_MEMBER, Call, operation
 from chalicelib.ports import now
-from chalicelib.services import checkins, members, purchases
+from chalicelib.services import checkins, members, purchases, wallet
 
 me = Blueprint(__name__)
 
@@ -115,7 +115,7 @@ def check_in(call: Call) -> Any:
     response=schemas.WalletPage,
 )
 def my_offers(call: Call) -> Any:
-    return checkins.my_offers(call.identity, clock=now)
+    return wallet.my_offers(call.identity, clock=now)
 
 
 @operation(
@@ -128,4 +128,4 @@ def my_offers(call: Call) -> Any:
     response=schemas.InboxPage,
 )
 def my_inbox(call: Call) -> Any:
-    return checkins.my_inbox(call.identity, call.query.limit, call.query.cursor)
+    return wallet.my_inbox(call.identity, call.query.limit, call.query.cursor)

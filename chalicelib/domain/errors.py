@@ -19,6 +19,8 @@ class RefusalKind(StrEnum):
     EXPIRED = "expired"
     #: Not a token this API handed to this caller (400): nothing about it can be corrected.
     NOT_ISSUED = "not_issued"
+    #: More of something than a client sends (429): the rule is about the pace, not the value.
+    RATE_LIMITED = "rate_limited"
 
 
 class DomainRefusal(ValueError):

@@ -13,7 +13,7 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.phones import looks_like_phone, phone_readings
 from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
 from chalicelib.errors import InvalidField, NotFound
-from chalicelib.services import checkins, policy, program
+from chalicelib.services import policy, program, wallet
 from chalicelib.store import members as store
 
 
@@ -123,7 +123,7 @@ def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -
         "amount": amount,
         "redeemable_points": points,
         "redeemable_value": points * rules.redemption.point_value_minor if points is not None else None,
-        "offers": checkins.usable_offers(member.customer_id, identity.merchant_id, clock()),
+        "offers": wallet.usable_offers(member.customer_id, identity.merchant_id, clock()),
     }
 
 

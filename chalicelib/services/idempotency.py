@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-
 from chalicelib.domain.errors import DomainRefusal
 from chalicelib.errors import BadRequest, Conflict, LoyaltyError
+from chalicelib.services import issuing
 from chalicelib.store import ledger
 from chalicelib.store import wallet as wallet_store
-
-log = structlog.get_logger("loyalty.offers")
 
 MAX_KEY_LENGTH = 255
 #: Attempts when another transaction on the same member wins the race (jittered backoff between).
@@ -70,25 +66,6 @@ def replay(key: str, fingerprint: str) -> Outcome | None:
     return Outcome(stored.status, stored.body, replayed=True)
 
 
-def without_offers(change: ledger.MemberChange, offer_ids: Collection[str]) -> ledger.MemberChange:
-    """The same change issuing none of ``offer_ids``, and not saying it does: a change lists the
-    offers it issues in its response (and its purchase's body) under ``offers_issued``."""
-    if not any(offer.offer_id in offer_ids for offer, _ in change.issue_offers):
-        return change
-
-    def unlisted(body: dict[str, Any]) -> dict[str, Any]:
-        if "offers_issued" not in body:
-            return body
-        return {**body, "offers_issued": [o for o in body["offers_issued"] if o["offer_id"] not in offer_ids]}
-
-    return dataclasses.replace(
-        change,
-        issue_offers=tuple((o, e) for o, e in change.issue_offers if o.offer_id not in offer_ids),
-        response=unlisted(change.response),
-        purchase=dataclasses.replace(change.purchase, body=unlisted(change.purchase.body)) if change.purchase else None,
-    )
-
-
 def exactly_once(
     key: str,
     fingerprint: str,
@@ -103,11 +80,11 @@ def exactly_once(
     jittered backoff; a key that committed meanwhile replays its response. An offer the change
     would issue never blocks it: refused by the store, the change commits without it.
     """
-    refused: set[str] = set()
+    skipped = issuing.Skipped()
     attempt = 0
     while attempt < MAX_ATTEMPTS:
         try:
-            change = without_offers(prepare(), refused)
+            change = issuing.without_offers(prepare(), skipped.offer_ids)
         except (LoyaltyError, DomainRefusal):
             # A retry whose first attempt succeeded must get that answer, even if the state it
             # changed would now refuse the same request (the points it redeemed are spent).
@@ -119,11 +96,7 @@ def exactly_once(
             ledger.apply(change)
         except wallet_store.OffersRefused as refusal:
             # Not a lost race on the member: decide again at once, without these offers.
-            if refusal.reasons.keys() <= refused:
-                raise  # an offer left out cannot be refused again; never loop on it
-            for offer_id, why in sorted(refusal.reasons.items()):
-                log.warning("offer_skipped", offer_id=offer_id, reason=why)
-            refused |= refusal.reasons.keys()
+            skipped.add(refusal)
             continue
         except ledger.KeyAlreadyUsed:
             earlier = replay(key, fingerprint)

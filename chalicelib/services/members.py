@@ -20,7 +20,7 @@ from chalicelib.domain.members import (
 from chalicelib.domain.phones import normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import checkins, places, program, purchases
+from chalicelib.services import places, program, purchases, wallet
 from chalicelib.store import erasure
 from chalicelib.store import members as store
 
@@ -147,8 +147,8 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
         }
         if checkin is not None
         else None,
-        "wallet": [checkins.wallet_view(entry, now) for entry in held.wallet],
-        "inbox": [checkins.message_view(m) for m in held.inbox],
+        "wallet": [wallet.wallet_view(entry, now) for entry in held.wallet],
+        "inbox": [wallet.message_view(m) for m in held.inbox],
         "ledger": [purchases.entry_view(e) for e in held.ledger],
         "purchases": [
             {

@@ -13,13 +13,12 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
-from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Customer, Moment, Offer, choose_offers
+from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Offer
 from chalicelib.domain.purchases import LineItem, PurchaseDecision, Sale, apply_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import cards, checkins, cursors, places, policy, program, promotions
-from chalicelib.services.catalog_cache import cache
+from chalicelib.services import cards, cursors, issuing, places, policy, program, promotions, wallet
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
-from chalicelib.store import catalog, ledger
+from chalicelib.store import ledger
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
 
@@ -89,7 +88,7 @@ def _prepare(
     redeemed_offers = _wallet_offers(member.customer_id, req.offer_ids, store, now)
     live = promotions.live(now, store.merchant_id, store.store_id, member.tier)
     decision = apply_purchase(rules, member.standing, sale, live, [e.reward for e in redeemed_offers], now)
-    earned_offers = _earned_offers(member, store, items, now)
+    earned_offers = issuing.for_purchase(member, store, (i.category for i in items if i.category), now)
     response = _response(member, sale, decision, rules.currency, redeemed_offers, earned_offers, now)
     return ledger.MemberChange(
         member,
@@ -156,43 +155,13 @@ def _response(
         "earn_multiplier_percent": quote.earn_multiplier_percent,
         "promotion_ids": list(quote.promotion_ids),
         "offers_redeemed": [entry.offer_id for entry in redeemed],
-        "offers_issued": [checkins.wallet_view(e, now) for _, e in issued],
+        "offers_issued": [wallet.wallet_view(e, now) for _, e in issued],
         "offer_discount": quote.offer_discount,
         "points_balance": decision.points.points.balance,
         "points_debt_repaid": decision.points_repaid,
         "tier": quote.tier_after,
         "tier_upgraded": quote.tier_after != quote.tier_before,
     }
-
-
-#: Offers a purchase can earn (cross-promotions), at most.
-OFFERS_PER_PURCHASE = 1
-
-
-def _earned_offers(
-    member: Member, store: Store, items: tuple[LineItem, ...], now: datetime
-) -> list[tuple[Offer, wallet_store.WalletOffer]]:
-    """Offers triggered by this purchase (a partner's cross-promotion: buy clothes, get a coffee
-    offer for the café). Read only when such offers exist; their counts are read fresh, so a
-    spent budget is usually seen before the transaction (and if not, the purchase commits
-    without the offer: ``exactly_once``)."""
-    if not any(o.trigger.type == "purchase" and o.status == "active" for o in cache().offers()):
-        return []
-    moment = Moment(
-        "purchase",
-        now,
-        store_id=store.store_id,
-        merchant_id=store.merchant_id,
-        categories=tuple(sorted({i.category for i in items if i.category})),
-        timezone=checkins.program_timezone(),
-    )
-    history = checkins.history_of(wallet_store.wallet(member.customer_id))
-    customer = Customer(member.tier, member.visits_total, member.last_visit_at, member.category_counts, history=history)
-    fresh = [o for o in catalog.offers_with_counts() if o.trigger.type == "purchase"]
-    return [
-        (o, checkins.wallet_entry(o, store, now, history))
-        for o in choose_offers(fresh, moment, customer, OFFERS_PER_PURCHASE)
-    ]
 
 
 def _wallet_offers(
@@ -211,7 +180,7 @@ def _wallet_offers(
         mine = [e for e in held if e.offer_id == offer_id]
         if not mine:
             raise InvalidField(field, "not an offer in this customer's wallet", code="unknown_offer")
-        reasons = [checkins.unusable_because(e, store.merchant_id, now) for e in mine]
+        reasons = [wallet.unusable_because(e, store.merchant_id, now) for e in mine]
         usable = [e for e, why in zip(mine, reasons, strict=True) if why is None]
         if not usable:
             # The reason of the entry closest to usable: a live one at the wrong merchant says

@@ -27,8 +27,9 @@ from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.store.base import BaseMeta, owned_transaction, table_name
+from chalicelib.store.issued import write_issued, write_notice
 from chalicelib.store.members import MemberModel
-from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused, write_issued, write_notice
+from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 

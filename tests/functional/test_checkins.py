@@ -254,3 +254,45 @@ def test_of_two_entries_of_one_offer_the_till_redeems_the_one_its_merchant_takes
     assert pay(api, card, 1_000, [offer["offer_id"]]).status_code == 201
     spent = pay(api, card, 1_000, [offer["offer_id"]])
     assert spent.json_body["error"]["code"] == "offer_already_redeemed"
+
+
+def wallet_reads(api, monkeypatch, body, sub="alice"):
+    """How many requests one check-in sends to the wallet table."""
+    from botocore.client import BaseClient
+
+    original, tables = BaseClient._make_api_call, []
+
+    def recording(client, operation, params):
+        tables.append(params.get("TableName", "") if isinstance(params, dict) else "")
+        return original(client, operation, params)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", recording)
+        response = check_in(api, body, sub)
+    assert response.status_code == 200, response.json_body
+    return sum(1 for t in tables if t.endswith("wallet"))
+
+
+def test_a_check_in_reads_the_wallet_only_when_an_offer_fits_or_the_visit_has_offers(api, clock, monkeypatch):
+    api.join("alice")
+    new_offer(api, trigger={"type": "checkin", "store_id": "s_kiez_kreuzberg"})
+    unknown_beacon = {**DOOR, "minor": 999}
+    check_in(api, unknown_beacon)  # the catalog cached, as on a warm Lambda
+    assert wallet_reads(api, monkeypatch, unknown_beacon) == 0  # no store located
+    assert wallet_reads(api, monkeypatch, MITTE) == 0  # a store where no offer fits
+    assert wallet_reads(api, monkeypatch, DOOR) == 0  # its same visit, which issued nothing
+    new_offer(api)
+    clock.now += timedelta(hours=1)
+    assert wallet_reads(api, monkeypatch, MITTE) == 1  # the history the offer's limits count
+    assert wallet_reads(api, monkeypatch, DOOR) == 1  # the offers the visit brought
+
+
+def test_more_check_ins_in_a_minute_than_a_phone_sends_are_429_naming_no_field(api, clock):
+    api.join("alice")
+    answers = [check_in(api, DOOR) for _ in range(7)]
+    assert [a.status_code for a in answers] == [200] * 6 + [429]
+    assert answers[-1].json_body == {
+        "error": {"code": "checkin_rate_limited", "message": "too many check-ins: a phone sends a few a minute at most"}
+    }
+    clock.now += timedelta(minutes=1)
+    assert check_in(api, DOOR).status_code == 200

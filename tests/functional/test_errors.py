@@ -64,7 +64,12 @@ RULE_MODULES = [
     chalicelib.geo.fences,
 ]
 REFUSAL_TYPES = sorted({DomainRefusal, *all_subclasses(DomainRefusal)}, key=lambda c: c.__name__)
-STATUS_OF_KIND = {RefusalKind.INVALID: 422, RefusalKind.EXPIRED: 410, RefusalKind.NOT_ISSUED: 400}
+STATUS_OF_KIND = {
+    RefusalKind.INVALID: 422,
+    RefusalKind.EXPIRED: 410,
+    RefusalKind.NOT_ISSUED: 400,
+    RefusalKind.RATE_LIMITED: 429,
+}
 
 
 def refusal(cls):
@@ -95,7 +100,8 @@ def test_every_domain_refusal_renders_as_the_error_body_naming_its_field(cls):
     assert response.status_code == STATUS_OF_KIND[cls.kind]
     error = json.loads(response.body)["error"]
     assert error["code"] == raised.code
-    assert error["field"] == "field_x"
+    # A pace is about no field (a 429 body never had one); every other refusal names its field.
+    assert error.get("field") == (None if cls.kind is RefusalKind.RATE_LIMITED else "field_x")
     # A 422 says which field in its message too, as every other InvalidField does.
     assert error["message"] == ("field_x: is wrong" if cls.kind is RefusalKind.INVALID else "is wrong")
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from structlog.testing import capture_logs
 
-from chalicelib.services import checkins
+from chalicelib.services import issuing
 from chalicelib.store import catalog
 from scripts.token import mint
 
@@ -81,7 +81,7 @@ def test_later_check_ins_of_the_day_go_through_with_a_no_limit_check_in_offer(ap
 @pytest.fixture
 def stale_wallet_read(monkeypatch):
     """As if another request issued the offer between our read of the wallet and our commit."""
-    monkeypatch.setattr(checkins, "history_of", lambda held: {})
+    monkeypatch.setattr(issuing, "history_of", lambda held: {})
 
 
 def skipped(logs):

@@ -194,3 +194,21 @@ def test_an_offer_fires_at_another_merchant_only_if_it_is_program_wide_or_names_
     moment = Moment("beacon", NOW, store_id="s1", merchant_id=at_merchant)
     if is_eligible(o, moment, REGULAR) and offer_merchant not in (None, at_merchant):
         assert trigger_merchant == at_merchant or trigger_store == "s1"
+
+
+histories = st.dictionaries(
+    st.text("abcdef", min_size=1, max_size=4),
+    st.tuples(st.integers(1, 4), st.integers(0, 72).map(lambda h: NOW - timedelta(hours=h))),
+    max_size=6,
+)
+
+
+@given(offers_strategy, histories, st.integers(1, 3))
+def test_a_history_only_narrows_what_is_eligible(offers, history, at_most):
+    # The issuing service reads the wallet only when an offer fits a customer without history.
+    fresh = Customer("Silver", 20, NOW - timedelta(days=3), {"coffee": 3})
+    seen = dataclasses.replace(fresh, history=history)
+    for o in offers:
+        assert not is_eligible(o, ARRIVAL, seen) or is_eligible(o, ARRIVAL, fresh)
+    if not choose_offers(offers, ARRIVAL, fresh, at_most):
+        assert not choose_offers(offers, ARRIVAL, seen, at_most)

@@ -1,0 +1,86 @@
+"""The wallet and the inbox as the customer and the till read them (the issuing service writes
+them): the customer's offers and messages, and the offers a till may redeem now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.clock import Clock, isoformat
+from chalicelib.domain.identity import Identity
+from chalicelib.domain.wallet import Message, WalletOffer, redeemable, status_at, why_unusable
+from chalicelib.errors import NotFound
+from chalicelib.services import cursors, places
+from chalicelib.store import members as member_store
+from chalicelib.store import wallet as wallet_store
+
+
+def _merchant_of_store(store_id: str | None) -> str | None:
+    store = places.store(store_id) if store_id else None
+    return store.merchant_id if store else None
+
+
+def unusable_because(entry: WalletOffer, merchant_id: str | None, now: datetime) -> str | None:
+    """Why the till at ``merchant_id`` cannot redeem this wallet entry now (None: it can)."""
+    return why_unusable(entry, _merchant_of_store(entry.store_id), merchant_id, now)
+
+
+def usable_offers(customer_id: str, merchant_id: str | None, now: datetime) -> list[dict[str, Any]]:
+    """The wallet offers the till at ``merchant_id`` can redeem now, the soonest to expire first."""
+    held = wallet_store.wallet(customer_id)
+    merchants = {
+        store_id: merchant
+        for store_id in {e.store_id for e in held if e.store_id}
+        if (merchant := _merchant_of_store(store_id)) is not None
+    }
+    return [wallet_view(e, now) for e in redeemable(held, merchants, merchant_id, now)]
+
+
+def entries(customer_id: str, wallet_ids: tuple[str, ...]) -> list[WalletOffer]:
+    """The member's entries named by ``wallet_ids`` (no read when there are none)."""
+    if not wallet_ids:
+        return []
+    return [e for e in wallet_store.wallet(customer_id) if e.wallet_id in wallet_ids]
+
+
+def wallet_view(entry: WalletOffer, now: datetime) -> dict[str, Any]:
+    return {
+        "wallet_id": entry.wallet_id,
+        "offer_id": entry.offer_id,
+        "title": entry.title,
+        "reward": entry.reward,
+        "store_id": entry.store_id,
+        "issued_at": isoformat(entry.issued_at),
+        "expires_at": isoformat(entry.expires_at),
+        "status": status_at(entry, now),
+    }
+
+
+def message_view(m: Message) -> dict[str, Any]:
+    return {
+        "message_id": m.message_id,
+        "at": isoformat(m.at),
+        "kind": m.kind,
+        "title": m.title,
+        "body": m.body,
+        "offer_id": m.offer_id,
+    }
+
+
+def my_offers(identity: Identity, *, clock: Clock) -> dict[str, Any]:
+    member = member_store.get_member(identity.sub)
+    if member is None:
+        raise NotFound("you are not a member of the program yet", code="not_a_member")
+    now = clock()
+    items = sorted(wallet_store.wallet(member.customer_id), key=lambda e: e.issued_at, reverse=True)
+    return {"items": [wallet_view(e, now) for e in items], "next_cursor": None}
+
+
+def my_inbox(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+    member = member_store.get_member(identity.sub)
+    if member is None:
+        raise NotFound("you are not a member of the program yet", code="not_a_member")
+    messages = wallet_store.inbox(member.customer_id, limit, cursors.position(identity, "inbox", cursor))
+    items = [message_view(m) for m in messages]
+    last = messages[-1].message_id if len(messages) == limit else None
+    return {"items": items, "next_cursor": cursors.next_cursor(identity, "inbox", last)}

@@ -1,0 +1,126 @@
+"""Wallet entries and inbox messages, written into a transaction: the one writer of both.
+
+A check-in writes its record, the offers it issues, their inbox messages and the offers' budget
+counters in one transaction (:func:`save_checkin`); a member change (``ledger.apply``) adds
+:func:`write_issued` and :func:`write_notice` to its own. Outside ``store/``, only
+``services/issuing.py`` imports this module (an import contract in ``pyproject.toml``), so every
+way an offer or a message reaches a customer passes the issuing service's decision.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.domain.changes import Notice
+from chalicelib.domain.checkins import Checkin
+from chalicelib.domain.offers import Offer
+from chalicelib.domain.wallet import WalletOffer
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.store import catalog
+from chalicelib.store.base import OwnedWrite, owned_transaction
+from chalicelib.store.members import MemberModel
+from chalicelib.store.wallet import (
+    ALREADY_IN_WALLET,
+    BUDGET_SPENT,
+    CheckinModel,
+    InboxModel,
+    OfferItem,
+    WalletModel,
+    offers_refused,
+)
+
+#: The owner of the member's condition in a check-in's transaction.
+_MEMBER = "member"
+
+
+def save_checkin(
+    sub: str,
+    customer_id: str,
+    checkin: Checkin,
+    previous_at: datetime | None,
+    issued: list[tuple[Offer, WalletOffer]],
+) -> None:
+    """The check-in and what it issues, at once, while the member is still a member (a check-in
+    racing the member's leaving must not write a wallet or inbox under the erased id after the
+    erasure swept them); ``OffersRefused`` if only offers' items failed (a racing issue or a spent
+    budget), ``NotFound(not_a_member)`` if the member left meanwhile, ``Conflict(try_again)`` if
+    another check-in of the member got there first."""
+    condition = CheckinModel.customer_id.does_not_exist() if previous_at is None else CheckinModel.at == previous_at
+    try:
+        with owned_transaction() as tx:
+            tx.condition_check(MemberModel, sub, MemberModel.customer_id == customer_id, owner=_MEMBER)
+            tx.save(
+                CheckinModel(
+                    customer_id,
+                    checkin_id=checkin.checkin_id,
+                    at=checkin.at,
+                    store_id=checkin.store_id,
+                    lon=checkin.lon,
+                    lat=checkin.lat,
+                    wallet_ids=list(checkin.wallet_ids) or None,
+                    minute_start=checkin.minute_start,
+                    minute_count=checkin.minute_count,
+                    fixed_at=checkin.fixed_at,
+                ),
+                condition=condition,
+            )
+            for offer, entry in issued:
+                write_issued(tx, customer_id, offer, entry)
+    except TransactWriteError as error:
+        owners = tx.failed_owners(error)
+        if _MEMBER in owners:
+            raise NotFound("you are not a member of the program", code="not_a_member") from error
+        refused = offers_refused(owners)
+        if refused is not None:
+            raise refused from error
+        raise Conflict("another check-in of yours got there first; try again", code="try_again") from error
+
+
+def write_issued(tx: OwnedWrite, customer_id: str, offer: Offer, entry: WalletOffer) -> None:
+    """In ``tx``: the offer into the wallet (under a key no other issue may hold), its inbox
+    message, its budget."""
+    tx.save(
+        WalletModel(
+            customer_id,
+            entry.wallet_id,
+            offer_id=entry.offer_id,
+            title=entry.title,
+            reward=entry.reward,
+            store_id=entry.store_id,
+            merchant_id=entry.merchant_id,
+            issued_at=entry.issued_at,
+            expires_at=entry.expires_at,
+        ),
+        condition=WalletModel.wallet_id.does_not_exist(),
+        owner=OfferItem(offer.offer_id, ALREADY_IN_WALLET),
+    )
+    tx.save(
+        InboxModel(
+            customer_id,
+            f"{entry.issued_at:%Y%m%dT%H%M%S.%f}Z#{uuid.uuid4().hex[:8]}",
+            at=entry.issued_at,
+            kind="offer",
+            title=entry.title,
+            body=offer.description,
+            offer_id=offer.offer_id,
+        )
+    )
+    catalog.count_issue(tx, offer, owner=OfferItem(offer.offer_id, BUDGET_SPENT))
+
+
+def write_notice(tx: OwnedWrite, customer_id: str, at: datetime, notice: Notice) -> None:
+    """In ``tx``: a message to the member's inbox (a greeting, a campaign), under a time-ordered id."""
+    tx.save(
+        InboxModel(
+            customer_id,
+            f"{at:%Y%m%dT%H%M%S.%f}Z#{uuid.uuid4().hex[:8]}",
+            at=at,
+            kind=notice.kind,
+            title=notice.title,
+            body=notice.body,
+            offer_id=notice.offer_id,
+        )
+    )
