@@ -7,8 +7,10 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
-class LedgerEntry:
-    entry_id: str
+class Posting:
+    """A ledger entry as a rule decides it, before the store numbers it: an entry's id comes from
+    the member's revision at commit (see store/ledger.py), which the rules never see."""
+
     at: datetime
     points: int
     reason: str
@@ -23,25 +25,15 @@ class LedgerEntry:
     settle_issued: int = 0
     settle_redeemed: int = 0
 
-
-@dataclass(frozen=True)
-class Posting:
-    """A ledger entry as a rule decides it, before the store numbers it: an entry's id comes from
-    the member's revision at commit (see store/ledger.py), which the rules never see."""
-
-    at: datetime
-    points: int
-    reason: str
-    balance_after: int
-    purchase_id: str | None = None
-    merchant_id: str | None = None
-    store_id: str | None = None
-    debt_after: int | None = None
-    settle_issued: int = 0
-    settle_redeemed: int = 0
-
     def numbered(self, entry_id: str) -> LedgerEntry:
-        return LedgerEntry(entry_id, **vars(self))
+        return LedgerEntry(**vars(self), entry_id=entry_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerEntry(Posting):
+    """A posting as the ledger holds it: numbered by the store, in the order changes applied."""
+
+    entry_id: str
 
 
 def entries_for_purchase(
