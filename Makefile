@@ -12,7 +12,7 @@ DATA_DIR ?= .data
 run: install
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) exec $(PY) -m scripts.serve
 
-test: install lint typecheck contracts unit functional store integration fuzz
+test: install lint typecheck contracts unit functional store integration
 
 install: $(VENV)/.installed node_modules/.installed java
 
@@ -54,7 +54,8 @@ store: install
 integration: install
 	$(PY) -m pytest -q tests/integration
 
-# schemathesis over the served /v1/openapi.json as each role, on the real local stack (a few minutes).
+# schemathesis over the served /v1/openapi.json as each role, on the real local stack (a few minutes);
+# `make test` runs the same through tests/integration/test_schemathesis.py.
 fuzz: install
 	$(PY) -m scripts.fuzz_api
 
