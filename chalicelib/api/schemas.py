@@ -261,6 +261,20 @@ class PurchaseExport(Response):
     recorded: dict[str, Any] = Field(description="What the till recorded and what it came to (amounts, points, lines).")
 
 
+class PredictionExport(Response):
+    next_visit_at: datetime
+    model: str = Field(description="The model that made the prediction.")
+
+
+class MarketingExport(Response):
+    segments: list[str] = Field(description="The segments I was last found in.")
+    last_contact: dict[str, datetime] = Field(description="Per kind of message, when the last one reached me.")
+    marketing_sent: list[datetime] = Field(description="Marketing messages within the frequency window.")
+    contact_keys: dict[str, datetime] = Field(description="Messages sent once per key (a campaign, a year's greeting).")
+    predicted_next_visit: PredictionExport | None
+    updated_at: datetime | None
+
+
 class Export(Response):
     exported_at: datetime
     profile: Profile
@@ -272,6 +286,7 @@ class Export(Response):
     inbox: list[MessageOut]
     ledger: list[LedgerEntryOut] = Field(description="Every points entry, newest first.")
     purchases: list[PurchaseExport] = Field(description="Purchases recorded for me, newest first.")
+    marketing: MarketingExport = Field(description="What marketing keeps about me beside my profile.")
 
 
 # --- point of sale -------------------------------------------------------------------------

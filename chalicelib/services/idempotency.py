@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.domain.errors import DomainRefusal
 from chalicelib.errors import BadRequest, Conflict, LoyaltyError
-from chalicelib.services import issuing
+from chalicelib.services.skipped_offers import Skipped, without_offers
 from chalicelib.store import ledger
 from chalicelib.store import wallet as wallet_store
 
@@ -80,11 +80,11 @@ def exactly_once(
     jittered backoff; a key that committed meanwhile replays its response. An offer the change
     would issue never blocks it: refused by the store, the change commits without it.
     """
-    skipped = issuing.Skipped()
+    skipped = Skipped()
     attempt = 0
     while attempt < MAX_ATTEMPTS:
         try:
-            change = issuing.without_offers(prepare(), skipped.offer_ids)
+            change = without_offers(prepare(), skipped.offer_ids)
         except (LoyaltyError, DomainRefusal):
             # A retry whose first attempt succeeded must get that answer, even if the state it
             # changed would now refuse the same request (the points it redeemed are spent).

@@ -4,35 +4,45 @@ A moment (a check-in at a store, a purchase; next a birthday, a campaign, amends
 customer come in; the service decides which offers fit (``domain.offers.choose_offers``:
 eligibility, limits, budget, cooldown) and builds their wallet entries (``domain.wallet``), and
 the caller's transaction adds them with their inbox messages: a check-in's through
-:func:`commit_checkin`, a member change's through ``MemberChange.issue_offers`` / ``notices``.
+:func:`commit_checkin`, a member change's through ``MemberChange.issue_offers``.
+A message (a greeting, a campaign, amends) passes the contact policy (``domain.contact``:
+consent, quiet hours, the frequency cap, once per key) in :func:`message`, which gives the
+caller's ``MemberChange`` its ``contact``; :func:`send` is a message alone, exactly once.
 An offer the transaction refuses (a racing issue of the same n, a spent budget) never sinks the
-caller's change: :class:`Skipped` leaves it out, logs it, and the change commits without it.
+caller's change: ``Skipped`` leaves it out, logs it, and the change commits without it.
 Only this module (and ``store/``) imports the store's wallet and inbox writers.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
+from chalicelib.domain import contact
 from chalicelib.domain.catalog import Store
+from chalicelib.domain.changes import Notice
 from chalicelib.domain.checkins import CheckinDecision
+from chalicelib.domain.clock import Clock, isoformat
+from chalicelib.domain.contact import Contact, Deferred, Refused
+from chalicelib.domain.errors import DomainRefusal
+from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.domain.wallet import WalletOffer, history_of, wallet_entry
 from chalicelib.services import program
 from chalicelib.services.catalog_cache import cache
+from chalicelib.services.idempotency import exactly_once, request_hash
+from chalicelib.services.skipped_offers import Skipped
 from chalicelib.store import catalog, ledger
+from chalicelib.store import features as features_store
 from chalicelib.store import issued as issued_store
+from chalicelib.store import members as members_store
 from chalicelib.store import wallet as wallet_store
 
-log = structlog.get_logger("loyalty.offers")
+__all__ = ["Skipped"]  # re-exported: the check-in's commit and its tests know it from here
 
 #: An offer and the wallet entry that issues it.
 Issue = tuple[Offer, WalletOffer]
@@ -94,25 +104,6 @@ def _issue(offers: list[Offer], moment: Moment, member: Member, store: Store, at
     return [(offer, wallet_entry(offer, store.store_id, store.merchant_id, moment.at, history)) for offer in chosen]
 
 
-@dataclass
-class Skipped:
-    """The offers a caller's transaction refused so far: left out of the next attempt."""
-
-    offer_ids: set[str] = field(default_factory=set)
-
-    def add(self, refusal: wallet_store.OffersRefused) -> None:
-        """Leave the refused offers out from now on; an offer already left out cannot be refused
-        again, so a refusal naming only those is re-raised rather than retried forever."""
-        if refusal.reasons.keys() <= self.offer_ids:
-            raise refusal
-        for offer_id, why in sorted(refusal.reasons.items()):
-            log.warning("offer_skipped", offer_id=offer_id, reason=why)
-        self.offer_ids |= refusal.reasons.keys()
-
-    def kept(self, issued: Iterable[Issue]) -> list[Issue]:
-        return [(offer, entry) for offer, entry in issued if offer.offer_id not in self.offer_ids]
-
-
 def commit_checkin(
     member: Member, decision: CheckinDecision, previous_at: datetime | None, issued: list[Issue]
 ) -> tuple[CheckinDecision, list[Issue]]:
@@ -132,20 +123,82 @@ def commit_checkin(
             return dataclasses.replace(decision, record=record), kept
 
 
-def without_offers(change: ledger.MemberChange, offer_ids: Collection[str]) -> ledger.MemberChange:
-    """The same change issuing none of ``offer_ids``, and not saying it does: a change lists the
-    offers it issues in its response (and its purchase's body) under ``offers_issued``."""
-    if not any(offer.offer_id in offer_ids for offer, _ in change.issue_offers):
-        return change
+def message(
+    member: Member | None,
+    features: Features,
+    kind: str,
+    key: str,
+    title: str,
+    body: str | None,
+    now: datetime,
+) -> Contact | Deferred | Refused:
+    """A message of ``kind`` to ``member`` once per contact ``key``, if the contact policy lets it
+    reach them now: the ``Contact`` the caller's ``MemberChange`` carries (the inbox message and
+    the features after it), or why not (``Deferred`` until quiet hours end, ``Refused``)."""
+    decision = contact.decide(member, features, kind, key, now)
+    if not isinstance(decision, contact.Allowed):
+        return decision
+    return Contact(key, Notice(kind, title, body), contact.recorded(features, kind, key, now), decision.purpose)
 
-    def unlisted(body: dict[str, Any]) -> dict[str, Any]:
-        if "offers_issued" not in body:
-            return body
-        return {**body, "offers_issued": [o for o in body["offers_issued"] if o["offer_id"] not in offer_ids]}
 
-    return dataclasses.replace(
-        change,
-        issue_offers=tuple((o, e) for o, e in change.issue_offers if o.offer_id not in offer_ids),
-        response=unlisted(change.response),
-        purchase=dataclasses.replace(change.purchase, body=unlisted(change.purchase.body)) if change.purchase else None,
-    )
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+    at: datetime
+    #: True when this key's message had already been sent (the first send's answer, replayed).
+    replayed: bool = False
+
+
+class NotSent(DomainRefusal):
+    """The policy's answer when it is not "send": a refusal, so that ``exactly_once`` first
+    replays an earlier send of the same key (a retry after a lost answer gets that answer)."""
+
+    def __init__(self, decision: Deferred | Refused) -> None:
+        reason = decision.reason
+        super().__init__(f"the message was not sent: {reason}", code=reason)
+        self.decision = decision
+
+
+def contact_idempotency_key(customer_id: str, key: str) -> str:
+    return f"contact|{key}|{customer_id}"
+
+
+def send(
+    sub: str, kind: str, key: str, title: str, body: str | None = None, *, clock: Clock
+) -> Sent | Deferred | Refused:
+    """A message alone, exactly once per member and contact ``key``: a campaign's
+    (``contact.campaign_key``), a birthday greeting (``contact.birthday_key``). Sending the same
+    key again answers with the first send (``replayed``) while its idempotency record lives (a
+    day) and ``Refused(already_contacted)`` after, for as long as the features remember the key
+    (``contact.KEY_MEMORY``); a racing send of another key that would pass the
+    frequency cap with this one makes one of them read again and be refused."""
+    first = members_store.get_member(sub)
+    if first is None:
+        return Refused(contact.NOT_A_MEMBER)
+    customer_id = first.customer_id
+    idempotency_key = contact_idempotency_key(customer_id, key)
+    # The key alone: a campaign whose text was edited after it reached the member is still sent.
+    fingerprint = request_hash({"kind": kind, "key": key})
+
+    def prepare() -> ledger.MemberChange:
+        member = members_store.get_member(sub)
+        if member is None or member.customer_id != customer_id:
+            raise NotSent(Refused(contact.NOT_A_MEMBER))
+        at = clock()
+        decided = message(member, features_store.get_features(sub), kind, key, title, body, at)
+        if not isinstance(decided, Contact):
+            raise NotSent(decided)
+        response = {
+            "customer_id": customer_id,
+            "kind": kind,
+            "key": key,
+            "message_id": issued_store.keyed_message_id(at, key),
+            "sent_at": isoformat(at),
+        }
+        return ledger.MemberChange(member, idempotency_key, fingerprint, at, response, contact=decided)
+
+    try:
+        outcome = exactly_once(idempotency_key, fingerprint, prepare)
+    except NotSent as not_sent:
+        return not_sent.decision
+    return Sent(outcome.body["message_id"], datetime.fromisoformat(outcome.body["sent_at"]), outcome.replayed)

@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.config import settings
 from chalicelib.domain import cards
 from chalicelib.domain.clock import Clock, isoformat
+from chalicelib.domain.features import Features
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.members import (
     Member,
@@ -22,6 +23,7 @@ from chalicelib.domain.program import ProgramRules, cumulative_discount_percent,
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import places, program, purchases, wallet
 from chalicelib.store import erasure
+from chalicelib.store import features as features_store
 from chalicelib.store import members as store
 
 #: A fresh card number or referral code collides rarely; a few draws make a collision vanishingly rare.
@@ -161,6 +163,21 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
             }
             for p in held.purchases
         ],
+        "marketing": _marketing_view(features_store.get_features(member.sub)),
+    }
+
+
+def _marketing_view(features: Features) -> dict[str, Any]:
+    prediction = features.prediction
+    return {
+        "segments": sorted(features.segments),
+        "last_contact": {kind: isoformat(at) for kind, at in sorted(features.last_contact.items())},
+        "marketing_sent": [isoformat(at) for at in features.marketing_sent],
+        "contact_keys": {key: isoformat(at) for key, at in sorted(features.keys.items())},
+        "predicted_next_visit": {"next_visit_at": isoformat(prediction.next_visit_at), "model": prediction.model}
+        if prediction is not None
+        else None,
+        "updated_at": isoformat(features.updated_at) if features.updated_at is not None else None,
     }
 
 

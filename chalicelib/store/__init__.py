@@ -39,6 +39,12 @@ Models never leave this package: repositories return domain objects. The key des
     A member's last check-in (dedup, speed, rate; the last known position survives a check-in
     that locates nothing), issued offers keyed by (offer, the customer's n-th issue of it) so a
     racing issue is refused and a later one never collides, and every message, newest first.
+``features`` (hash ``sub``; see ``features.py``)
+    Marketing's per-member item beside the member: segments, when messages reached the member
+    (per kind, within the frequency window, per contact key) and the predicted next visit. No
+    till's transaction reads or conditions on it, so marketing's writes never make a purchase
+    retry; a message's contact is written in its member change, conditioned on the item's own
+    ``revision``, and a message checks the member without updating it.
 
 What each table holds about a member, and whether leaving erases it or keeps it anonymised for
 the books, is written once in ``erasure.POLICIES`` (held to ``tables.declared()`` by a test).

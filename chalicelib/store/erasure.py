@@ -25,6 +25,7 @@ from chalicelib.store import ledger, wallet
 from chalicelib.store.base import transaction
 from chalicelib.store.catalog import CatalogItem
 from chalicelib.store.counters import CounterModel
+from chalicelib.store.features import FeaturesModel, delete_features
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel, new_entry_id
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, claim_key, devices_of, get_member
 from chalicelib.store.wallet import Checkin, CheckinModel, InboxModel, Message, WalletModel, WalletOffer
@@ -67,6 +68,12 @@ POLICIES: dict[type[Model], Policy] = {
     CheckinModel: Policy(Retention.ERASE, "the last check-in: where (coordinates), which store, when", "last_checkin"),
     WalletModel: Policy(Retention.ERASE, "offers issued to the member (a redemption stays on its purchase)", "wallet"),
     InboxModel: Policy(Retention.ERASE, "every message sent to the member", "inbox"),
+    FeaturesModel: Policy(
+        Retention.ERASE,
+        "marketing features by sub: segments, when messages reached the member and under which keys, "
+        "the predicted next visit",
+        "marketing",
+    ),
     LedgerEntryModel: Policy(
         Retention.KEEP_ANONYMISED,
         "points are money: the balance is the sum of the ledger, and merchants settle from it; "
@@ -183,11 +190,15 @@ def erase_member(sub: str, now: datetime) -> None:
         if customer_id is None:
             raise NotFound("you are not a member of the program", code="not_a_member")
         sweep(customer_id)
+        delete_features(sub)
         _erasure_done(sub)
         return
     sweep(member.customer_id)
     _forget_member(member, now)
     sweep(member.customer_id)
+    # Keyed by sub, not swept by customer_id; after the member is gone, so a message racing the
+    # leaving (conditioned on the member) cannot write it back.
+    delete_features(sub)
     _erasure_done(sub)
 
 

@@ -9,8 +9,9 @@ way an offer or a message reaches a customer passes the issuing service's decisi
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -111,12 +112,13 @@ def write_issued(tx: OwnedWrite, customer_id: str, offer: Offer, entry: WalletOf
     catalog.count_issue(tx, offer, owner=OfferItem(offer.offer_id, BUDGET_SPENT))
 
 
-def write_notice(tx: OwnedWrite, customer_id: str, at: datetime, notice: Notice) -> None:
-    """In ``tx``: a message to the member's inbox (a greeting, a campaign), under a time-ordered id."""
+def write_notice(tx: OwnedWrite, customer_id: str, at: datetime, notice: Notice, key: str) -> None:
+    """In ``tx``: a message to the member's inbox (a greeting, a campaign) sent once per contact
+    ``key``, under :func:`keyed_message_id`."""
     tx.save(
         InboxModel(
             customer_id,
-            f"{at:%Y%m%dT%H%M%S.%f}Z#{uuid.uuid4().hex[:8]}",
+            keyed_message_id(at, key),
             at=at,
             kind=notice.kind,
             title=notice.title,
@@ -124,3 +126,11 @@ def write_notice(tx: OwnedWrite, customer_id: str, at: datetime, notice: Notice)
             offer_id=notice.offer_id,
         )
     )
+
+
+def keyed_message_id(at: datetime, key: str) -> str:
+    """A message's id starts with its time, because the inbox lists messages newest first by id;
+    the rest is the contact key's digest instead of a random draw, so a message says which key
+    sent it and two attempts at one key at one instant could not both land. Exactly-once itself
+    rests on the idempotency record and the features' contact keys, committed with the message."""
+    return f"{at.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z#{hashlib.sha256(key.encode()).hexdigest()[:8]}"

@@ -22,11 +22,13 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, Un
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
-from chalicelib.domain.changes import Notice, PointsAfter, TierChange, Visit
+from chalicelib.domain.changes import PointsAfter, TierChange, Visit
+from chalicelib.domain.contact import Contact
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
-from chalicelib.store.base import BaseMeta, owned_transaction, table_name
+from chalicelib.store import features as features_store
+from chalicelib.store.base import BaseMeta, OwnedWrite, owned_transaction, table_name
 from chalicelib.store.issued import write_issued, write_notice
 from chalicelib.store.members import MemberModel
 from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused
@@ -105,13 +107,17 @@ class MemberChange:
     """One change of a member, committed exactly once: the idempotency record, the member
     conditioned on the revision it was read at (and on still being this customer), and any of
     the points with their ledger entries, a visit, a tier change, the purchase, wallet entries
-    redeemed, given back or issued with their inbox messages and budget counters, and messages.
+    redeemed, given back or issued with their inbox messages and budget counters, and a message
+    the contact policy let through (``contact``: built only by ``services/issuing.message``).
 
     The idempotency key says what "once" means. A request's is scoped to its caller and its
-    Idempotency-Key header; a job's names the job, the member and the day; sending campaign X to
-    a member is ``campaign|X|<customer_id>`` remembered for as long as the campaign runs, and a
-    birthday greeting is ``birthday|<year>|<customer_id>`` remembered for a year: a change with
-    no points and one ``Notice``.
+    Idempotency-Key header; a job's names the job, the member and the day; a message's names its
+    contact key and the member (``issuing.contact_key``: ``campaign#<id>``, ``birthday#<year>``),
+    and the member's features remember the contact key for ``contact.KEY_MEMORY`` besides.
+
+    A change that moves none of the member's own state (a message, an offer alone) does not
+    update the member item: it only checks that the member is still this customer (and, for
+    marketing, still consents), so it never makes a till's transaction on the same member retry.
     """
 
     member: Member
@@ -135,8 +141,14 @@ class MemberChange:
     #: Offers this change issues (a partner's cross-promotion), into the wallet with their inbox
     #: message and budget; the response (and the purchase's body) list them under ``offers_issued``.
     issue_offers: tuple[tuple[Offer, WalletOffer], ...] = ()
-    #: Messages to the member's inbox that come with no offer.
-    notices: tuple[Notice, ...] = ()
+    #: A message to the member's inbox with the features it updates (last contact, the cap).
+    contact: Contact | None = None
+
+    @property
+    def moves_member(self) -> bool:
+        """Whether the member item itself changes (and so is conditioned on its revision)."""
+        parts = (self.points, self.visit, self.tier_change, self.purchase)
+        return any(part is not None for part in parts) or bool(self.redeem_wallet or self.give_back_wallet)
 
     def entries(self) -> tuple[LedgerEntry, ...]:
         """The postings numbered after the member's revision once this change commits."""
@@ -175,7 +187,9 @@ def apply(change: MemberChange) -> None:
     if after is not None and (after.balance < 0 or sum(n for _, n in after.lots) != after.balance):
         raise ValueError("a balance must be the sum of its lots and never negative")
     customer_id = change.member.customer_id
-    member_condition = (MemberModel.revision == change.member.revision) & (MemberModel.customer_id == customer_id)
+    still_this_customer = MemberModel.customer_id == customer_id
+    if change.contact is not None and change.contact.marketing:
+        still_this_customer &= MemberModel.marketing_consent == True  # noqa: E712 - a condition, not a test
     try:
         with owned_transaction() as tx:
             tx.save(
@@ -190,7 +204,14 @@ def apply(change: MemberChange) -> None:
                 condition=IdempotencyModel.key.does_not_exist(),
                 owner=_IDEMPOTENCY,
             )
-            tx.update(MemberModel(change.member.sub), actions=_member_actions(change), condition=member_condition)
+            if change.moves_member:
+                tx.update(
+                    MemberModel(change.member.sub),
+                    actions=_member_actions(change),
+                    condition=(MemberModel.revision == change.member.revision) & still_this_customer,
+                )
+            else:
+                tx.condition_check(MemberModel, change.member.sub, still_this_customer)
             for entry in change.entries():
                 tx.save(
                     LedgerEntryModel(
@@ -213,8 +234,9 @@ def apply(change: MemberChange) -> None:
                 _write_purchase(tx, customer_id, change.purchase, change.at)
             for offer, wallet_entry in change.issue_offers:
                 write_issued(tx, customer_id, offer, wallet_entry)
-            for notice in change.notices:
-                write_notice(tx, customer_id, change.at, notice)
+            if change.contact is not None:
+                write_notice(tx, customer_id, change.at, change.contact.notice, change.contact.key)
+                features_store.write_contact(tx, change.contact.features, change.at)
             for wallet_id in change.redeem_wallet:
                 tx.update(
                     WalletModel(customer_id, wallet_id),
@@ -248,7 +270,7 @@ def apply(change: MemberChange) -> None:
         raise
 
 
-def _write_purchase(tx: Any, customer_id: str, p: Purchase, at: datetime) -> None:
+def _write_purchase(tx: OwnedWrite, customer_id: str, p: Purchase, at: datetime) -> None:
     if p.expected_revision is None:
         tx.save(
             PurchaseModel(

@@ -10,6 +10,7 @@ from pynamodb.models import Model
 from chalicelib.store.base import BaseMeta
 from chalicelib.store.catalog import CatalogItem
 from chalicelib.store.counters import CounterModel
+from chalicelib.store.features import FeaturesModel
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel
 from chalicelib.store.wallet import CheckinModel, InboxModel, WalletModel
@@ -26,6 +27,7 @@ MODELS: tuple[type[Model], ...] = (
     CheckinModel,
     WalletModel,
     InboxModel,
+    FeaturesModel,
 )
 
 

@@ -1,39 +1,22 @@
 """One exactly-once member change (store/ledger.py ``MemberChange``) carries what comes next as
 well as the till: a campaign sent to a member once, a birthday greeting once a year. No endpoint
-sends them yet, so these drive the change the way such a service will (``exactly_once`` with a
-deterministic key) and read the result over HTTP."""
+sends them yet, so these drive the issuing service's message path (``issuing.send``, which asks
+the contact policy and commits through ``exactly_once``) the way such a job will, and read the
+result over HTTP."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.domain.changes import Notice
-from chalicelib.services.idempotency import exactly_once, request_hash
+from chalicelib.domain import contact
+from chalicelib.domain.contact import Deferred, Refused
+from chalicelib.services import issuing
+from chalicelib.services.issuing import Sent
+from chalicelib.store import features as features_store
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
-
-#: A greeting key names the year; it must outlive the year it guards.
-A_YEAR = timedelta(days=366)
-
-
-def send_once(sub: str, key: str, notice: Notice, remember_for: timedelta = ledger.IDEMPOTENCY_TTL):
-    fingerprint = request_hash({"key": key})
-
-    def prepare() -> ledger.MemberChange:
-        member = member_store.get_member(sub)
-        assert member is not None
-        return ledger.MemberChange(
-            member,
-            key,
-            fingerprint,
-            datetime.now(UTC),
-            {"customer_id": member.customer_id, "sent": notice.kind},
-            remember_for=remember_for,
-            notices=(notice,),
-        )
-
-    return exactly_once(key, fingerprint, prepare)
 
 
 def inbox(api, sub):
@@ -44,54 +27,163 @@ def me(api, sub):
     return api.call("GET", "/v1/me", api.customer(sub)).json_body
 
 
-@pytest.fixture
-def alice(api):
-    return api.join("alice", phone="0151 23456789").json_body
+def campaign(clock, campaign_id, sub="alice"):
+    return issuing.send(
+        sub, "campaign", contact.campaign_key(campaign_id), f"Campaign {campaign_id}", "Two for one", clock=clock
+    )
 
 
-def test_a_campaign_reaches_a_member_once_however_often_it_is_sent(api, alice):
-    key = f"campaign|c_spring|{alice['customer_id']}"
-    notice = Notice("campaign", "Spring at Kiez", "Two coffees for one all week")
-    first = send_once("alice", key, notice)
-    again = send_once("alice", key, notice)
-    assert not first.replayed and again.replayed and again.body == first.body
-    messages = inbox(api, "alice")
-    assert [(m["kind"], m["title"], m["body"]) for m in messages] == [
-        ("campaign", "Spring at Kiez", "Two coffees for one all week")
-    ]
-    # A message moves no points: the balance and the ledger stay as they were.
-    assert me(api, "alice")["points_balance"] == 0
-    assert api.call("GET", "/v1/me/ledger", api.customer("alice")).json_body["items"] == []
+def local(clock, days_later=0, hour=12, minute=0, zone="Europe/Berlin"):
+    """A wall-clock time in ``zone`` (the members' is Berlin), ``days_later`` days after the
+    clock's day there, in UTC as the clock gives it."""
+    tz = ZoneInfo(zone)
+    day = clock.now.astimezone(tz).date() + timedelta(days=days_later)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
 
 
-def test_a_birthday_greeting_is_sent_once_a_year_and_again_the_next(api, alice):
-    greeting = Notice("birthday", "Happy birthday!", "A cake on us this week")
-    for year in (2026, 2026, 2027, 2027):
-        send_once("alice", f"birthday|{year}|{alice['customer_id']}", greeting, remember_for=A_YEAR)
-    assert [m["kind"] for m in inbox(api, "alice")] == ["birthday", "birthday"]
-    # "Once a year" holds for the year: the key is remembered that long, not the requests' 24 hours.
-    record = ledger.IdempotencyModel.get(f"birthday|2026|{alice['customer_id']}")
-    assert record.expires_at - record.created_at > A_YEAR - timedelta(seconds=1)  # a TTL keeps seconds
-
-
-def test_a_message_decided_on_a_stale_read_of_the_member_is_not_sent(api, alice):
-    stale = member_store.get_member("alice")
-    assert stale is not None
-    cashier_buys = api.call(
+def buy(api, card, amount=1250):
+    response = api.call(
         "POST",
         "/v1/purchases",
         api.cashier(),
-        {"card": alice["card_number"], "store_id": "s_kiez_mitte", "amount": 1250, "currency": "EUR"},
+        {"card": card, "store_id": "s_kiez_mitte", "amount": amount, "currency": "EUR"},
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )
-    assert cashier_buys.status_code == 201
-    change = ledger.MemberChange(
-        stale, "campaign|c_stale|x", "h", datetime.now(UTC), {}, notices=(Notice("campaign", "Hi"),)
-    )
-    with pytest.raises(ledger.StaleRead):
-        ledger.apply(change)
+    assert response.status_code == 201, response.json_body
+    return response
+
+
+@pytest.fixture
+def alice(api, clock):
+    joined = api.join("alice", phone="0151 23456789").json_body
+    assert me(api, "alice")["timezone"] == "Europe/Berlin"
+    clock.now = local(clock, days_later=1)
+    return joined
+
+
+def test_a_campaign_reaches_a_member_once_however_often_it_is_sent(api, alice, clock):
+    first = campaign(clock, "c_spring")
+    again = campaign(clock, "c_spring")
+    assert isinstance(first, Sent) and not first.replayed
+    assert again == Sent(first.message_id, first.at, replayed=True)
+    messages = inbox(api, "alice")
+    assert [(m["kind"], m["title"], m["body"]) for m in messages] == [("campaign", "Campaign c_spring", "Two for one")]
+    assert messages[0]["message_id"] == first.message_id
+    # A message moves no points: the balance and the ledger stay as they were.
+    assert me(api, "alice")["points_balance"] == 0
+    assert api.call("GET", "/v1/me/ledger", api.customer("alice")).json_body["items"] == []
+    # Long after the request's idempotency record is gone, the member's features still know the key.
+    clock.now += timedelta(days=30)
+    ledger.IdempotencyModel(issuing.contact_idempotency_key(alice["customer_id"], "campaign#c_spring")).delete()
+    assert campaign(clock, "c_spring") == Refused(contact.ALREADY_CONTACTED)
+    assert len(inbox(api, "alice")) == 1
+
+
+def test_a_birthday_greeting_is_sent_once_a_year_and_again_the_next(api, alice, clock):
+    sent = []
+    for year in (2026, 2026, 2027, 2027):
+        clock.now = local(clock, days_later=8)  # past the frequency window of the last greeting
+        sent.append(issuing.send("alice", "birthday", contact.birthday_key(year), "Happy birthday!", clock=clock))
+    # The same year again answers with that year's greeting, replayed; nothing new lands.
+    assert [(type(s), getattr(s, "replayed", None)) for s in sent] == [(Sent, False), (Sent, True)] * 2
+    assert sent[0].message_id == sent[1].message_id != sent[2].message_id == sent[3].message_id
+    assert [m["kind"] for m in inbox(api, "alice")] == ["birthday", "birthday"]
+    assert set(features_store.get_features("alice").keys) == {"birthday#2026", "birthday#2027"}
+
+
+def test_marketing_never_reaches_a_member_without_consent_but_a_receipt_does(api, alice, clock):
+    assert api.call("PATCH", "/v1/me", api.customer("alice"), {"marketing_consent": False}).status_code == 200
+    assert campaign(clock, "c_spring") == Refused(contact.NO_CONSENT)
+    receipt = issuing.send("alice", "receipt", "receipt#p_1", "Thank you for your visit", clock=clock)
+    assert isinstance(receipt, Sent)
+    assert [m["kind"] for m in inbox(api, "alice")] == ["receipt"]
+
+
+def test_marketing_in_the_members_quiet_hours_is_deferred_to_their_end(api, alice, clock):
+    clock.now = local(clock, hour=23)
+    deferred = campaign(clock, "c_spring")
+    assert deferred == Deferred(local(clock, days_later=1, hour=9), contact.QUIET_HOURS)
     assert inbox(api, "alice") == []
-    assert ledger.stored_response("campaign|c_stale|x") is None
+    # Their own quiet hours, in their own time zone.
+    body = {"quiet_hours": {"start": "13:00", "end": "15:30"}, "timezone": "America/New_York"}
+    assert api.call("PATCH", "/v1/me", api.customer("alice"), body).status_code == 200
+    clock.now = local(clock, days_later=1, hour=14, zone="America/New_York")
+    until = local(clock, hour=15, minute=30, zone="America/New_York")
+    assert campaign(clock, "c_spring") == Deferred(until, contact.QUIET_HOURS)
+    clock.now = until
+    assert isinstance(campaign(clock, "c_spring"), Sent)
+
+
+def test_a_member_gets_one_marketing_message_a_week_while_receipts_are_not_counted(api, alice, clock):
+    assert isinstance(campaign(clock, "c_spring"), Sent)
+    clock.now += timedelta(days=1)
+    assert campaign(clock, "c_summer") == Refused(contact.FREQUENCY_CAP)
+    assert isinstance(issuing.send("alice", "receipt", "receipt#p_1", "Thanks", clock=clock), Sent)
+    clock.now = local(clock, days_later=6)
+    assert isinstance(campaign(clock, "c_summer"), Sent)
+    assert [m["title"] for m in inbox(api, "alice")] == ["Campaign c_summer", "Thanks", "Campaign c_spring"]
+
+
+def test_a_member_who_left_is_sent_nothing(api, alice, clock):
+    assert api.call("DELETE", "/v1/me", api.customer("alice")).status_code == 204
+    assert campaign(clock, "c_spring") == Refused(contact.NOT_A_MEMBER)
+    assert issuing.send("nobody", "receipt", "receipt#p_1", "Thanks", clock=clock) == Refused(contact.NOT_A_MEMBER)
+
+
+def test_two_campaigns_racing_for_one_member_send_one(api, alice, clock, monkeypatch):
+    """Both decide on the same features; the second to commit meets the first's contact
+    (the features' revision), reads again and is refused by the cap."""
+    real_apply = ledger.apply
+    raced = []
+
+    def apply_after_a_rival(change):
+        if change.contact.key == "campaign#c_spring" and not raced:
+            raced.append(None)
+            raced[0] = campaign(clock, "c_rival")
+        real_apply(change)
+
+    monkeypatch.setattr(ledger, "apply", apply_after_a_rival)
+    assert campaign(clock, "c_spring") == Refused(contact.FREQUENCY_CAP)
+    assert isinstance(raced[0], Sent)
+    assert [m["title"] for m in inbox(api, "alice")] == ["Campaign c_rival"]
+
+
+def test_a_message_never_makes_a_purchase_on_the_same_member_read_again(api, alice, clock, monkeypatch):
+    """A marketing send lands between the till's read of the member and its commit: the
+    purchase commits on its first attempt, because a message checks the member, not updates it."""
+    real_apply = ledger.apply
+    attempts = []
+
+    def apply_after_a_campaign(change):
+        attempts.append(change.idempotency_key)
+        if len(attempts) == 1:
+            assert isinstance(campaign(clock, "c_spring"), Sent)
+        real_apply(change)
+
+    monkeypatch.setattr(ledger, "apply", apply_after_a_campaign)
+    buy(api, alice["card_number"])
+    purchase_attempts = [key for key in attempts if not key.startswith("contact|")]
+    assert len(purchase_attempts) == 1
+    assert [m["kind"] for m in inbox(api, "alice")] == ["campaign"]
+    assert me(api, "alice")["points_balance"] > 0
+
+
+def test_a_marketing_message_decided_before_consent_was_withdrawn_is_not_sent(api, alice, clock, monkeypatch):
+    real_apply = ledger.apply
+
+    def apply_after_withdrawal(change):
+        if (
+            change.contact is not None
+            and change.contact.marketing
+            and member_store.get_member("alice").marketing_consent
+        ):
+            body = {"marketing_consent": False}
+            assert api.call("PATCH", "/v1/me", api.customer("alice"), body).status_code == 200
+        real_apply(change)
+
+    monkeypatch.setattr(ledger, "apply", apply_after_withdrawal)
+    assert campaign(clock, "c_spring") == Refused(contact.NO_CONSENT)
+    assert inbox(api, "alice") == []
 
 
 def test_the_store_numbers_a_changes_ledger_entries_after_the_members_revision(api, alice):

@@ -1,0 +1,173 @@
+"""The contact policy: whether a message may reach a member now, later, or not at all.
+
+Pure: the member (consent, quiet hours in their time zone), their marketing features (last
+contacts, the marketing sent within the frequency window, the keys already sent) and the moment
+come in; a decision comes out. A transactional message (a receipt, amends) is the answer to
+something the member did, so only "is a member" and "not twice for one key" hold it back; a
+marketing message also needs consent, stays within the frequency cap and waits out quiet hours.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.changes import Notice
+from chalicelib.domain.features import Features
+from chalicelib.domain.members import Member, QuietHours
+
+
+class Purpose(Enum):
+    #: The answer to the member's own act: no consent needed, no cap, any hour.
+    TRANSACTIONAL = "transactional"
+    #: Something we want to tell them: consent, the cap and quiet hours apply.
+    MARKETING = "marketing"
+
+
+#: Every kind of message, and what it is for. A kind not listed here cannot be sent, so a new
+#: one has to be classified before its first message.
+KINDS: dict[str, Purpose] = {
+    "receipt": Purpose.TRANSACTIONAL,
+    "amends": Purpose.TRANSACTIONAL,
+    "points_expiring": Purpose.TRANSACTIONAL,
+    "birthday": Purpose.MARKETING,
+    "surprise": Purpose.MARKETING,
+    "reminder": Purpose.MARKETING,
+    "winback": Purpose.MARKETING,
+    "keep_in_touch": Purpose.MARKETING,
+    "campaign": Purpose.MARKETING,
+}
+
+#: The frequency cap (DESIGN.md: "by default at most one a week"): marketing messages per member
+#: in any rolling window, not per calendar week, so Sunday night and Monday morning are not two.
+MARKETING_PER_WINDOW = 1
+FREQUENCY_WINDOW = timedelta(days=7)
+#: Quiet hours for a member who set none (local time in their time zone).
+DEFAULT_QUIET_HOURS = QuietHours(start="21:00", end="09:00")
+#: How long a contact key is remembered: longer than a year, so ``birthday#<year>`` holds for its year.
+KEY_MEMORY = timedelta(days=400)
+
+NOT_A_MEMBER = "not_a_member"
+NO_CONSENT = "no_marketing_consent"
+FREQUENCY_CAP = "frequency_cap"
+ALREADY_CONTACTED = "already_contacted"
+QUIET_HOURS = "quiet_hours"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    purpose: Purpose
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """Not now: ask again at ``until`` (the end of the member's quiet hours)."""
+
+    until: datetime
+    reason: str = QUIET_HOURS
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str
+
+
+Decision = Allowed | Deferred | Refused
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A message the policy let through, as the caller's member change commits it: the inbox
+    message, the member's features after it (their ``revision`` is the one the decision read) and
+    whether it is marketing (then the commit also requires the member's consent to still hold)."""
+
+    key: str
+    notice: Notice
+    features: Features
+    purpose: Purpose
+
+    @property
+    def marketing(self) -> bool:
+        return self.purpose is Purpose.MARKETING
+
+
+def campaign_key(campaign_id: str) -> str:
+    """Campaign X reaches a member once."""
+    return f"campaign#{campaign_id}"
+
+
+def birthday_key(year: int) -> str:
+    """One birthday greeting per member and year."""
+    return f"birthday#{year}"
+
+
+def purpose_of(kind: str) -> Purpose:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown message kind {kind!r}: classify it in contact.KINDS") from None
+
+
+def decide(member: Member | None, features: Features, kind: str, key: str, now: datetime) -> Decision:
+    """May a message of ``kind``, sent once per ``key``, reach ``member`` at ``now``? ``member``
+    None is someone who left (or never joined)."""
+    purpose = purpose_of(kind)
+    if member is None or now < member.joined_at:
+        return Refused(NOT_A_MEMBER)
+    sent_at = features.keys.get(key)
+    if sent_at is not None and sent_at > now - KEY_MEMORY:
+        return Refused(ALREADY_CONTACTED)
+    if purpose is Purpose.TRANSACTIONAL:
+        return Allowed(purpose)
+    if not member.marketing_consent:
+        return Refused(NO_CONSENT)
+    if features.marketing_since(now - FREQUENCY_WINDOW) >= MARKETING_PER_WINDOW:
+        return Refused(FREQUENCY_CAP)
+    quiet_until = quiet_hours_end(member.quiet_hours or DEFAULT_QUIET_HOURS, ZoneInfo(member.timezone), now)
+    if quiet_until is not None:
+        return Deferred(quiet_until)
+    return Allowed(purpose)
+
+
+def in_quiet_hours(quiet: QuietHours, zone: ZoneInfo, at: datetime) -> bool:
+    """Quiet hours are local wall-clock times and may wrap past midnight; equal start and end
+    mean none."""
+    start, end = time.fromisoformat(quiet.start), time.fromisoformat(quiet.end)
+    wall = at.astimezone(zone).time().replace(tzinfo=None)
+    return start <= wall < end if start <= end else (wall >= start or wall < end)
+
+
+def quiet_hours_end(quiet: QuietHours, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """When the quiet hours ``now`` falls in end (None: ``now`` is not in them)."""
+    if not in_quiet_hours(quiet, zone, now):
+        return None
+    end = time.fromisoformat(quiet.end)
+    day = now.astimezone(zone).date()
+    while True:
+        # The next wall-clock ``end`` after now. On a day the clocks skip over ``end`` it names
+        # a moment after the gap, which odd hours may still count as quiet: then the next day's.
+        candidate = datetime.combine(day, end, tzinfo=zone)
+        if candidate > now and not in_quiet_hours(quiet, zone, candidate):
+            return candidate
+        day += timedelta(days=1)
+
+
+def recorded(features: Features, kind: str, key: str, now: datetime) -> Features:
+    """The features after a message of ``kind`` under ``key`` reached the member at ``now``;
+    what no rule will read again (marketing sent before the window, keys older than their
+    memory) is dropped, so the item does not grow with the member's history."""
+    marketing = purpose_of(kind) is Purpose.MARKETING
+    window_start = now - FREQUENCY_WINDOW
+    sent = tuple(at for at in features.marketing_sent if at > window_start) + ((now,) if marketing else ())
+    keys = {k: at for k, at in features.keys.items() if at > now - KEY_MEMORY}
+    keys[key] = now
+    return dataclasses.replace(
+        features,
+        last_contact={**features.last_contact, kind: now},
+        marketing_sent=sent,
+        keys=keys,
+        updated_at=now,
+    )

@@ -1,0 +1,45 @@
+"""Per-member marketing features: what marketing knows and writes about a member, kept beside the
+member rather than on it.
+
+Every purchase, refund and expiry is conditioned on the member item's revision. If a segment job,
+a campaign's "last contacted" or the visit predictor wrote there, each such write would make a
+till's transaction read again and retry; so they live in their own item (``store/features.py``),
+keyed like the member by the token subject, which no till's transaction reads or conditions on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """When the member is expected back, and which model said so (so a refit can be told apart)."""
+
+    next_visit_at: datetime
+    model: str
+
+
+@dataclass(frozen=True)
+class Features:
+    sub: str
+    #: Segment ids the member belongs to, as the last segment run found them.
+    segments: frozenset[str] = frozenset()
+    #: Message kind (``campaign``, ``birthday``, ``receipt``, ...) -> the last time one reached the member.
+    last_contact: Mapping[str, datetime] = field(default_factory=dict)
+    #: When marketing messages reached the member within the frequency window, oldest first:
+    #: what the frequency cap counts.
+    marketing_sent: tuple[datetime, ...] = ()
+    #: Contact keys (``campaign#<id>``, ``birthday#<year>``) -> when the member got that message:
+    #: "once per key", for longer than an idempotency record lives.
+    keys: Mapping[str, datetime] = field(default_factory=dict)
+    prediction: Prediction | None = None
+    updated_at: datetime | None = None
+    #: Bumped by every contact recorded (not by segment or prediction writes): a contact decided
+    #: on a stale read of the features never lands, so two racing messages cannot both pass a cap.
+    revision: int = 0
+
+    def marketing_since(self, since: datetime) -> int:
+        return sum(at > since for at in self.marketing_sent)

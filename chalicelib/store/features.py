@@ -1,0 +1,122 @@
+"""Per-member marketing features, beside the member (see ``domain/features.py`` for why).
+
+``features`` (hash ``sub``, TTL ``expires_at``): one item per member, keyed like the member item
+but never read, written or conditioned on by a till's transaction. The segment run and the visit
+predictor write their parts with targeted updates that leave the rest (and the contact
+``revision``) alone; a message's contact is written inside its member change (``ledger.apply``)
+conditioned on the revision its decision read. Every write pushes ``expires_at`` forward by
+``contact.KEY_MEMORY``: leaving deletes the item, and one a racing job wrote back after the
+erasure (a job never conditions on the member) holds no more than segments and then expires.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib.domain.contact import KEY_MEMORY
+from chalicelib.domain.features import Features, Prediction
+from chalicelib.store.base import BaseMeta, OwnedWrite, table_name
+
+
+class FeaturesModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("features")
+
+    sub = UnicodeAttribute(hash_key=True)
+    segments = UnicodeSetAttribute(null=True)
+    #: ``{"last": {kind: at}, "marketing": [at, ...], "keys": {key: at}}``, ISO-8601 UTC: one
+    #: attribute, so a contact replaces it whole under the revision it read.
+    contacts = JSONAttribute(null=True)
+    next_visit_at = UTCDateTimeAttribute(null=True)
+    next_visit_model = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    revision = NumberAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+def get_features(sub: str) -> Features:
+    """The member's features (empty for a member nothing was written about yet)."""
+    try:
+        item = FeaturesModel.get(sub, consistent_read=True)
+    except FeaturesModel.DoesNotExist:
+        return Features(sub)
+    contacts = item.contacts or {}
+    prediction = Prediction(item.next_visit_at, item.next_visit_model or "") if item.next_visit_at is not None else None
+    return Features(
+        sub=sub,
+        segments=frozenset(item.segments or ()),
+        last_contact={kind: _moment(at) for kind, at in contacts.get("last", {}).items()},
+        marketing_sent=tuple(_moment(at) for at in contacts.get("marketing", [])),
+        keys={key: _moment(at) for key, at in contacts.get("keys", {}).items()},
+        prediction=prediction,
+        updated_at=item.updated_at,
+        revision=int(item.revision or 0),
+    )
+
+
+def set_segments(sub: str, segments: frozenset[str], now: datetime) -> None:
+    """The segments the member belongs to now (a segment run's result), nothing else touched."""
+    FeaturesModel(sub).update(
+        actions=[
+            FeaturesModel.segments.set(set(segments)) if segments else FeaturesModel.segments.remove(),
+            *_touched(now),
+        ]
+    )
+
+
+def set_prediction(sub: str, prediction: Prediction | None, now: datetime) -> None:
+    """The member's predicted next visit (None: the model has nothing to say), nothing else touched."""
+    actions: list[Any]
+    if prediction is None:
+        actions = [FeaturesModel.next_visit_at.remove(), FeaturesModel.next_visit_model.remove()]
+    else:
+        actions = [
+            FeaturesModel.next_visit_at.set(prediction.next_visit_at),
+            FeaturesModel.next_visit_model.set(prediction.model),
+        ]
+    FeaturesModel(sub).update(actions=[*actions, *_touched(now)])
+
+
+def write_contact(tx: OwnedWrite, after: Features, now: datetime, *, owner: object = None) -> None:
+    """In ``tx``: the contact part of ``after``, only if no other contact was recorded since
+    ``after.revision`` was read (a racing message makes the transaction read again)."""
+    read = after.revision
+    condition = FeaturesModel.revision.does_not_exist() if read == 0 else FeaturesModel.revision == read
+    contacts = {
+        "last": {kind: _iso(at) for kind, at in sorted(after.last_contact.items())},
+        "marketing": [_iso(at) for at in after.marketing_sent],
+        "keys": {key: _iso(at) for key, at in sorted(after.keys.items())},
+    }
+    tx.update(
+        FeaturesModel(after.sub),
+        actions=[FeaturesModel.contacts.set(contacts), FeaturesModel.revision.set(read + 1), *_touched(now)],
+        condition=condition,
+        owner=owner,
+    )
+
+
+def delete_features(sub: str) -> None:
+    FeaturesModel(sub).delete()
+
+
+def _touched(now: datetime) -> list[Any]:
+    return [FeaturesModel.updated_at.set(now), FeaturesModel.expires_at.set(now + KEY_MEMORY)]
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+def _moment(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
