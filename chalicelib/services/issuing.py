@@ -27,14 +27,13 @@ from chalicelib.domain.changes import Notice
 from chalicelib.domain.checkins import CheckinDecision
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.contact import Contact, Deferred, Refused
-from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
 from chalicelib.domain.wallet import WalletOffer, history_of, wallet_entry
 from chalicelib.services import program
 from chalicelib.services.catalog_cache import cache
-from chalicelib.services.idempotency import exactly_once, request_hash
+from chalicelib.services.idempotency import exactly_once, replay, request_hash
 from chalicelib.services.skipped_offers import Skipped
 from chalicelib.store import catalog, ledger
 from chalicelib.store import features as features_store
@@ -149,13 +148,11 @@ class Sent:
     replayed: bool = False
 
 
-class NotSent(DomainRefusal):
-    """The policy's answer when it is not "send": a refusal, so that ``exactly_once`` first
-    replays an earlier send of the same key (a retry after a lost answer gets that answer)."""
+class _NotSent(Exception):
+    """The policy's answer when it is not "send", out of ``exactly_once``'s preparation."""
 
     def __init__(self, decision: Deferred | Refused) -> None:
-        reason = decision.reason
-        super().__init__(f"the message was not sent: {reason}", code=reason)
+        super().__init__(decision.reason)
         self.decision = decision
 
 
@@ -183,11 +180,11 @@ def send(
     def prepare() -> ledger.MemberChange:
         member = members_store.get_member(sub)
         if member is None or member.customer_id != customer_id:
-            raise NotSent(Refused(contact.NOT_A_MEMBER))
+            raise _NotSent(Refused(contact.NOT_A_MEMBER))
         at = clock()
         decided = message(member, features_store.get_features(sub), kind, key, title, body, at)
         if not isinstance(decided, Contact):
-            raise NotSent(decided)
+            raise _NotSent(decided)
         response = {
             "customer_id": customer_id,
             "kind": kind,
@@ -199,6 +196,11 @@ def send(
 
     try:
         outcome = exactly_once(idempotency_key, fingerprint, prepare)
-    except NotSent as not_sent:
-        return not_sent.decision
+    except _NotSent as not_sent:
+        # A retry of a send whose answer was lost finds the key already contacted: it gets the
+        # first send's answer while the idempotency record lives.
+        earlier = replay(idempotency_key, fingerprint)
+        if earlier is None:
+            return not_sent.decision
+        outcome = earlier
     return Sent(outcome.body["message_id"], datetime.fromisoformat(outcome.body["sent_at"]), outcome.replayed)

@@ -177,10 +177,10 @@ def erase_member(sub: str, now: datetime) -> None:
     """Erase the member's personal data and free the phone number; safe to run again.
 
     The per-member tables are swept before the transaction (it holds at most 100 items), then one
-    transaction deletes the member and the phone claim, retires the other claims, forfeits a
-    remaining balance on the ledger (so the anonymous ledger still sums to the balance, zero) and
-    records that an erasure is under way, then a second sweep removes anything written meanwhile
-    (a check-in that read the member just before). If the process stops after the transaction, the
+    transaction deletes the member, its marketing features and the phone claim, retires the other
+    claims, forfeits a remaining balance on the ledger (so the anonymous ledger still sums to the
+    balance, zero) and records that an erasure is under way, then a second sweep removes anything
+    written meanwhile (a check-in that read the member just before). If the process stops after the transaction, the
     member is gone but the ``erasing`` claim (keyed by a hash of the sub, never the sub itself)
     lets ``DELETE /v1/me`` again find the ``customer_id`` and finish.
     """
@@ -196,8 +196,8 @@ def erase_member(sub: str, now: datetime) -> None:
     sweep(member.customer_id)
     _forget_member(member, now)
     sweep(member.customer_id)
-    # Keyed by sub, not swept by customer_id; after the member is gone, so a message racing the
-    # leaving (conditioned on the member) cannot write it back.
+    # Keyed by sub, the features go with the member in its transaction; a job's write racing
+    # the leaving (a segment run conditions on nothing) is deleted here, or else expires.
     delete_features(sub)
     _erasure_done(sub)
 
@@ -235,6 +235,7 @@ def _forget_member(member: Member, now: datetime) -> None:
             tx.save(
                 ClaimModel(_erasing_key(sub), customer_id=member.customer_id, status=ERASING, created_at=now),
             )
+            tx.delete(FeaturesModel(sub))
             if member.points_balance:
                 tx.save(
                     LedgerEntryModel(

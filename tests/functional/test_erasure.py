@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from pynamodb.models import Model
 
+from chalicelib.domain.features import Prediction
 from chalicelib.store import erasure, tables
+from chalicelib.store import features as features_store
 from chalicelib.store.erasure import POLICIES, Retention
 from chalicelib.store.wallet import InboxModel, WalletModel
 from scripts.token import mint
@@ -61,6 +63,9 @@ def a_full_member(api: Api, sub: str = SUB, name: str = NAME, phone: str = PHONE
         bought = api.call("POST", "/v1/purchases", api.cashier(), body, headers={"Idempotency-Key": uuid.uuid4().hex})
         assert bought.status_code == 201, bought.json_body
     add_messages(joined["customer_id"], MANY)
+    now = datetime.now(UTC)
+    features_store.set_segments(sub, frozenset({"regulars"}), now)
+    features_store.set_prediction(sub, Prediction(now + timedelta(days=9), "rhythm-v1"), now)
     return joined
 
 
@@ -114,6 +119,8 @@ def test_the_export_holds_every_table_s_data_about_me(api: Api) -> None:
     assert export["last_checkin"]["lat"] == MITTE["lat"] and export["last_checkin"]["lon"] == MITTE["lon"]
     assert len(export["wallet"]) == MANY + 1
     assert len(export["inbox"]) == MANY + 1  # the check-in's offer came with a message
+    assert export["marketing"]["segments"] == ["regulars"]
+    assert export["marketing"]["predicted_next_visit"]["model"] == "rhythm-v1"
     purchases = export["purchases"]
     assert sorted(p["recorded"]["amount"] for p in purchases) == [2000, 2001]
     assert {e["purchase_id"] for e in export["ledger"] if e["purchase_id"]} == {p["purchase_id"] for p in purchases}
@@ -245,3 +252,28 @@ def test_a_check_in_racing_the_members_leaving_writes_nothing_under_the_erased_i
     customer_id = joined["customer_id"]
     assert list(WalletModel.query(customer_id)) == []
     assert list(InboxModel.query(customer_id)) == []
+
+
+def test_a_message_racing_the_members_leaving_writes_nothing_under_the_erased_id(api, monkeypatch):
+    """The message read the member just before they left and commits just after: the member
+    check in its transaction refuses it, so no inbox message or features item is left behind."""
+    from chalicelib.domain import contact
+    from chalicelib.services import issuing
+    from chalicelib.store import members as member_store
+
+    joined = join(api)
+    read_before_leaving = member_store.get_member(SUB)
+    assert api.call("DELETE", "/v1/me", api.customer(SUB)).status_code == 204
+    real_get = issuing.members_store.get_member
+    reads = []
+
+    def stale_then_real(sub: str) -> Any:
+        reads.append(sub)
+        return read_before_leaving if len(reads) <= 2 else real_get(sub)
+
+    monkeypatch.setattr(issuing.members_store, "get_member", stale_then_real)
+    sent = issuing.send(SUB, "receipt", "receipt#p_1", "Thanks", clock=lambda: datetime.now(UTC))
+    assert sent == contact.Refused(contact.NOT_A_MEMBER)
+    assert len(reads) == 3  # the commit was refused, and the read after it found nobody
+    assert items_naming(SUB) == {}
+    assert InboxModel.Meta.table_name not in items_naming(joined["customer_id"])

@@ -1,0 +1,213 @@
+"""The contact policy: who may be sent what, when."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain import contact
+from chalicelib.domain.contact import (
+    ALREADY_CONTACTED,
+    DEFAULT_QUIET_HOURS,
+    FREQUENCY_CAP,
+    FREQUENCY_WINDOW,
+    KEY_MEMORY,
+    NO_CONSENT,
+    NOT_A_MEMBER,
+    Allowed,
+    Deferred,
+    Purpose,
+    Refused,
+    decide,
+    in_quiet_hours,
+    quiet_hours_end,
+    recorded,
+)
+from chalicelib.domain.features import Features
+from chalicelib.domain.members import Member, QuietHours
+
+BERLIN = ZoneInfo("Europe/Berlin")
+JOINED = datetime(2026, 1, 5, 10, tzinfo=UTC)
+#: Noon in Berlin on a winter day (UTC+1).
+NOON = datetime(2026, 11, 24, 11, tzinfo=UTC)
+MARKETING = [kind for kind, purpose in contact.KINDS.items() if purpose is Purpose.MARKETING]
+TRANSACTIONAL = [kind for kind, purpose in contact.KINDS.items() if purpose is Purpose.TRANSACTIONAL]
+ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC", "Pacific/Apia"]
+
+
+def member(**changes: object) -> Member:
+    base = Member(
+        customer_id="c_1",
+        sub="alice",
+        name="Alice",
+        phone="+4915123456789",
+        birthday=date(1990, 4, 12),
+        card_number="2000000000017",
+        referral_code="ABCDEFGH",
+        joined_at=JOINED,
+        marketing_consent=True,
+        consent_updated_at=JOINED,
+        timezone="Europe/Berlin",
+        tier="Bronze",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+NOBODY = Features("alice")
+
+
+def test_a_campaign_reaches_a_consenting_member_at_noon():
+    assert decide(member(), NOBODY, "campaign", "campaign#c1", NOON) == Allowed(Purpose.MARKETING)
+
+
+def test_marketing_needs_consent():
+    assert decide(member(marketing_consent=False), NOBODY, "campaign", "campaign#c1", NOON) == Refused(NO_CONSENT)
+
+
+def test_nobody_who_left_or_has_not_joined_yet_is_contacted():
+    assert decide(None, NOBODY, "receipt", "receipt#p1", NOON) == Refused(NOT_A_MEMBER)
+    before_joining = JOINED - timedelta(minutes=1)
+    assert decide(member(), NOBODY, "receipt", "receipt#p1", before_joining) == Refused(NOT_A_MEMBER)
+
+
+def test_a_key_is_sent_once_for_as_long_as_it_is_remembered():
+    sent = recorded(NOBODY, "birthday", "birthday#2026", NOON)
+    a_week_later = NOON + FREQUENCY_WINDOW
+    assert decide(member(), sent, "birthday", "birthday#2026", a_week_later) == Refused(ALREADY_CONTACTED)
+    assert decide(member(), sent, "birthday", "birthday#2027", a_week_later) == Allowed(Purpose.MARKETING)
+    assert decide(member(), sent, "birthday", "birthday#2026", NOON + KEY_MEMORY) == Allowed(Purpose.MARKETING)
+
+
+def test_the_frequency_cap_counts_a_rolling_week_not_a_calendar_week():
+    sunday_night = datetime(2026, 11, 29, 18, tzinfo=UTC)
+    sent = recorded(NOBODY, "campaign", "campaign#c1", sunday_night)
+    monday = sunday_night + timedelta(hours=16)
+    assert decide(member(), sent, "campaign", "campaign#c2", monday) == Refused(FREQUENCY_CAP)
+    week_later = datetime(2026, 12, 6, 18, 1, tzinfo=UTC)
+    assert decide(member(), sent, "campaign", "campaign#c2", week_later) == Allowed(Purpose.MARKETING)
+
+
+def test_transactional_messages_are_neither_capped_nor_counted_nor_held_by_consent_or_quiet_hours():
+    at_night = NOON.replace(hour=23)
+    capped = recorded(NOBODY, "campaign", "campaign#c1", at_night - timedelta(hours=1))
+    nobody_wants_marketing = member(marketing_consent=False)
+    for kind in TRANSACTIONAL:
+        assert decide(nobody_wants_marketing, capped, kind, f"{kind}#1", at_night) == Allowed(Purpose.TRANSACTIONAL)
+    receipts = recorded(NOBODY, "receipt", "receipt#p1", NOON)
+    assert receipts.marketing_sent == ()
+    assert decide(member(), receipts, "campaign", "campaign#c1", NOON) == Allowed(Purpose.MARKETING)
+
+
+def test_marketing_in_quiet_hours_waits_for_their_end_in_the_members_time_zone():
+    late = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
+    assert decide(member(), NOBODY, "campaign", "campaign#c1", late) == Deferred(
+        datetime(2026, 11, 25, 9, tzinfo=BERLIN)
+    )
+    # Early morning, before the default end: the same day's end.
+    early = datetime(2026, 11, 25, 6, tzinfo=UTC)
+    assert decide(member(), NOBODY, "campaign", "campaign#c1", early) == Deferred(
+        datetime(2026, 11, 25, 9, tzinfo=BERLIN)
+    )
+    # The member's own hours, in their own zone: 23:30 in Berlin is 17:30 in New York.
+    own = member(timezone="America/New_York", quiet_hours=QuietHours("17:00", "18:15"))
+    assert decide(own, NOBODY, "campaign", "campaign#c1", late) == Deferred(
+        datetime(2026, 11, 24, 18, 15, tzinfo=ZoneInfo("America/New_York"))
+    )
+
+
+def test_equal_start_and_end_mean_no_quiet_hours():
+    always_open = member(quiet_hours=QuietHours("00:00", "00:00"))
+    assert decide(always_open, NOBODY, "campaign", "campaign#c1", NOON.replace(hour=2)) == Allowed(Purpose.MARKETING)
+
+
+def test_a_kind_nobody_classified_cannot_be_sent():
+    with pytest.raises(ValueError, match="unknown message kind"):
+        decide(member(), NOBODY, "newsletter", "newsletter#1", NOON)
+
+
+def test_recording_forgets_what_no_rule_reads_again():
+    old = recorded(NOBODY, "campaign", "campaign#old", NOON - KEY_MEMORY)
+    now = recorded(old, "receipt", "receipt#p1", NOON)
+    assert now.keys == {"receipt#p1": NOON}
+    assert now.marketing_sent == ()
+    assert now.last_contact == {"campaign": NOON - KEY_MEMORY, "receipt": NOON}
+    assert now.revision == old.revision == 0  # the store bumps it when it commits the contact
+
+
+# --- properties ------------------------------------------------------------------------------
+
+moments = st.datetimes(min_value=datetime(2026, 1, 6), max_value=datetime(2030, 12, 31), timezones=st.just(UTC))
+wall_times = st.times().map(lambda t: t.replace(second=0, microsecond=0).strftime("%H:%M"))
+quiet_hours = st.none() | st.builds(QuietHours, wall_times, wall_times)
+members = st.builds(
+    member,
+    marketing_consent=st.booleans(),
+    timezone=st.sampled_from(ZONES),
+    quiet_hours=quiet_hours,
+)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[Features, datetime]:
+    """Features after a few sends at increasing moments, and a moment after them."""
+    features, at = NOBODY, draw(moments)
+    for _ in range(draw(st.integers(0, 4))):
+        at += draw(st.timedeltas(timedelta(0), timedelta(days=10)))
+        kind = draw(st.sampled_from(sorted(contact.KINDS)))
+        features = recorded(features, kind, f"{kind}#{draw(st.integers(0, 3))}", at)
+    return features, at + draw(st.timedeltas(timedelta(0), timedelta(days=10)))
+
+
+@given(members, histories(), st.sampled_from(sorted(contact.KINDS)), st.integers(0, 3))
+def test_marketing_never_goes_without_consent_nor_in_quiet_hours_nor_over_the_cap(member_, history, kind, n):
+    features, now = history
+    decision = decide(member_, features, kind, f"{kind}#{n}", now)
+    if contact.KINDS[kind] is Purpose.MARKETING and isinstance(decision, Allowed):
+        assert member_.marketing_consent
+        quiet = member_.quiet_hours or DEFAULT_QUIET_HOURS
+        assert not in_quiet_hours(quiet, ZoneInfo(member_.timezone), now)
+        assert features.marketing_since(now - FREQUENCY_WINDOW) < contact.MARKETING_PER_WINDOW
+
+
+@given(members, histories(), st.sampled_from(TRANSACTIONAL), st.integers(0, 3))
+def test_transactional_ignores_consent_the_cap_and_quiet_hours(member_, history, kind, n):
+    features, now = history
+    key = f"{kind}#{n}"
+    decision = decide(member_, features, kind, key, now)
+    assert decision == (Refused(ALREADY_CONTACTED) if key in features.keys else Allowed(Purpose.TRANSACTIONAL))
+
+
+@given(members, histories(), st.sampled_from(sorted(contact.KINDS)), st.integers(0, 3))
+def test_a_message_sent_under_a_key_is_never_allowed_again_under_it_while_remembered(member_, history, kind, n):
+    features, now = history
+    key = f"{kind}#{n}"
+    after = recorded(features, kind, key, now)
+    later = now + timedelta(days=n * 30)
+    assert decide(member_, after, kind, key, later) == Refused(ALREADY_CONTACTED)
+
+
+@given(st.sampled_from(ZONES), quiet_hours.filter(lambda q: q is not None), moments)
+def test_a_deferral_ends_after_now_outside_quiet_hours_and_within_a_day_or_so(zone, quiet, now):
+    tz = ZoneInfo(zone)
+    end = quiet_hours_end(quiet, tz, now)
+    if not in_quiet_hours(quiet, tz, now):
+        assert end is None
+        return
+    assert end is not None
+    assert now < end <= now + timedelta(days=2)
+    assert not in_quiet_hours(quiet, tz, end)
+    # Nothing in between is outside them: the member is not kept waiting past the first chance.
+    step = now
+    while step + timedelta(minutes=30) < end:
+        step += timedelta(minutes=30)
+        assert in_quiet_hours(quiet, tz, step) or _clock_jumped(tz, step)
+
+
+def _clock_jumped(tz: ZoneInfo, at: datetime) -> bool:
+    """Within an hour of a change of the zone's offset (a wall-clock range that never happens)."""
+    return (at - timedelta(hours=1)).astimezone(tz).utcoffset() != (at + timedelta(hours=1)).astimezone(tz).utcoffset()
