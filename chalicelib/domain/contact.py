@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.changes import Notice
 from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member, QuietHours
+from chalicelib.domain.offers import Offer
+from chalicelib.domain.wallet import WalletOffer
 
 
 class Purpose(Enum):
@@ -82,12 +84,15 @@ Decision = Allowed | Deferred | Refused
 class Contact:
     """A message the policy let through, as the caller's member change commits it: the inbox
     message, the member's features after it (their ``revision`` is the one the decision read) and
-    whether it is marketing (then the commit also requires the member's consent to still hold)."""
+    whether it is marketing (then the commit also requires the member's consent to still hold).
+    Its offers are written like any change's ``issue_offers``: one the store refuses is left out."""
 
     key: str
     notice: Notice
     features: Features
     purpose: Purpose
+    #: The offer the message brings, into the wallet with its own inbox message and budget.
+    offers: tuple[tuple[Offer, WalletOffer], ...] = ()
 
     @property
     def marketing(self) -> bool:

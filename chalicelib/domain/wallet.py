@@ -53,13 +53,14 @@ def expires_at(offer: Offer, now: datetime) -> datetime:
 
 def wallet_entry(
     offer: Offer,
-    store_id: str,
-    store_merchant_id: str,
+    store_id: str | None,
+    store_merchant_id: str | None,
     now: datetime,
     history: Mapping[str, tuple[int, datetime]],
 ) -> WalletOffer:
     """An offer as it lands in the wallet: the customer's n-th of this offer, redeemable at the
-    offer's merchant (the issuing store's if the offer names none), until it or the offer expires."""
+    offer's merchant (the issuing store's if the offer names none; anywhere if neither, as a
+    program-wide offer a message brings), until it or the offer expires."""
     times_issued = history.get(offer.offer_id, (0, now))[0]
     return WalletOffer(
         wallet_id(offer.offer_id, times_issued),

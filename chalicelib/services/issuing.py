@@ -49,6 +49,8 @@ Issue = tuple[Offer, WalletOffer]
 OFFERS_PER_CHECKIN = 2
 #: Offers a purchase can earn (cross-promotions), at most.
 OFFERS_PER_PURCHASE = 1
+#: Why a message with an offer is not sent: the member cannot get the offer (limits, budget, targeting).
+OFFER_UNAVAILABLE = "offer_unavailable"
 
 
 def _cached_offers() -> list[Offer]:
@@ -61,8 +63,12 @@ def program_timezone() -> ZoneInfo:
     return ZoneInfo(program.rules().timezone)
 
 
-def _customer(member: Member, history: dict[str, tuple[int, datetime]]) -> Customer:
-    return Customer(member.tier, member.visits_total, member.last_visit_at, member.category_counts, history=history)
+def _customer(
+    member: Member, history: dict[str, tuple[int, datetime]], segments: frozenset[str] = frozenset()
+) -> Customer:
+    return Customer(
+        member.tier, member.visits_total, member.last_visit_at, member.category_counts, segments, history=history
+    )
 
 
 def for_checkin(member: Member, store: Store, zone: str | None, trigger: str, now: datetime) -> list[Issue]:
@@ -70,7 +76,7 @@ def for_checkin(member: Member, store: Store, zone: str | None, trigger: str, no
     moment = Moment(
         trigger, now, store_id=store.store_id, zone=zone, merchant_id=store.merchant_id, timezone=program_timezone()
     )
-    return _issue(_cached_offers(), moment, member, store, OFFERS_PER_CHECKIN)
+    return _issue(_cached_offers(), moment, member, OFFERS_PER_CHECKIN)
 
 
 def for_purchase(member: Member, store: Store, categories: Iterable[str], now: datetime) -> list[Issue]:
@@ -89,18 +95,21 @@ def for_purchase(member: Member, store: Store, categories: Iterable[str], now: d
         timezone=program_timezone(),
     )
     fresh = [o for o in catalog.offers_with_counts() if o.trigger.type == "purchase"]
-    return _issue(fresh, moment, member, store, OFFERS_PER_PURCHASE)
+    return _issue(fresh, moment, member, OFFERS_PER_PURCHASE)
 
 
-def _issue(offers: list[Offer], moment: Moment, member: Member, store: Store, at_most: int) -> list[Issue]:
-    """The chosen offers as wallet entries. The customer's history only narrows what is eligible
-    (per-customer limits, cooldowns), so when nothing fits a customer without one the wallet is
-    not read at all: a check-in where no offer applies costs no Query."""
-    if not choose_offers(offers, moment, _customer(member, {}), at_most):
+def _issue(
+    offers: list[Offer], moment: Moment, member: Member, at_most: int, segments: frozenset[str] = frozenset()
+) -> list[Issue]:
+    """The chosen offers as wallet entries, issued where the moment happened (a store, or none for
+    a message). The customer's history only narrows what is eligible (per-customer limits,
+    cooldowns), so when nothing fits a customer without one the wallet is not read at all: a
+    check-in where no offer applies costs no Query."""
+    if not choose_offers(offers, moment, _customer(member, {}, segments), at_most):
         return []
     history = history_of(wallet_store.wallet(member.customer_id))
-    chosen = choose_offers(offers, moment, _customer(member, history), at_most)
-    return [(offer, wallet_entry(offer, store.store_id, store.merchant_id, moment.at, history)) for offer in chosen]
+    chosen = choose_offers(offers, moment, _customer(member, history, segments), at_most)
+    return [(offer, wallet_entry(offer, moment.store_id, moment.merchant_id, moment.at, history)) for offer in chosen]
 
 
 def commit_checkin(
@@ -130,14 +139,27 @@ def message(
     title: str,
     body: str | None,
     now: datetime,
+    offer: Offer | None = None,
 ) -> Contact | Deferred | Refused:
     """A message of ``kind`` to ``member`` once per contact ``key``, if the contact policy lets it
-    reach them now: the ``Contact`` the caller's ``MemberChange`` carries (the inbox message and
-    the features after it), or why not (``Deferred`` until quiet hours end, ``Refused``)."""
+    reach them now: the ``Contact`` the caller's ``MemberChange`` carries (the inbox message, the
+    features after it, and ``offer`` issued into the wallet), or why not (``Deferred`` until quiet
+    hours end, ``Refused``). The offer passes the same rules as a check-in's (trigger, targeting
+    with the member's segments, limits, budget); a message promising an offer the member cannot
+    get is refused (``OFFER_UNAVAILABLE``) rather than sent without it."""
     decision = contact.decide(member, features, kind, key, now)
     if not isinstance(decision, contact.Allowed):
         return decision
-    return Contact(key, Notice(kind, title, body), contact.recorded(features, kind, key, now), decision.purpose)
+    if member is None:  # the policy never allows a message to nobody; this says so to the type checker
+        return Refused(contact.NOT_A_MEMBER)
+    issued: list[Issue] = []
+    if offer is not None:
+        moment = Moment(kind, now, merchant_id=offer.merchant_id, timezone=program_timezone())
+        issued = _issue([offer], moment, member, 1, features.segments)
+        if not issued:
+            return Refused(OFFER_UNAVAILABLE)
+    notice = Notice(kind, title, body, offer.offer_id if offer is not None else None)
+    return Contact(key, notice, contact.recorded(features, kind, key, now), decision.purpose, tuple(issued))
 
 
 @dataclass(frozen=True)
@@ -146,6 +168,8 @@ class Sent:
     at: datetime
     #: True when this key's message had already been sent (the first send's answer, replayed).
     replayed: bool = False
+    #: The wallet entries of the offers the message brought (none when the store refused them).
+    wallet_ids: tuple[str, ...] = ()
 
 
 class _NotSent(Exception):
@@ -161,14 +185,21 @@ def contact_idempotency_key(customer_id: str, key: str) -> str:
 
 
 def send(
-    sub: str, kind: str, key: str, title: str, body: str | None = None, *, clock: Clock
+    sub: str,
+    kind: str,
+    key: str,
+    title: str,
+    body: str | None = None,
+    *,
+    clock: Clock,
+    offer: Offer | None = None,
 ) -> Sent | Deferred | Refused:
     """A message alone, exactly once per member and contact ``key``: a campaign's
     (``contact.campaign_key``), a birthday greeting (``contact.birthday_key``). Sending the same
     key again answers with the first send (``replayed``) while its idempotency record lives (a
     day) and ``Refused(already_contacted)`` after, for as long as the features remember the key
-    (``contact.KEY_MEMORY``); a racing send of another key that would pass the
-    frequency cap with this one makes one of them read again and be refused."""
+    (``contact.KEY_MEMORY``); a racing send of another key that would pass the frequency cap
+    with this one makes one of them read again and be refused. ``offer``: see :func:`message`."""
     first = members_store.get_member(sub)
     if first is None:
         return Refused(contact.NOT_A_MEMBER)
@@ -182,7 +213,7 @@ def send(
         if member is None or member.customer_id != customer_id:
             raise _NotSent(Refused(contact.NOT_A_MEMBER))
         at = clock()
-        decided = message(member, features_store.get_features(sub), kind, key, title, body, at)
+        decided = message(member, features_store.get_features(sub), kind, key, title, body, at, offer)
         if not isinstance(decided, Contact):
             raise _NotSent(decided)
         response = {
@@ -191,6 +222,7 @@ def send(
             "key": key,
             "message_id": issued_store.keyed_message_id(at, key),
             "sent_at": isoformat(at),
+            "offers_issued": [{"offer_id": o.offer_id, "wallet_id": e.wallet_id} for o, e in decided.offers],
         }
         return ledger.MemberChange(member, idempotency_key, fingerprint, at, response, contact=decided)
 
@@ -203,4 +235,10 @@ def send(
         if earlier is None:
             return not_sent.decision
         outcome = earlier
-    return Sent(outcome.body["message_id"], datetime.fromisoformat(outcome.body["sent_at"]), outcome.replayed)
+    sent = outcome.body
+    return Sent(
+        sent["message_id"],
+        datetime.fromisoformat(sent["sent_at"]),
+        outcome.replayed,
+        tuple(o["wallet_id"] for o in sent.get("offers_issued", [])),
+    )

@@ -47,7 +47,7 @@ class Skipped:
 def without_offers(change: ledger.MemberChange, offer_ids: Collection[str]) -> ledger.MemberChange:
     """The same change issuing none of ``offer_ids``, and not saying it does: a change lists the
     offers it issues in its response (and its purchase's body) under ``offers_issued``."""
-    if not any(offer.offer_id in offer_ids for offer, _ in change.issue_offers):
+    if not any(offer.offer_id in offer_ids for offer, _ in change.offers_issued()):
         return change
 
     def unlisted(body: dict[str, Any]) -> dict[str, Any]:
@@ -55,9 +55,16 @@ def without_offers(change: ledger.MemberChange, offer_ids: Collection[str]) -> l
             return body
         return {**body, "offers_issued": [o for o in body["offers_issued"] if o["offer_id"] not in offer_ids]}
 
+    def kept(issued: tuple[tuple[Offer, Any], ...]) -> tuple[tuple[Offer, Any], ...]:
+        return tuple((o, e) for o, e in issued if o.offer_id not in offer_ids)
+
+    contact = change.contact
     return dataclasses.replace(
         change,
-        issue_offers=tuple((o, e) for o, e in change.issue_offers if o.offer_id not in offer_ids),
+        issue_offers=kept(change.issue_offers),
+        # A message's offer refused by the store leaves the message as it is: its text is the
+        # sender's, and the offer, when it lands, brings its own inbox message.
+        contact=dataclasses.replace(contact, offers=kept(contact.offers)) if contact is not None else None,
         response=unlisted(change.response),
         purchase=dataclasses.replace(change.purchase, body=unlisted(change.purchase.body)) if change.purchase else None,
     )

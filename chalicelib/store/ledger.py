@@ -144,6 +144,10 @@ class MemberChange:
     #: A message to the member's inbox with the features it updates (last contact, the cap).
     contact: Contact | None = None
 
+    def offers_issued(self) -> tuple[tuple[Offer, WalletOffer], ...]:
+        """Every offer the change issues: its own and its message's."""
+        return self.issue_offers + (self.contact.offers if self.contact is not None else ())
+
     @property
     def moves_member(self) -> bool:
         """Whether the member item itself changes (and so is conditioned on its revision)."""
@@ -232,7 +236,7 @@ def apply(change: MemberChange) -> None:
                 )
             if change.purchase is not None:
                 _write_purchase(tx, customer_id, change.purchase, change.at)
-            for offer, wallet_entry in change.issue_offers:
+            for offer, wallet_entry in change.offers_issued():
                 write_issued(tx, customer_id, offer, wallet_entry)
             if change.contact is not None:
                 write_notice(tx, customer_id, change.at, change.contact.notice, change.contact.key)

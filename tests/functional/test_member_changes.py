@@ -4,6 +4,7 @@ sends them yet, so these drive the issuing service's message path (``issuing.sen
 the contact policy and commits through ``exactly_once``) the way such a job will, and read the
 result over HTTP."""
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ import pytest
 
 from chalicelib.domain import contact
 from chalicelib.domain.contact import Deferred, Refused
+from chalicelib.domain.offers import Limits, Offer, Targeting, Trigger
 from chalicelib.services import issuing
 from chalicelib.services.issuing import Sent
 from chalicelib.store import features as features_store
@@ -199,3 +201,62 @@ def test_the_store_numbers_a_changes_ledger_entries_after_the_members_revision(a
         assert response.status_code == 201
     ids = [e["entry_id"] for e in api.call("GET", "/v1/me/ledger", api.customer("alice")).json_body["items"]]
     assert [i.split(".")[:2] for i in ids] == [[f"{revision + 2:012d}", "0"], [f"{revision + 1:012d}", "0"]]
+
+
+def coffee_offer(**changes):
+    offer = Offer(
+        "o_spring_coffee",
+        "A coffee on us",
+        Trigger("campaign"),
+        {"type": "free_item", "sku": "coffee"},
+        merchant_id="m_kiez",
+        limits=Limits(per_customer=1),
+    )
+    return dataclasses.replace(offer, **changes)
+
+
+def test_a_campaign_brings_its_offer_through_the_same_rules_as_a_check_in(api, alice, clock):
+    """The offer is issued into the wallet with its own inbox message and budget; one the member
+    cannot get (here: their one per customer is spent) is not promised."""
+    sent = issuing.send(
+        "alice", "campaign", contact.campaign_key("c_spring"), "Spring", clock=clock, offer=coffee_offer()
+    )
+    assert isinstance(sent, Sent) and sent.wallet_ids == ("o_spring_coffee#1",)
+    wallet = api.call("GET", "/v1/me/offers", api.customer("alice")).json_body["items"]
+    assert [(w["wallet_id"], w["status"], w["store_id"]) for w in wallet] == [("o_spring_coffee#1", "issued", None)]
+    assert sorted((m["kind"], m["offer_id"]) for m in inbox(api, "alice")) == [
+        ("campaign", "o_spring_coffee"),
+        ("offer", "o_spring_coffee"),
+    ]
+    clock.now = local(clock, days_later=8)
+    again = issuing.send(
+        "alice", "campaign", contact.campaign_key("c_autumn"), "Autumn", clock=clock, offer=coffee_offer()
+    )
+    assert again == Refused(issuing.OFFER_UNAVAILABLE)
+    assert len(inbox(api, "alice")) == 2
+
+
+def test_a_campaign_offer_for_a_segment_reaches_only_its_members(api, alice, clock):
+    for_regulars = coffee_offer(targeting=Targeting(segment_id="regulars"))
+    key = contact.campaign_key("c_regulars")
+    assert issuing.send("alice", "campaign", key, "Hi", clock=clock, offer=for_regulars) == Refused(
+        issuing.OFFER_UNAVAILABLE
+    )
+    features_store.set_segments("alice", frozenset({"regulars"}), clock.now)
+    assert isinstance(issuing.send("alice", "campaign", key, "Hi", clock=clock, offer=for_regulars), Sent)
+
+
+def test_a_campaign_whose_offer_the_store_refuses_is_sent_without_it(api, alice, clock):
+    """The budget was spent between the decision and the commit: the message keeps its text and
+    the offer is left out, as a check-in's or a purchase's would be."""
+    spent = coffee_offer(limits=Limits(budget=1))
+    other = api.join("bob", phone="0151 22233344").json_body
+    assert other["customer_id"]
+    assert isinstance(
+        issuing.send("bob", "campaign", contact.campaign_key("c_spring"), "Spring", clock=clock, offer=spent), Sent
+    )
+    # The caller's copy of the offer still says none were issued: the store's counter says otherwise.
+    sent = issuing.send("alice", "campaign", contact.campaign_key("c_spring"), "Spring", clock=clock, offer=spent)
+    assert isinstance(sent, Sent) and sent.wallet_ids == ()
+    assert api.call("GET", "/v1/me/offers", api.customer("alice")).json_body["items"] == []
+    assert [(m["kind"], m["offer_id"]) for m in inbox(api, "alice")] == [("campaign", "o_spring_coffee")]
