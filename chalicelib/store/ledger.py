@@ -112,12 +112,15 @@ class MemberChange:
 
     The idempotency key says what "once" means. A request's is scoped to its caller and its
     Idempotency-Key header; a job's names the job, the member and the day; a message's names its
-    contact key and the member (``issuing.contact_key``: ``campaign#<id>``, ``birthday#<year>``),
-    and the member's features remember the contact key for ``contact.KEY_MEMORY`` besides.
+    contact key and the member (``issuing.contact_idempotency_key`` of ``contact.campaign_key``
+    or ``contact.birthday_key``), and the member's features remember the contact key for
+    ``contact.KEY_MEMORY`` besides, in the same transaction.
 
     A change that moves none of the member's own state (a message, an offer alone) does not
     update the member item: it only checks that the member is still this customer (and, for
-    marketing, still consents), so it never makes a till's transaction on the same member retry.
+    marketing, still consents). A till that read the member before it stays current, so its
+    commit does not fail on a stale revision; only two transactions in flight on the member at
+    the same instant can still cancel one (DynamoDB's transaction conflict), and that one retries.
     """
 
     member: Member
