@@ -208,8 +208,10 @@ def send(
     # The key alone: a campaign whose text was edited after it reached the member is still sent.
     fingerprint = request_hash({"kind": kind, "key": key})
 
+    unread = [first]  # the first attempt decides on this read; a retry reads again
+
     def prepare() -> ledger.MemberChange:
-        member = members_store.get_member(sub)
+        member = unread.pop() if unread else members_store.get_member(sub)
         if member is None or member.customer_id != customer_id:
             raise _NotSent(Refused(contact.NOT_A_MEMBER))
         at = clock()

@@ -20,6 +20,8 @@ from chalicelib.store import features as features_store
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
 
+from .test_purchase_cards import dynamodb_requests
+
 
 def inbox(api, sub):
     return api.call("GET", "/v1/me/inbox", api.customer(sub)).json_body["items"]
@@ -260,3 +262,12 @@ def test_a_campaign_whose_offer_the_store_refuses_is_sent_without_it(api, alice,
     assert isinstance(sent, Sent) and sent.wallet_ids == ()
     assert api.call("GET", "/v1/me/offers", api.customer("alice")).json_body["items"] == []
     assert [(m["kind"], m["offer_id"]) for m in inbox(api, "alice")] == [("campaign", "o_spring_coffee")]
+
+
+def test_a_message_costs_two_reads_and_one_transaction(api, alice, clock):
+    """The member and their features by key, then one transaction (the idempotency record, the
+    member checked, the inbox message, the features): a job sending to many members pays that much
+    per member, whatever their history."""
+    with dynamodb_requests() as made:
+        assert isinstance(campaign(clock, "c_spring"), Sent)
+    assert made == [("GetItem", "members"), ("GetItem", "features"), ("TransactWriteItems", "-")]
