@@ -120,6 +120,8 @@ def decide(member: Member | None, features: Features, kind: str, key: str, now: 
     """May a message of ``kind``, sent once per ``key``, reach ``member`` at ``now``? ``member``
     None is someone who left (or never joined)."""
     purpose = purpose_of(kind)
+    if member is not None and features.sub != member.sub:
+        raise ValueError("the features are another member's")
     if member is None or now < member.joined_at:
         return Refused(NOT_A_MEMBER)
     sent_at = features.keys.get(key)

@@ -125,6 +125,11 @@ def test_equal_start_and_end_mean_no_quiet_hours():
     assert decide(always_open, NOBODY, "campaign", "campaign#c1", NOON.replace(hour=2)) == Allowed(Purpose.MARKETING)
 
 
+def test_a_decision_on_another_members_features_is_a_bug_not_a_message():
+    with pytest.raises(ValueError, match="another member"):
+        decide(member(), Features("bob"), "receipt", "receipt#p1", NOON)
+
+
 def test_a_kind_nobody_classified_cannot_be_sent():
     with pytest.raises(ValueError, match="unknown message kind"):
         decide(member(), NOBODY, "newsletter", "newsletter#1", NOON)

@@ -2,7 +2,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from chalicelib.domain.offers import Offer, Trigger
-from chalicelib.services.issuing import Skipped
+from chalicelib.services.skipped_offers import Skipped
 from chalicelib.store.wallet import OffersRefused
 
 
