@@ -16,7 +16,8 @@ import argparse
 import random
 from datetime import date, datetime, timedelta
 
-from chalicelib.api.schemas import JoinRequest, PurchaseRequest
+from chalicelib.api.schemas.customer import JoinRequest
+from chalicelib.api.schemas.till import PurchaseRequest
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.clock import isoformat, system_clock
 from chalicelib.domain.identity import Identity, Role

@@ -21,7 +21,7 @@ from chalice.app import Blueprint, Chalice, Response
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, create_model
 
 from chalicelib import jobs
-from chalicelib.api.schemas import CardCode, DeviceToken, Identifier
+from chalicelib.api.schemas.common import CardCode, DeviceToken, Identifier
 from chalicelib.auth import authenticate
 from chalicelib.config import settings
 from chalicelib.domain.errors import DomainRefusal

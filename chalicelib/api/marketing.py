@@ -6,8 +6,9 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
 from chalicelib.api.http import Call, operation
+from chalicelib.api.schemas.common import PageQuery
+from chalicelib.api.schemas.marketing import OfferBody, OfferOut, OfferPage, PromotionBody, PromotionOut, PromotionPage
 from chalicelib.domain.identity import Role
 from chalicelib.ports import now
 from chalicelib.services import offers, promotions
@@ -22,8 +23,8 @@ MARKETER = frozenset({Role.MARKETER})
     "/promotions",
     summary="Promotions you may see",
     roles=MARKETER,
-    query=schemas.PageQuery,
-    response=schemas.PromotionPage,
+    query=PageQuery,
+    response=PromotionPage,
 )
 def list_promotions(call: Call) -> Any:
     return promotions.page(call.identity, call.query.limit, call.query.cursor, clock=now)
@@ -35,8 +36,8 @@ def list_promotions(call: Call) -> Any:
     "/promotions",
     summary="Start a promotion (a window that multiplies earning)",
     roles=MARKETER,
-    body=schemas.PromotionBody,
-    response=schemas.PromotionOut,
+    body=PromotionBody,
+    response=PromotionOut,
     status=201,
 )
 def create_promotion(call: Call) -> Any:
@@ -49,7 +50,7 @@ def create_promotion(call: Call) -> Any:
     "/promotions/{promotion_id}",
     summary="One promotion",
     roles=MARKETER,
-    response=schemas.PromotionOut,
+    response=PromotionOut,
 )
 def get_promotion(call: Call, promotion_id: str) -> Any:
     return promotions.get(call.identity, promotion_id, clock=now)
@@ -61,8 +62,8 @@ def get_promotion(call: Call, promotion_id: str) -> Any:
     "/promotions/{promotion_id}",
     summary="Replace a promotion",
     roles=MARKETER,
-    body=schemas.PromotionBody,
-    response=schemas.PromotionOut,
+    body=PromotionBody,
+    response=PromotionOut,
 )
 def replace_promotion(call: Call, promotion_id: str) -> Any:
     return promotions.replace(call.identity, promotion_id, call.body.model_dump(), clock=now)
@@ -86,8 +87,8 @@ def end_promotion(call: Call, promotion_id: str) -> Any:
     "/offers",
     summary="Offers you may see",
     roles=MARKETER,
-    query=schemas.PageQuery,
-    response=schemas.OfferPage,
+    query=PageQuery,
+    response=OfferPage,
 )
 def list_offers(call: Call) -> Any:
     return offers.page(call.identity, call.query.limit, call.query.cursor)
@@ -99,15 +100,15 @@ def list_offers(call: Call) -> Any:
     "/offers",
     summary="Create an offer: trigger, targeting, reward, validity, limits",
     roles=MARKETER,
-    body=schemas.OfferBody,
-    response=schemas.OfferOut,
+    body=OfferBody,
+    response=OfferOut,
     status=201,
 )
 def create_offer(call: Call) -> Any:
     return offers.create(call.identity, call.body.model_dump())
 
 
-@operation(marketing, "GET", "/offers/{offer_id}", summary="One offer", roles=MARKETER, response=schemas.OfferOut)
+@operation(marketing, "GET", "/offers/{offer_id}", summary="One offer", roles=MARKETER, response=OfferOut)
 def get_offer(call: Call, offer_id: str) -> Any:
     return offers.get(call.identity, offer_id)
 
@@ -118,8 +119,8 @@ def get_offer(call: Call, offer_id: str) -> Any:
     "/offers/{offer_id}",
     summary="Replace an offer (its issued count is kept)",
     roles=MARKETER,
-    body=schemas.OfferBody,
-    response=schemas.OfferOut,
+    body=OfferBody,
+    response=OfferOut,
 )
 def replace_offer(call: Call, offer_id: str) -> Any:
     return offers.replace(call.identity, offer_id, call.body.model_dump())

@@ -6,8 +6,22 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
 from chalicelib.api.http import ANY_MEMBER, Call, operation
+from chalicelib.api.schemas.common import PageQuery
+from chalicelib.api.schemas.customer import (
+    Card,
+    CheckinRequest,
+    CheckinResult,
+    DeviceModel,
+    DeviceRequest,
+    Export,
+    InboxPage,
+    JoinRequest,
+    LedgerPage,
+    Profile,
+    UpdateProfileRequest,
+    WalletPage,
+)
 from chalicelib.ports import now
 from chalicelib.services import checkins, members, purchases, wallet
 
@@ -20,15 +34,15 @@ me = Blueprint(__name__)
     "/",
     summary="Join the program",
     roles=ANY_MEMBER,
-    body=schemas.JoinRequest,
-    response=schemas.Profile,
+    body=JoinRequest,
+    response=Profile,
     status=201,
 )
 def join(call: Call) -> Any:
     return members.join(call.identity, call.body, clock=now)
 
 
-@operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=schemas.Profile)
+@operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=Profile)
 def get_profile(call: Call) -> Any:
     return members.profile(call.identity, clock=now)
 
@@ -39,8 +53,8 @@ def get_profile(call: Call) -> Any:
     "/",
     summary="Change my name, consent, quiet hours, time zone, interests",
     roles=ANY_MEMBER,
-    body=schemas.UpdateProfileRequest,
-    response=schemas.Profile,
+    body=UpdateProfileRequest,
+    response=Profile,
 )
 def update_profile(call: Call) -> Any:
     return members.update(call.identity, call.body, clock=now)
@@ -51,12 +65,12 @@ def leave(call: Call) -> Any:
     members.leave(call.identity, clock=now)
 
 
-@operation(me, "GET", "/export", summary="Everything stored about me", roles=ANY_MEMBER, response=schemas.Export)
+@operation(me, "GET", "/export", summary="Everything stored about me", roles=ANY_MEMBER, response=Export)
 def export(call: Call) -> Any:
     return members.export(call.identity, clock=now)
 
 
-@operation(me, "GET", "/card", summary="My card number and a fresh QR payload", roles=ANY_MEMBER, response=schemas.Card)
+@operation(me, "GET", "/card", summary="My card number and a fresh QR payload", roles=ANY_MEMBER, response=Card)
 def card(call: Call) -> Any:
     return members.card(call.identity, clock=now)
 
@@ -67,8 +81,8 @@ def card(call: Call) -> Any:
     "/devices",
     summary="Register a push token",
     roles=ANY_MEMBER,
-    body=schemas.DeviceRequest,
-    response=schemas.DeviceModel,
+    body=DeviceRequest,
+    response=DeviceModel,
     status=201,
 )
 def add_device(call: Call) -> Any:
@@ -86,8 +100,8 @@ def remove_device(call: Call, token: str) -> Any:
     "/ledger",
     summary="My points history, newest first",
     roles=ANY_MEMBER,
-    query=schemas.PageQuery,
-    response=schemas.LedgerPage,
+    query=PageQuery,
+    response=LedgerPage,
 )
 def ledger(call: Call) -> Any:
     return purchases.ledger_page(call.identity, call.query.limit, call.query.cursor)
@@ -99,8 +113,8 @@ def ledger(call: Call) -> Any:
     "/checkins",
     summary="I am here: a beacon heard or a location; the offers that fit",
     roles=ANY_MEMBER,
-    body=schemas.CheckinRequest,
-    response=schemas.CheckinResult,
+    body=CheckinRequest,
+    response=CheckinResult,
 )
 def check_in(call: Call) -> Any:
     return checkins.record(call.identity, call.body, clock=now)
@@ -112,7 +126,7 @@ def check_in(call: Call) -> Any:
     "/offers",
     summary="My issued offers: issued, redeemed or expired",
     roles=ANY_MEMBER,
-    response=schemas.WalletPage,
+    response=WalletPage,
 )
 def my_offers(call: Call) -> Any:
     return wallet.my_offers(call.identity, clock=now)
@@ -124,8 +138,8 @@ def my_offers(call: Call) -> Any:
     "/inbox",
     summary="Every message sent to me, newest first",
     roles=ANY_MEMBER,
-    query=schemas.PageQuery,
-    response=schemas.InboxPage,
+    query=PageQuery,
+    response=InboxPage,
 )
 def my_inbox(call: Call) -> Any:
     return wallet.my_inbox(call.identity, call.query.limit, call.query.cursor)

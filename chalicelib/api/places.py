@@ -6,8 +6,17 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
 from chalicelib.api.http import ADMIN, STAFF, Call, operation
+from chalicelib.api.schemas.admin import (
+    BeaconBody,
+    BeaconOut,
+    BeaconPage,
+    BeaconQuery,
+    StoreBody,
+    StoreList,
+    StoreModel,
+)
+from chalicelib.api.schemas.common import PageQuery
 from chalicelib.ports import now
 from chalicelib.services import beacons, places
 
@@ -20,8 +29,8 @@ places_bp = Blueprint(__name__)
     "/stores",
     summary="The program's stores",
     roles=STAFF,
-    query=schemas.PageQuery,
-    response=schemas.StoreList,
+    query=PageQuery,
+    response=StoreList,
 )
 def list_stores(call: Call) -> Any:
     return places.stores_page(call.identity, call.query.limit, call.query.cursor)
@@ -33,15 +42,15 @@ def list_stores(call: Call) -> Any:
     "/stores",
     summary="Add a store with its geofence",
     roles=ADMIN,
-    body=schemas.StoreBody,
-    response=schemas.StoreModel,
+    body=StoreBody,
+    response=StoreModel,
     status=201,
 )
 def create_store(call: Call) -> Any:
     return places.create_store(call.body.model_dump())
 
 
-@operation(places_bp, "GET", "/stores/{store_id}", summary="One store", roles=STAFF, response=schemas.StoreModel)
+@operation(places_bp, "GET", "/stores/{store_id}", summary="One store", roles=STAFF, response=StoreModel)
 def get_store(call: Call, store_id: str) -> Any:
     return places.store_view(store_id)
 
@@ -52,8 +61,8 @@ def get_store(call: Call, store_id: str) -> Any:
     "/stores/{store_id}",
     summary="Replace a store (its geofence index is rebuilt)",
     roles=ADMIN,
-    body=schemas.StoreBody,
-    response=schemas.StoreModel,
+    body=StoreBody,
+    response=StoreModel,
 )
 def replace_store(call: Call, store_id: str) -> Any:
     return places.replace_store(store_id, call.body.model_dump())
@@ -65,8 +74,8 @@ def replace_store(call: Call, store_id: str) -> Any:
     "/beacons",
     summary="Register a beacon (iBeacon, Eddystone-UID or -EID) at a store and zone",
     roles=ADMIN,
-    body=schemas.BeaconBody,
-    response=schemas.BeaconOut,
+    body=BeaconBody,
+    response=BeaconOut,
     status=201,
 )
 def create_beacon(call: Call) -> Any:
@@ -79,8 +88,8 @@ def create_beacon(call: Call) -> Any:
     "/beacons",
     summary="Beacons, optionally of one store",
     roles=STAFF,
-    query=schemas.BeaconQuery,
-    response=schemas.BeaconPage,
+    query=BeaconQuery,
+    response=BeaconPage,
 )
 def list_beacons(call: Call) -> Any:
     return beacons.page(call.identity, call.query.store_id, call.query.limit, call.query.cursor)

@@ -6,8 +6,15 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
 from chalicelib.api.http import CASHIER, Call, operation
+from chalicelib.api.schemas.till import (
+    CardLookupQuery,
+    CardSummary,
+    PurchaseRequest,
+    PurchaseResult,
+    RefundRequest,
+    RefundResult,
+)
 from chalicelib.ports import now
 from chalicelib.services import cards, purchases, refunds
 
@@ -20,8 +27,8 @@ pos = Blueprint(__name__)
     "/cards/{code}",
     summary="Find a member by card number, QR payload or phone number",
     roles=CASHIER,
-    query=schemas.CardLookupQuery,
-    response=schemas.CardSummary,
+    query=CardLookupQuery,
+    response=CardSummary,
 )
 def lookup_card(call: Call, code: str) -> Any:
     return cards.lookup(call.identity, code, call.query.amount, clock=now)
@@ -33,8 +40,8 @@ def lookup_card(call: Call, code: str) -> Any:
     "/purchases",
     summary="Record a purchase: discount, points redeemed and earned, exactly once per Idempotency-Key",
     roles=CASHIER,
-    body=schemas.PurchaseRequest,
-    response=schemas.PurchaseResult,
+    body=PurchaseRequest,
+    response=PurchaseResult,
     status=201,
     idempotency_key=True,
 )
@@ -48,8 +55,8 @@ def record_purchase(call: Call) -> Any:
     "/purchases/{purchase_id}/refund",
     summary="Refund a purchase in full or in part: earned points taken back, redeemed points returned",
     roles=CASHIER,
-    body=schemas.RefundRequest,
-    response=schemas.RefundResult,
+    body=RefundRequest,
+    response=RefundResult,
     status=201,
     idempotency_key=True,
 )

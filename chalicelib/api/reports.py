@@ -6,8 +6,8 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
 from chalicelib.api.http import ADMIN, Call, operation
+from chalicelib.api.schemas.marketing import PeriodQuery, SettlementReport
 from chalicelib.services import reports
 
 reports_bp = Blueprint(__name__)
@@ -19,8 +19,8 @@ reports_bp = Blueprint(__name__)
     "/reports/settlement",
     summary="Who owes whom among the partners for a period (admin)",
     roles=ADMIN,
-    query=schemas.PeriodQuery,
-    response=schemas.SettlementReport,
+    query=PeriodQuery,
+    response=SettlementReport,
 )
 def settlement(call: Call) -> Any:
     return reports.settlement(call.query.from_, call.query.to)

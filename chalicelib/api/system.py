@@ -6,16 +6,14 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
 from chalicelib.api.http import PUBLIC, Call, operation
+from chalicelib.api.schemas.common import Health
 from chalicelib.services import health
 
 system = Blueprint(__name__)
 
 
-@operation(
-    system, "GET", "/health", summary="200 once the store answers, 503 otherwise", roles=PUBLIC, response=schemas.Health
-)
+@operation(system, "GET", "/health", summary="200 once the store answers, 503 otherwise", roles=PUBLIC, response=Health)
 def get_health(call: Call) -> Any:
     return health.check()
 

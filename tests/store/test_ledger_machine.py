@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from chalicelib.api.schemas import JoinRequest, PurchaseRequest, RefundRequest
+from chalicelib.api.schemas.customer import JoinRequest
+from chalicelib.api.schemas.till import PurchaseRequest, RefundRequest
 from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.errors import LoyaltyError, from_refusal

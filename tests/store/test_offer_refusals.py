@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.schemas import CheckinRequest, JoinRequest, PurchaseRequest
+from chalicelib.api.schemas.customer import CheckinRequest, JoinRequest
+from chalicelib.api.schemas.till import PurchaseRequest
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.offers import Limits, Offer, Trigger
 from chalicelib.services import checkins, issuing, members, purchases
