@@ -114,12 +114,12 @@ class ProgramRulesOut(Response):
     default_region: str
     timezone: str
     points_per_currency_unit: int
-    redemption: dict[str, Any]
-    tiers: list[dict[str, Any]]
+    redemption: RedemptionBody
+    tiers: list[TierBody]
     tier_window_months: int
-    cumulative_discount: dict[str, Any]
-    expiry: dict[str, Any]
-    tier_review: dict[str, Any]
+    cumulative_discount: CumulativeDiscountBody
+    expiry: ExpiryBody
+    tier_review: TierReviewBody
     tier_migrations: dict[str, str] = Field(
         description="Every tier name members may still hold that the tiers no longer have, and the tier it now is."
     )
@@ -135,18 +135,55 @@ class JobRunRequest(Request):
     )
 
 
+class ExpiryRun(Response):
+    job: Literal["expire_points"]
+    at: datetime
+    members_expired: int
+    points_expired: int
+
+
+class TierReviewRun(Response):
+    job: Literal["tier_review"]
+    at: datetime
+    reviewed: int
+    kept: int
+    grace: int
+    lowered: int
+
+
 class JobRunResult(Response):
-    result: dict[str, Any]
+    result: Annotated[ExpiryRun | TierReviewRun, Field(discriminator="job")]
 
 
 # --- places --------------------------------------------------------------------------------
+
+
+#: A coordinate as it was sent: an integral one stays an integer in the answer.
+Coordinate = int | float
+
+
+class CircleFence(Response):
+    # Rendered as saved: a key this model does not name is kept, not dropped.
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    center: Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[lon, lat]")]
+    radius_m: Coordinate
+
+
+class PolygonFence(Response):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: Literal["Polygon"]
+    coordinates: list[list[Annotated[list[Coordinate], Field(min_length=2)]]] = Field(
+        description="GeoJSON: the outer ring, then any holes; each ring closed, as [lon, lat] positions."
+    )
 
 
 class StoreModel(Response):
     store_id: str
     merchant_id: str
     name: str
-    geofence: dict[str, Any]
+    geofence: CircleFence | PolygonFence
     timezone: str | None
     address: str | None
 

@@ -220,7 +220,7 @@ class WalletOfferOut(Response):
     wallet_id: str
     offer_id: str
     title: str
-    reward: dict[str, Any]
+    reward: Reward
     store_id: str | None
     issued_at: datetime
     expires_at: datetime

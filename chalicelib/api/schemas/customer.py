@@ -119,7 +119,7 @@ class DeviceRequest(Request):
 
 class DeviceModel(Response):
     token: str
-    platform: str
+    platform: Literal["android", "ios", "web"]
     registered_at: datetime
 
 

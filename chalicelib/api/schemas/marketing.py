@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     ConfigDict,
@@ -49,7 +49,7 @@ class PromotionOut(Response):
     store_ids: list[str]
     categories: list[str]
     tiers: list[str]
-    status: str
+    status: Literal["active", "paused", "ended"]
     state: Literal["scheduled", "live", "expired", "paused", "ended"]
 
 
@@ -139,14 +139,14 @@ class OfferOut(Response):
     title: str
     description: str | None = None
     merchant_id: str | None
-    trigger: dict[str, Any]
-    targeting: dict[str, Any]
-    reward: dict[str, Any]
+    trigger: TriggerBody
+    targeting: TargetingBody
+    reward: Reward
     valid_from: datetime | None
     valid_to: datetime | None
-    limits: dict[str, Any]
+    limits: LimitsBody
     priority: int
-    status: str
+    status: Literal["active", "paused", "ended"]
     issued: int
 
 

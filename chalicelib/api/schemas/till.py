@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     ConfigDict,
@@ -95,7 +95,7 @@ class PurchaseResult(Response):
     earn_multiplier_percent: int
     promotion_ids: list[str] = Field(description="Promotions that multiplied this purchase's points.")
     offers_redeemed: list[str] = Field(default=[], description="Wallet offers redeemed on this bill.")
-    offers_issued: list[dict[str, Any]] = Field(
+    offers_issued: list[WalletOfferOut] = Field(
         default=[], description="Offers this purchase earned (into the wallet)."
     )
     offer_discount: int = Field(default=0, description="The part of discount the redeemed offers gave.")
