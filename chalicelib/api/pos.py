@@ -7,14 +7,8 @@ from typing import Any
 from chalice.app import Blueprint
 
 from chalicelib.api.http import CASHIER, Call, operation
-from chalicelib.api.schemas.till import (
-    CardLookupQuery,
-    CardSummary,
-    PurchaseRequest,
-    PurchaseResult,
-    RefundRequest,
-    RefundResult,
-)
+from chalicelib.api.schemas.common import PurchaseResult
+from chalicelib.api.schemas.till import CardLookupQuery, CardSummary, PurchaseRequest, RefundRequest, RefundResult
 from chalicelib.ports import now
 from chalicelib.services import cards, purchases, refunds
 

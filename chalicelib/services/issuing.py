@@ -147,5 +147,7 @@ def without_offers(change: ledger.MemberChange, offer_ids: Collection[str]) -> l
         change,
         issue_offers=tuple((o, e) for o, e in change.issue_offers if o.offer_id not in offer_ids),
         response=unlisted(change.response),
-        purchase=dataclasses.replace(change.purchase, body=unlisted(change.purchase.body)) if change.purchase else None,
+        purchase=dataclasses.replace(change.purchase, record=change.purchase.record.without_offers(offer_ids))
+        if change.purchase
+        else None,
     )

@@ -21,7 +21,7 @@ from chalicelib.domain.phones import normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import places, program, purchases, wallet
-from chalicelib.store import erasure
+from chalicelib.store import erasure, ledger
 from chalicelib.store import members as store
 
 #: A fresh card number or referral code collides rarely; a few draws make a collision vanishingly rare.
@@ -157,7 +157,7 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
                 "merchant_id": p.merchant_id,
                 "store_id": p.store_id,
                 "currency": p.currency,
-                "recorded": p.body,
+                "recorded": ledger.purchase_body(p),
             }
             for p in held.purchases
         ],

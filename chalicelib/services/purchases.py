@@ -6,14 +6,15 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
-from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Offer
+from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE
+from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase
 from chalicelib.domain.purchases import LineItem, PurchaseDecision, Sale, apply_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import cards, cursors, issuing, places, policy, program, promotions, wallet
@@ -89,7 +90,9 @@ def _prepare(
     live = promotions.live(now, store.merchant_id, store.store_id, member.tier)
     decision = apply_purchase(rules, member.standing, sale, live, [e.reward for e in redeemed_offers], now)
     earned_offers = issuing.for_purchase(member, store, (i.category for i in items if i.category), now)
-    response = _response(member, sale, decision, rules.currency, redeemed_offers, earned_offers, now)
+    issued = [wallet.wallet_view(entry, now) for _, entry in earned_offers]
+    record = _recorded(member, sale, decision, rules.currency, redeemed_offers, issued, now)
+    response = dict(receipt(record, issued))
     return ledger.MemberChange(
         member,
         key,
@@ -102,65 +105,106 @@ def _prepare(
         tier_change=decision.tier_change,
         redeem_wallet=tuple(entry.wallet_id for entry in redeemed_offers),
         issue_offers=tuple(earned_offers),
-        purchase=_recorded(identity, sale, decision, rules.currency, response),
+        purchase=ledger.Purchase(record, cashier_sub=identity.sub),
     )
 
 
 def _recorded(
-    identity: Identity, sale: Sale, decision: PurchaseDecision, currency: str, response: dict[str, Any]
-) -> ledger.Purchase:
-    """The purchase as refunds will read it: the response, plus what a refund needs to undo it."""
-    return ledger.Purchase(
-        purchase_id=sale.purchase_id,
-        merchant_id=sale.merchant_id,
-        store_id=sale.store_id,
-        cashier_sub=identity.sub,
-        currency=currency,
-        body={
-            **response,
-            "tier_before": decision.quote.tier_before,
-            "redeemed_lots": [list(lot) for lot in decision.redeemed_lots],
-            "lines": [
-                {**vars(item), "due": line.due, "points": line.points, "redeemed": line.redeemed}
-                for item, line in zip(sale.items, decision.quote.lines, strict=True)
-            ],
-        },
-    )
-
-
-def _response(
     member: Member,
     sale: Sale,
     decision: PurchaseDecision,
     currency: str,
     redeemed: list[wallet_store.WalletOffer],
-    issued: list[tuple[Offer, wallet_store.WalletOffer]],
+    issued: list[wallet.WalletView],
     now: datetime,
-) -> dict[str, Any]:
+) -> RecordedPurchase:
+    """The purchase as refunds will read it: what the till is told, and what a refund needs to undo it."""
     quote = decision.quote
+    return RecordedPurchase(
+        purchase_id=sale.purchase_id,
+        customer_id=member.customer_id,
+        store_id=sale.store_id,
+        merchant_id=sale.merchant_id,
+        at=now,
+        amount=quote.amount,
+        currency=currency,
+        discount_percent=quote.discount_percent,
+        discount=quote.discount,
+        points_redeemed=quote.points_redeemed,
+        redeemed_value=quote.redeemed_value,
+        amount_due=quote.amount_due,
+        points_earned=quote.points_earned,
+        earn_multiplier_percent=quote.earn_multiplier_percent,
+        promotion_ids=quote.promotion_ids,
+        offers_redeemed=tuple(entry.offer_id for entry in redeemed),
+        offers_issued=tuple(issued),
+        offer_discount=quote.offer_discount,
+        points_debt_repaid=decision.points_repaid,
+        points_balance=decision.points.points.balance,
+        tier=quote.tier_after,
+        tier_upgraded=quote.tier_after != quote.tier_before,
+        tier_before=quote.tier_before,
+        redeemed_lots=decision.redeemed_lots,
+        lines=tuple(
+            RecordedLine(
+                item.sku, item.qty, item.price_minor, item.category, item.on_sale, line.due, line.points, line.redeemed
+            )
+            for item, line in zip(sale.items, decision.quote.lines, strict=True)
+        ),
+    )
+
+
+class PurchaseReceipt(TypedDict):
+    """What the till is told (``PurchaseResult``); replayed as saved for a retried key."""
+
+    purchase_id: str
+    customer_id: str
+    store_id: str
+    merchant_id: str
+    at: str
+    amount: int
+    currency: str
+    discount_percent: int
+    discount: int
+    points_redeemed: int
+    redeemed_value: int
+    amount_due: int
+    points_earned: int
+    earn_multiplier_percent: int
+    promotion_ids: list[str]
+    offers_redeemed: list[str]
+    offers_issued: list[wallet.WalletView]
+    offer_discount: int
+    points_balance: int
+    points_debt_repaid: int
+    tier: str
+    tier_upgraded: bool
+
+
+def receipt(record: RecordedPurchase, issued: list[wallet.WalletView]) -> PurchaseReceipt:
     return {
-        "purchase_id": sale.purchase_id,
-        "customer_id": member.customer_id,
-        "store_id": sale.store_id,
-        "merchant_id": sale.merchant_id,
-        "at": isoformat(now),
-        "amount": quote.amount,
-        "currency": currency,
-        "discount_percent": quote.discount_percent,
-        "discount": quote.discount,
-        "points_redeemed": quote.points_redeemed,
-        "redeemed_value": quote.redeemed_value,
-        "amount_due": quote.amount_due,
-        "points_earned": quote.points_earned,
-        "earn_multiplier_percent": quote.earn_multiplier_percent,
-        "promotion_ids": list(quote.promotion_ids),
-        "offers_redeemed": [entry.offer_id for entry in redeemed],
-        "offers_issued": [wallet.wallet_view(e, now) for _, e in issued],
-        "offer_discount": quote.offer_discount,
-        "points_balance": decision.points.points.balance,
-        "points_debt_repaid": decision.points_repaid,
-        "tier": quote.tier_after,
-        "tier_upgraded": quote.tier_after != quote.tier_before,
+        "purchase_id": record.purchase_id,
+        "customer_id": record.customer_id,
+        "store_id": record.store_id,
+        "merchant_id": record.merchant_id,
+        "at": isoformat(record.at),
+        "amount": record.amount,
+        "currency": record.currency,
+        "discount_percent": record.discount_percent,
+        "discount": record.discount,
+        "points_redeemed": record.points_redeemed,
+        "redeemed_value": record.redeemed_value,
+        "amount_due": record.amount_due,
+        "points_earned": record.points_earned,
+        "earn_multiplier_percent": record.earn_multiplier_percent,
+        "promotion_ids": list(record.promotion_ids),
+        "offers_redeemed": list(record.offers_redeemed),
+        "offers_issued": issued,
+        "offer_discount": record.offer_discount,
+        "points_balance": record.points_balance,
+        "points_debt_repaid": record.points_debt_repaid,
+        "tier": record.tier,
+        "tier_upgraded": record.tier_upgraded,
     }
 
 

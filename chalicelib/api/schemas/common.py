@@ -225,3 +225,30 @@ class WalletOfferOut(Response):
     issued_at: datetime
     expires_at: datetime
     status: Literal["issued", "redeemed", "expired"]
+
+
+class PurchaseResult(Response):
+    purchase_id: str
+    customer_id: str
+    store_id: str
+    merchant_id: str
+    at: datetime
+    amount: int
+    currency: str
+    discount_percent: int
+    discount: int
+    points_redeemed: int
+    redeemed_value: int = Field(description="What the redeemed points paid, minor units.")
+    amount_due: int = Field(description="What the customer pays in money, minor units.")
+    points_earned: int
+    earn_multiplier_percent: int
+    promotion_ids: list[str] = Field(description="Promotions that multiplied this purchase's points.")
+    offers_redeemed: list[str] = Field(default=[], description="Wallet offers redeemed on this bill.")
+    offers_issued: list[WalletOfferOut] = Field(
+        default=[], description="Offers this purchase earned (into the wallet)."
+    )
+    offer_discount: int = Field(default=0, description="The part of discount the redeemed offers gave.")
+    points_debt_repaid: int = Field(description="Points of this purchase that paid off a refund's debt.")
+    points_balance: int
+    tier: str
+    tier_upgraded: bool

@@ -4,7 +4,7 @@ the ledger and the export (``/v1/me/...``)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     ConfigDict,
@@ -26,6 +26,7 @@ from chalicelib.api.schemas.common import (
     LocalTime,
     Name,
     PhoneText,
+    PurchaseResult,
     Request,
     Response,
     Timezone,
@@ -136,13 +137,52 @@ class CheckinExport(Response):
     lon: float | None
 
 
+class RecordedLineOut(Response):
+    sku: str
+    qty: int
+    price_minor: int
+    category: str | None
+    on_sale: bool
+    due: int = Field(description="What the line paid after its discount, minor units.")
+    points: int = Field(description="Points the line earned.")
+    redeemed: int = Field(description="Redeemed points charged to the line.")
+
+
+class RefundMadeOut(Response):
+    refund_id: str
+    at: datetime
+    amount_refunded: int
+    money_refunded: int
+    points_taken_back: int
+    points_returned: int
+
+
+class RecordedPurchaseOut(PurchaseResult):
+    """The till's receipt as it was given, and what refunds need and have done."""
+
+    tier_before: str | None
+    redeemed_lots: list[tuple[str, int]] = Field(
+        description="The lots (month, points) its redemption took from and no refund has given back yet."
+    )
+    lines: list[RecordedLineOut]
+    refunded_amount: int
+    refunded_money: int
+    points_taken_back: int
+    points_returned: int
+    refunded_qty: list[int] = Field(description="Units refunded so far, per line.")
+    status: Literal["partially_refunded", "refunded"] | None = Field(description="null until the first refund.")
+    refunds: list[RefundMadeOut]
+
+
 class PurchaseExport(Response):
     purchase_id: str
     at: datetime
     merchant_id: str
     store_id: str
     currency: str
-    recorded: dict[str, Any] = Field(description="What the till recorded and what it came to (amounts, points, lines).")
+    recorded: RecordedPurchaseOut = Field(
+        description="What the till recorded and what it came to (amounts, points, lines, refunds)."
+    )
 
 
 class Export(Response):
