@@ -84,8 +84,10 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), share=st.sampled_from([None, 1, 3]), crash=st.sampled_from([None, "after"]))
     def refund(self, data: st.DataObject, share: int | None, crash: str | None) -> None:
         purchase_id = data.draw(st.sampled_from(self.purchases))
-        body, _ = ledger.get_purchase(purchase_id) or ({}, 0)
-        left = body["amount"] - body.get("refunded_amount", 0)
+        found = ledger.get_purchase(purchase_id)
+        assert found is not None
+        record, _ = found
+        left = record.amount - record.refunded_amount
         if left <= 0:
             return
         request = RefundRequest(amount=max(1, left // share) if share else None)
