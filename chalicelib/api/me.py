@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api.http import ANY_MEMBER, Call, operation
+from chalicelib.api.http import ANY_MEMBER, Call, command, operation
 from chalicelib.api.schemas.common import PageQuery
 from chalicelib.api.schemas.customer import (
     Card,
@@ -39,7 +39,7 @@ me = Blueprint(__name__)
     status=201,
 )
 def join(call: Call) -> Any:
-    return members.join(call.identity, call.body, clock=now)
+    return members.join(call.identity, command(members.Join, call.body), clock=now)
 
 
 @operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=Profile)
@@ -57,7 +57,9 @@ def get_profile(call: Call) -> Any:
     response=Profile,
 )
 def update_profile(call: Call) -> Any:
-    return members.update(call.identity, call.body, clock=now)
+    return members.update(
+        call.identity, command(members.UpdateProfile, call.body, given=call.body.model_fields_set), clock=now
+    )
 
 
 @operation(me, "DELETE", "/", summary="Leave the program: personal data erased", roles=ANY_MEMBER, status=204)
@@ -86,7 +88,7 @@ def card(call: Call) -> Any:
     status=201,
 )
 def add_device(call: Call) -> Any:
-    return members.add_device(call.identity, call.body, clock=now)
+    return members.add_device(call.identity, command(members.RegisterDevice, call.body), clock=now)
 
 
 @operation(me, "DELETE", "/devices/{token}", summary="Unregister a push token", roles=ANY_MEMBER, status=204)
@@ -117,7 +119,7 @@ def ledger(call: Call) -> Any:
     response=CheckinResult,
 )
 def check_in(call: Call) -> Any:
-    return checkins.record(call.identity, call.body, clock=now)
+    return checkins.record(call.identity, command(checkins.CheckIn, call.body), clock=now)
 
 
 @operation(

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from chalicelib.api.http import CASHIER, Call, operation
+from chalicelib.api.http import CASHIER, Call, command, operation
 from chalicelib.api.schemas.common import PurchaseResult
 from chalicelib.api.schemas.till import CardLookupQuery, CardSummary, PurchaseRequest, RefundRequest, RefundResult
 from chalicelib.ports import now
@@ -40,7 +40,8 @@ def lookup_card(call: Call, code: str) -> Any:
     idempotency_key=True,
 )
 def record_purchase(call: Call) -> Any:
-    return purchases.record(call.identity, call.body, call.headers.get("idempotency-key"), clock=now)
+    order = command(purchases.RecordPurchase, call.body)
+    return purchases.record(call.identity, order, call.headers.get("idempotency-key"), clock=now)
 
 
 @operation(
@@ -56,4 +57,4 @@ def record_purchase(call: Call) -> Any:
 )
 def refund_purchase(call: Call, purchase_id: str) -> Any:
     key = call.headers.get("idempotency-key")
-    return refunds.refund(call.identity, purchase_id, call.body, key, clock=now)
+    return refunds.refund(call.identity, purchase_id, command(refunds.RefundPurchase, call.body), key, clock=now)

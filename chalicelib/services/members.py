@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from chalicelib.config import settings
@@ -28,7 +30,38 @@ from chalicelib.store import members as store
 MAX_CODE_DRAWS = 5
 
 
-def join(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Join:
+    name: str
+    phone: str
+    birthday: date
+    marketing_consent: bool
+    referral_code: str | None = None
+    timezone: str | None = None
+    home_store_id: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateProfile:
+    """Only the fields named in ``given`` change; a null given clears quiet hours, interests and the
+    home store (name, consent and time zone cannot be null: the request model refuses it)."""
+
+    given: frozenset[str]
+    name: str | None = None
+    marketing_consent: bool | None = None
+    quiet_hours: QuietHours | None = None
+    timezone: str | None = None
+    interests: tuple[str, ...] | None = None
+    home_store_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterDevice:
+    token: str
+    platform: str
+
+
+def join(identity: Identity, req: Join, *, clock: Clock) -> dict[str, Any]:
     rules = program.rules()
     now = clock()
     phone = normalise_phone(req.phone, rules.default_region)
@@ -70,8 +103,8 @@ def profile(identity: Identity, *, clock: Clock) -> dict[str, Any]:
     return profile_view(_member(identity), program.rules(), clock)
 
 
-def update(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
-    given = req.model_fields_set
+def update(identity: Identity, req: UpdateProfile, *, clock: Clock) -> dict[str, Any]:
+    given = req.given
     if req.home_store_id is not None and places.store(req.home_store_id) is None:
         raise InvalidField("home_store_id", "no such store", code="unknown_store")
     quiet = req.quiet_hours
@@ -79,7 +112,7 @@ def update(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
         name=req.name,
         marketing_consent=req.marketing_consent,
         timezone=req.timezone,
-        quiet_hours=QuietHours(quiet.start, quiet.end) if quiet is not None else None,
+        quiet_hours=quiet,
         clear_quiet_hours="quiet_hours" in given and quiet is None,
         # null clears a list as it clears quiet hours: the member chose to have none.
         interests=tuple(dict.fromkeys(req.interests or ())) if "interests" in given else None,
@@ -106,7 +139,7 @@ def card(identity: Identity, *, clock: Clock) -> dict[str, Any]:
     }
 
 
-def add_device(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
+def add_device(identity: Identity, req: RegisterDevice, *, clock: Clock) -> dict[str, Any]:
     member = _member(identity)
     device = store.register_device(member.customer_id, req.token, req.platform, clock())
     return {"token": device.token, "platform": device.platform, "registered_at": isoformat(device.registered_at)}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -26,9 +28,33 @@ from chalicelib.store import wallet as wallet_store
 OPERATION = "POST /v1/purchases"
 
 
+@dataclass(frozen=True)
+class PurchaseLine:
+    sku: str
+    qty: int
+    #: The unit price, minor units.
+    price: int
+    category: str | None = None
+    on_sale: bool = False
+
+
+@dataclass(frozen=True)
+class RecordPurchase:
+    """One of ``card`` (any code the till reads) and ``customer_id`` names the member."""
+
+    store_id: str
+    amount: int
+    currency: str
+    card: str | None = None
+    customer_id: str | None = None
+    items: tuple[PurchaseLine, ...] | None = None
+    redeem_points: int = 0
+    offer_ids: tuple[str, ...] = ()
+
+
 def record(
     identity: Identity,
-    req: Any,
+    req: RecordPurchase,
     idempotency_key: str | None,
     *,
     clock: Clock,
@@ -46,18 +72,21 @@ def record(
     )
 
 
-def _meaning(req: Any, holder: cards.Holder) -> dict[str, Any]:
+def _meaning(req: RecordPurchase, holder: cards.Holder) -> dict[str, Any]:
     """What the purchase means, for matching a retry to its first attempt: the member, not the
     code the till read (the app shows a fresh QR every few minutes, and the same card can be
     scanned, typed or said as a phone number)."""
-    return {**req.model_dump(mode="json", exclude={"card", "customer_id"}), "customer_id": holder.customer_id}
+    meaning = {k: v for k, v in dataclasses.asdict(req).items() if k != "card"}
+    return {**meaning, "customer_id": holder.customer_id}
 
 
-def _holder(req: Any, clock: Clock) -> cards.Holder:
+def _holder(req: RecordPurchase, clock: Clock) -> cards.Holder:
     """Who the purchase is for. A stale QR still names its card here, so that a retry whose first
     attempt went through replays it; a new purchase with it is refused in :func:`_member`."""
     if req.card is not None:
         return cards.find_holder(req.card, clock=clock, field="card", stale_qr=True)
+    if req.customer_id is None:
+        raise InvalidField("body", "give exactly one of card and customer_id")
     found = member_store.find_claim("customer", req.customer_id)
     if found is None:
         raise NotFound("no member has this customer_id", code="customer_not_found", field="customer_id")
@@ -66,7 +95,7 @@ def _holder(req: Any, clock: Clock) -> cards.Holder:
 
 def _prepare(
     identity: Identity,
-    req: Any,
+    req: RecordPurchase,
     holder: cards.Holder,
     first_read: list[Member],
     key: str,
@@ -209,7 +238,7 @@ def receipt(record: RecordedPurchase, issued: list[wallet.WalletView]) -> Purcha
 
 
 def _wallet_offers(
-    customer_id: str, offer_ids: list[str], store: Store, now: datetime
+    customer_id: str, offer_ids: Sequence[str], store: Store, now: datetime
 ) -> list[wallet_store.WalletOffer]:
     """The wallet entries to redeem: each offer once, issued to this customer, unexpired, and at a
     store of the merchant that issued it (the till's card lookup shows them by the same rule)."""
@@ -240,7 +269,7 @@ def _wallet_offers(
     return chosen
 
 
-def _member(req: Any, holder: cards.Holder, first_read: list[Member], clock: Clock) -> Member:
+def _member(req: RecordPurchase, holder: cards.Holder, first_read: list[Member], clock: Clock) -> Member:
     if req.card is not None:
         cards.check_fresh(req.card, clock=clock, field="card")
         member = first_read.pop() if first_read else cards.member_of(holder, "card")

@@ -3,11 +3,13 @@ visits, spend and a tier the purchase bought adjusted, exactly once per Idempote
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
@@ -21,24 +23,39 @@ from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
 
 
+@dataclass(frozen=True)
+class RefundLine:
+    sku: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class RefundPurchase:
+    """``amount`` (gross, minor units) or ``items``; neither refunds all that is left."""
+
+    amount: int | None = None
+    items: tuple[RefundLine, ...] | None = None
+    reason: str | None = None
+
+
 def refund(
     identity: Identity,
     purchase_id: str,
-    req: Any,
+    req: RefundPurchase,
     idempotency_key: str | None,
     *,
     clock: Clock,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     key = scoped_key(identity.sub, f"POST /v1/purchases/{purchase_id}/refund", idempotency_key)
-    fingerprint = request_hash({"purchase_id": purchase_id, **req.model_dump(mode="json")})
+    fingerprint = request_hash({"purchase_id": purchase_id, **dataclasses.asdict(req)})
     return exactly_once(
         key, fingerprint, lambda: _prepare(identity, purchase_id, req, key, fingerprint, clock), sleep=sleep
     )
 
 
 def _prepare(
-    identity: Identity, purchase_id: str, req: Any, key: str, fingerprint: str, clock: Clock
+    identity: Identity, purchase_id: str, req: RefundPurchase, key: str, fingerprint: str, clock: Clock
 ) -> ledger.MemberChange:
     found = ledger.get_purchase(purchase_id)
     if found is None:
