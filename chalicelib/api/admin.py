@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib.api.http import ADMIN, STAFF, Call, operation
@@ -15,7 +13,7 @@ admin = Blueprint(__name__)
 
 
 @operation(admin, "GET", "/program", summary="The program's rules", roles=STAFF, response=ProgramRulesOut)
-def get_program(call: Call) -> Any:
+def get_program(call: Call) -> program.ProgramRulesView:
     return program.current()
 
 
@@ -28,5 +26,5 @@ def get_program(call: Call) -> Any:
     body=ProgramRulesBody,
     response=ProgramRulesOut,
 )
-def put_program(call: Call) -> Any:
+def put_program(call: Call) -> program.ProgramRulesView:
     return program.update(call.body.model_dump(), clock=now)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, operation
@@ -26,7 +24,7 @@ MARKETER = frozenset({Role.MARKETER})
     query=PageQuery,
     response=PromotionPage,
 )
-def list_promotions(call: Call) -> Any:
+def list_promotions(call: Call) -> promotions.PromotionPage:
     return promotions.page(call.identity, call.query.limit, call.query.cursor, clock=now)
 
 
@@ -40,7 +38,7 @@ def list_promotions(call: Call) -> Any:
     response=PromotionOut,
     status=201,
 )
-def create_promotion(call: Call) -> Any:
+def create_promotion(call: Call) -> promotions.PromotionView:
     return promotions.create(call.identity, call.body.model_dump(), clock=now)
 
 
@@ -52,7 +50,7 @@ def create_promotion(call: Call) -> Any:
     roles=MARKETER,
     response=PromotionOut,
 )
-def get_promotion(call: Call, promotion_id: str) -> Any:
+def get_promotion(call: Call, promotion_id: str) -> promotions.PromotionView:
     return promotions.get(call.identity, promotion_id, clock=now)
 
 
@@ -65,7 +63,7 @@ def get_promotion(call: Call, promotion_id: str) -> Any:
     body=PromotionBody,
     response=PromotionOut,
 )
-def replace_promotion(call: Call, promotion_id: str) -> Any:
+def replace_promotion(call: Call, promotion_id: str) -> promotions.PromotionView:
     return promotions.replace(call.identity, promotion_id, call.body.model_dump(), clock=now)
 
 
@@ -77,7 +75,7 @@ def replace_promotion(call: Call, promotion_id: str) -> Any:
     roles=MARKETER,
     status=204,
 )
-def end_promotion(call: Call, promotion_id: str) -> Any:
+def end_promotion(call: Call, promotion_id: str) -> None:
     promotions.end(call.identity, promotion_id)
 
 
@@ -90,7 +88,7 @@ def end_promotion(call: Call, promotion_id: str) -> Any:
     query=PageQuery,
     response=OfferPage,
 )
-def list_offers(call: Call) -> Any:
+def list_offers(call: Call) -> offers.OfferPage:
     return offers.page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -104,12 +102,12 @@ def list_offers(call: Call) -> Any:
     response=OfferOut,
     status=201,
 )
-def create_offer(call: Call) -> Any:
+def create_offer(call: Call) -> offers.OfferView:
     return offers.create(call.identity, call.body.model_dump())
 
 
 @operation(marketing, "GET", "/offers/{offer_id}", summary="One offer", roles=MARKETER, response=OfferOut)
-def get_offer(call: Call, offer_id: str) -> Any:
+def get_offer(call: Call, offer_id: str) -> offers.OfferView:
     return offers.get(call.identity, offer_id)
 
 
@@ -122,7 +120,7 @@ def get_offer(call: Call, offer_id: str) -> Any:
     body=OfferBody,
     response=OfferOut,
 )
-def replace_offer(call: Call, offer_id: str) -> Any:
+def replace_offer(call: Call, offer_id: str) -> offers.OfferView:
     return offers.replace(call.identity, offer_id, call.body.model_dump())
 
 
@@ -134,5 +132,5 @@ def replace_offer(call: Call, offer_id: str) -> Any:
     roles=MARKETER,
     status=204,
 )
-def end_offer(call: Call, offer_id: str) -> Any:
+def end_offer(call: Call, offer_id: str) -> None:
     offers.end(call.identity, offer_id)

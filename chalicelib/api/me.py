@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib.api.http import ANY_MEMBER, Call, command, operation
@@ -38,12 +36,12 @@ me = Blueprint(__name__)
     response=Profile,
     status=201,
 )
-def join(call: Call) -> Any:
+def join(call: Call) -> members.ProfileView:
     return members.join(call.identity, command(members.Join, call.body), clock=now)
 
 
 @operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=Profile)
-def get_profile(call: Call) -> Any:
+def get_profile(call: Call) -> members.ProfileView:
     return members.profile(call.identity, clock=now)
 
 
@@ -56,24 +54,24 @@ def get_profile(call: Call) -> Any:
     body=UpdateProfileRequest,
     response=Profile,
 )
-def update_profile(call: Call) -> Any:
+def update_profile(call: Call) -> members.ProfileView:
     return members.update(
         call.identity, command(members.UpdateProfile, call.body, given=call.body.model_fields_set), clock=now
     )
 
 
 @operation(me, "DELETE", "/", summary="Leave the program: personal data erased", roles=ANY_MEMBER, status=204)
-def leave(call: Call) -> Any:
+def leave(call: Call) -> None:
     members.leave(call.identity, clock=now)
 
 
 @operation(me, "GET", "/export", summary="Everything stored about me", roles=ANY_MEMBER, response=Export)
-def export(call: Call) -> Any:
+def export(call: Call) -> members.ExportView:
     return members.export(call.identity, clock=now)
 
 
 @operation(me, "GET", "/card", summary="My card number and a fresh QR payload", roles=ANY_MEMBER, response=Card)
-def card(call: Call) -> Any:
+def card(call: Call) -> members.CardView:
     return members.card(call.identity, clock=now)
 
 
@@ -87,12 +85,12 @@ def card(call: Call) -> Any:
     response=DeviceModel,
     status=201,
 )
-def add_device(call: Call) -> Any:
+def add_device(call: Call) -> members.DeviceView:
     return members.add_device(call.identity, command(members.RegisterDevice, call.body), clock=now)
 
 
 @operation(me, "DELETE", "/devices/{token}", summary="Unregister a push token", roles=ANY_MEMBER, status=204)
-def remove_device(call: Call, token: str) -> Any:
+def remove_device(call: Call, token: str) -> None:
     members.remove_device(call.identity, token)
 
 
@@ -105,7 +103,7 @@ def remove_device(call: Call, token: str) -> Any:
     query=PageQuery,
     response=LedgerPage,
 )
-def ledger(call: Call) -> Any:
+def ledger(call: Call) -> purchases.LedgerPage:
     return purchases.ledger_page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -118,7 +116,7 @@ def ledger(call: Call) -> Any:
     body=CheckinRequest,
     response=CheckinResult,
 )
-def check_in(call: Call) -> Any:
+def check_in(call: Call) -> checkins.CheckinView:
     return checkins.record(call.identity, command(checkins.CheckIn, call.body), clock=now)
 
 
@@ -130,7 +128,7 @@ def check_in(call: Call) -> Any:
     roles=ANY_MEMBER,
     response=WalletPage,
 )
-def my_offers(call: Call) -> Any:
+def my_offers(call: Call) -> wallet.WalletPage:
     return wallet.my_offers(call.identity, clock=now)
 
 
@@ -143,5 +141,5 @@ def my_offers(call: Call) -> Any:
     query=PageQuery,
     response=InboxPage,
 )
-def my_inbox(call: Call) -> Any:
+def my_inbox(call: Call) -> wallet.InboxPage:
     return wallet.my_inbox(call.identity, call.query.limit, call.query.cursor)

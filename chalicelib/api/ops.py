@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib import jobs
@@ -23,5 +21,5 @@ ops = Blueprint(__name__)
     body=JobRunRequest,
     response=JobRunResult,
 )
-def run_job(call: Call, name: str) -> Any:
+def run_job(call: Call, name: str) -> dict[str, jobs.JobSummary]:
     return {"result": jobs.run_on_request(name, call.body.at, clock=now)}

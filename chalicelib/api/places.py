@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib.api.http import ADMIN, STAFF, Call, operation
@@ -32,7 +30,7 @@ places_bp = Blueprint(__name__)
     query=PageQuery,
     response=StoreList,
 )
-def list_stores(call: Call) -> Any:
+def list_stores(call: Call) -> places.StorePage:
     return places.stores_page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -46,13 +44,13 @@ def list_stores(call: Call) -> Any:
     response=StoreModel,
     status=201,
 )
-def create_store(call: Call) -> Any:
+def create_store(call: Call) -> places.StoreView:
     return places.create_store(call.body.model_dump())
 
 
 @operation(places_bp, "GET", "/stores/{store_id}", summary="One store", roles=STAFF, response=StoreModel)
-def get_store(call: Call, store_id: str) -> Any:
-    return places.store_view(store_id)
+def get_store(call: Call, store_id: str) -> places.StoreView:
+    return places.get_store(store_id)
 
 
 @operation(
@@ -64,7 +62,7 @@ def get_store(call: Call, store_id: str) -> Any:
     body=StoreBody,
     response=StoreModel,
 )
-def replace_store(call: Call, store_id: str) -> Any:
+def replace_store(call: Call, store_id: str) -> places.StoreView:
     return places.replace_store(store_id, call.body.model_dump())
 
 
@@ -78,7 +76,7 @@ def replace_store(call: Call, store_id: str) -> Any:
     response=BeaconOut,
     status=201,
 )
-def create_beacon(call: Call) -> Any:
+def create_beacon(call: Call) -> beacons.BeaconView:
     return beacons.create(call.body.model_dump(), clock=now)
 
 
@@ -91,10 +89,10 @@ def create_beacon(call: Call) -> Any:
     query=BeaconQuery,
     response=BeaconPage,
 )
-def list_beacons(call: Call) -> Any:
+def list_beacons(call: Call) -> beacons.BeaconPage:
     return beacons.page(call.identity, call.query.store_id, call.query.limit, call.query.cursor)
 
 
 @operation(places_bp, "DELETE", "/beacons/{beacon_id}", summary="Retire a beacon", roles=ADMIN, status=204)
-def delete_beacon(call: Call, beacon_id: str) -> Any:
+def delete_beacon(call: Call, beacon_id: str) -> None:
     beacons.remove(beacon_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib.api.http import CASHIER, Call, command, operation
@@ -11,6 +9,7 @@ from chalicelib.api.schemas.common import PurchaseResult
 from chalicelib.api.schemas.till import CardLookupQuery, CardSummary, PurchaseRequest, RefundRequest, RefundResult
 from chalicelib.ports import now
 from chalicelib.services import cards, purchases, refunds
+from chalicelib.services.idempotency import Outcome
 
 pos = Blueprint(__name__)
 
@@ -24,7 +23,7 @@ pos = Blueprint(__name__)
     query=CardLookupQuery,
     response=CardSummary,
 )
-def lookup_card(call: Call, code: str) -> Any:
+def lookup_card(call: Call, code: str) -> cards.CardSummaryView:
     return cards.lookup(call.identity, code, call.query.amount, clock=now)
 
 
@@ -39,7 +38,7 @@ def lookup_card(call: Call, code: str) -> Any:
     status=201,
     idempotency_key=True,
 )
-def record_purchase(call: Call) -> Any:
+def record_purchase(call: Call) -> Outcome:
     order = command(purchases.RecordPurchase, call.body)
     return purchases.record(call.identity, order, call.headers.get("idempotency-key"), clock=now)
 
@@ -55,6 +54,6 @@ def record_purchase(call: Call) -> Any:
     status=201,
     idempotency_key=True,
 )
-def refund_purchase(call: Call, purchase_id: str) -> Any:
+def refund_purchase(call: Call, purchase_id: str) -> Outcome:
     key = call.headers.get("idempotency-key")
     return refunds.refund(call.identity, purchase_id, command(refunds.RefundPurchase, call.body), key, clock=now)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib.api.http import ADMIN, Call, operation
@@ -22,5 +20,5 @@ reports_bp = Blueprint(__name__)
     query=PeriodQuery,
     response=SettlementReport,
 )
-def settlement(call: Call) -> Any:
+def settlement(call: Call) -> reports.SettlementView:
     return reports.settlement(call.query.from_, call.query.to)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+from typing import Any, Required, TypedDict
 
 from chalicelib.domain.catalog import Beacon
 from chalicelib.domain.clock import Clock, isoformat
@@ -14,7 +13,32 @@ from chalicelib.services import cursors, places
 from chalicelib.store import catalog
 
 
-def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+class EidView(TypedDict):
+    rotation_exponent: int | None
+    time_counter: int | None
+    registered_at: str | None
+
+
+class BeaconView(TypedDict, total=False):
+    """A beacon as the API shows it (``BeaconOut``): the identity it has, never its key."""
+
+    beacon_id: Required[str]
+    store_id: Required[str]
+    zone: Required[str]
+    uuid: str
+    major: int
+    minor: int
+    namespace: str
+    instance: str
+    eddystone_eid: EidView
+
+
+class BeaconPage(TypedDict):
+    items: list[BeaconView]
+    next_cursor: str | None
+
+
+def create(body: dict[str, Any], *, clock: Clock) -> BeaconView:
     if places.store(body["store_id"]) is None:
         raise InvalidField("store_id", "no such store", code="unknown_store")
     eid = body.get("eddystone_eid")
@@ -39,7 +63,7 @@ def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
     return view(beacon)
 
 
-def page(identity: Identity, store_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+def page(identity: Identity, store_id: str | None, limit: int, cursor: str | None) -> BeaconPage:
     found = sorted(
         (b for b in catalog.list_all(Beacon) if store_id is None or b.store_id == store_id), key=lambda b: b.beacon_id
     )
@@ -59,9 +83,19 @@ def remove(beacon_id: str) -> None:
     raise NotFound("no such beacon", code="beacon_not_found")
 
 
-def view(beacon: Beacon) -> dict[str, Any]:
+def view(beacon: Beacon) -> BeaconView:
     """The beacon as the API shows it: never its identity key."""
-    shown = {k: v for k, v in dataclasses.asdict(beacon).items() if not k.startswith("eid_") and v is not None}
+    shown: BeaconView = {"beacon_id": beacon.beacon_id, "store_id": beacon.store_id, "zone": beacon.zone}
+    if beacon.uuid is not None:
+        shown["uuid"] = beacon.uuid
+    if beacon.major is not None:
+        shown["major"] = beacon.major
+    if beacon.minor is not None:
+        shown["minor"] = beacon.minor
+    if beacon.namespace is not None:
+        shown["namespace"] = beacon.namespace
+    if beacon.instance is not None:
+        shown["instance"] = beacon.instance
     if beacon.eid_rotation_exponent is not None:
         shown["eddystone_eid"] = {
             "rotation_exponent": beacon.eid_rotation_exponent,

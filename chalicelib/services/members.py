@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from chalicelib.config import settings
 from chalicelib.domain import cards
@@ -61,7 +61,94 @@ class RegisterDevice:
     platform: str
 
 
-def join(identity: Identity, req: Join, *, clock: Clock) -> dict[str, Any]:
+class TierProgressView(TypedDict):
+    tier: str
+    next_tier: str | None
+    spend_needed_minor: int | None
+    visits_needed: int | None
+
+
+class QuietHoursView(TypedDict):
+    start: str
+    end: str
+
+
+class ProfileView(TypedDict):
+    """The member as the app shows them (``Profile``)."""
+
+    customer_id: str
+    name: str
+    phone: str
+    birthday: str
+    card_number: str
+    referral_code: str
+    tier: str
+    points_balance: int
+    tier_progress: TierProgressView
+    discount_percent: int
+    marketing_consent: bool
+    timezone: str
+    home_store_id: str | None
+    quiet_hours: QuietHoursView | None
+    interests: list[str]
+    joined_at: str
+    tier_review_on: str | None
+    tier_grace_until: str | None
+    currency: str
+
+
+class CardView(TypedDict):
+    card_number: str
+    card_number_display: str
+    qr_payload: str
+    expires_at: str
+
+
+class DeviceView(TypedDict):
+    token: str
+    platform: str
+    registered_at: str
+
+
+class ClaimView(TypedDict):
+    kind: str
+    value: str
+
+
+class CheckinView(TypedDict):
+    checkin_id: str
+    at: str
+    store_id: str | None
+    lat: float | None
+    lon: float | None
+
+
+class PurchaseView(TypedDict):
+    purchase_id: str
+    at: str
+    merchant_id: str
+    store_id: str
+    currency: str
+    #: As stored (``store.ledger.purchase_body``): the export shows what is held.
+    recorded: dict[str, object]
+
+
+class ExportView(TypedDict):
+    """Everything stored about the member (``Export``)."""
+
+    exported_at: str
+    profile: ProfileView
+    devices: list[DeviceView]
+    identifiers: list[ClaimView]
+    referred_by: str | None
+    last_checkin: CheckinView | None
+    wallet: list[wallet.WalletView]
+    inbox: list[wallet.MessageView]
+    ledger: list[purchases.LedgerEntryView]
+    purchases: list[PurchaseView]
+
+
+def join(identity: Identity, req: Join, *, clock: Clock) -> ProfileView:
     rules = program.rules()
     now = clock()
     phone = normalise_phone(req.phone, rules.default_region)
@@ -99,11 +186,11 @@ def join(identity: Identity, req: Join, *, clock: Clock) -> dict[str, Any]:
     raise Conflict("could not allocate a card number; try again", code="try_again")
 
 
-def profile(identity: Identity, *, clock: Clock) -> dict[str, Any]:
+def profile(identity: Identity, *, clock: Clock) -> ProfileView:
     return profile_view(_member(identity), program.rules(), clock)
 
 
-def update(identity: Identity, req: UpdateProfile, *, clock: Clock) -> dict[str, Any]:
+def update(identity: Identity, req: UpdateProfile, *, clock: Clock) -> ProfileView:
     given = req.given
     if req.home_store_id is not None and places.store(req.home_store_id) is None:
         raise InvalidField("home_store_id", "no such store", code="unknown_store")
@@ -127,7 +214,7 @@ def leave(identity: Identity, *, clock: Clock) -> None:
     erasure.erase_member(identity.sub, clock())
 
 
-def card(identity: Identity, *, clock: Clock) -> dict[str, Any]:
+def card(identity: Identity, *, clock: Clock) -> CardView:
     member = _member(identity)
     config = settings()
     qr = cards.issue_qr(member.card_number, member.sub, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
@@ -139,7 +226,7 @@ def card(identity: Identity, *, clock: Clock) -> dict[str, Any]:
     }
 
 
-def add_device(identity: Identity, req: RegisterDevice, *, clock: Clock) -> dict[str, Any]:
+def add_device(identity: Identity, req: RegisterDevice, *, clock: Clock) -> DeviceView:
     member = _member(identity)
     device = store.register_device(member.customer_id, req.token, req.platform, clock())
     return {"token": device.token, "platform": device.platform, "registered_at": isoformat(device.registered_at)}
@@ -149,7 +236,7 @@ def remove_device(identity: Identity, token: str) -> None:
     store.remove_device(_member(identity).customer_id, token)
 
 
-def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
+def export(identity: Identity, *, clock: Clock) -> ExportView:
     """Everything stored about the member, for the right of access: a section for every table
     ``erasure.POLICIES`` says holds something about them."""
     member = _member(identity)
@@ -197,7 +284,7 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
     }
 
 
-def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> dict[str, Any]:
+def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> ProfileView:
     tier = current_tier(rules, member.tier)
     month = program.month_key(rules, clock())
     progress = tier_progress_in_window(rules, tier, member.monthly, month)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
@@ -24,13 +24,33 @@ def live(at: datetime, merchant_id: str, store_id: str, tier: str) -> list[Promo
     return [p for p in all_promotions() if p.applies(at, merchant_id, store_id, tier)]
 
 
-def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+class PromotionView(TypedDict):
+    promotion_id: str
+    name: str
+    multiplier_percent: int
+    valid_from: str
+    valid_to: str
+    merchant_id: str | None
+    store_ids: list[str]
+    categories: list[str]
+    tiers: list[str]
+    status: str
+    #: The status as of now: an active promotion is scheduled, live or expired.
+    state: str
+
+
+class PromotionPage(TypedDict):
+    items: list[PromotionView]
+    next_cursor: str | None
+
+
+def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> PromotionView:
     promotion = _checked(identity, new_id("promo", 16), body)
     catalog.put(promotion)
     return view(promotion, clock)
 
 
-def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, clock: Clock) -> PromotionView:
     policy.owned(identity, Promotion, promotion_id, "promotion")
     promotion = _checked(identity, promotion_id, body)
     catalog.put(promotion)
@@ -43,11 +63,11 @@ def end(identity: Identity, promotion_id: str) -> None:
     catalog.put(dataclasses.replace(promotion, status="ended"))
 
 
-def get(identity: Identity, promotion_id: str, *, clock: Clock) -> dict[str, Any]:
+def get(identity: Identity, promotion_id: str, *, clock: Clock) -> PromotionView:
     return view(policy.visible(identity, Promotion, promotion_id, "promotion"), clock)
 
 
-def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> dict[str, Any]:
+def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> PromotionPage:
     mine = sorted(policy.seen(identity, lambda: catalog.list_all(Promotion)), key=lambda p: p.promotion_id)
     after = cursors.position(identity, "promotions", cursor)
     if after is not None:
@@ -57,15 +77,22 @@ def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) ->
     return {"items": [view(p, clock) for p in chosen], "next_cursor": cursors.next_cursor(identity, "promotions", last)}
 
 
-def view(promotion: Promotion, clock: Clock) -> dict[str, Any]:
+def view(promotion: Promotion, clock: Clock) -> PromotionView:
     now = clock()
     state = promotion.status
     if state == "active":
         state = "scheduled" if now < promotion.valid_from else "expired" if now >= promotion.valid_to else "live"
     return {
-        **dataclasses.asdict(promotion),
+        "promotion_id": promotion.promotion_id,
+        "name": promotion.name,
+        "multiplier_percent": promotion.multiplier_percent,
         "valid_from": isoformat(promotion.valid_from),
         "valid_to": isoformat(promotion.valid_to),
+        "merchant_id": promotion.merchant_id,
+        "store_ids": list(promotion.store_ids),
+        "categories": list(promotion.categories),
+        "tiers": list(promotion.tiers),
+        "status": promotion.status,
         "state": state,
     }
 

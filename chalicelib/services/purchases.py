@@ -278,7 +278,24 @@ def _member(req: RecordPurchase, holder: cards.Holder, first_read: list[Member],
     return program.with_current_tier(member)
 
 
-def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+class LedgerEntryView(TypedDict):
+    entry_id: str
+    at: str
+    points: int
+    reason: str
+    balance_after: int
+    purchase_id: str | None
+    merchant_id: str | None
+    store_id: str | None
+    debt_after: int | None
+
+
+class LedgerPage(TypedDict):
+    items: list[LedgerEntryView]
+    next_cursor: str | None
+
+
+def ledger_page(identity: Identity, limit: int, cursor: str | None) -> LedgerPage:
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
@@ -286,7 +303,7 @@ def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str,
     return {"items": [entry_view(e) for e in page], "next_cursor": cursors.next_cursor(identity, "ledger", last)}
 
 
-def entry_view(e: LedgerEntry) -> dict[str, Any]:
+def entry_view(e: LedgerEntry) -> LedgerEntryView:
     return {
         "entry_id": e.entry_id,
         "at": isoformat(e.at),
