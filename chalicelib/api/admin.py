@@ -13,7 +13,7 @@ admin = Blueprint(__name__)
 
 
 @operation(admin, "GET", "/program", summary="The program's rules", roles=STAFF, response=ProgramRulesOut)
-def get_program(call: Call) -> program.ProgramRulesView:
+def get_program(call: Call[None, None]) -> program.ProgramRulesView:
     return program.current()
 
 
@@ -26,5 +26,5 @@ def get_program(call: Call) -> program.ProgramRulesView:
     body=ProgramRulesBody,
     response=ProgramRulesOut,
 )
-def put_program(call: Call) -> program.ProgramRulesView:
+def put_program(call: Call[ProgramRulesBody, None]) -> program.ProgramRulesView:
     return program.update(call.body.model_dump(), clock=now)

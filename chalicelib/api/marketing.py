@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint
 
-from chalicelib.api.http import Call, operation
+from chalicelib.api.http import Call, command, operation
 from chalicelib.api.schemas.common import PageQuery
 from chalicelib.api.schemas.marketing import OfferBody, OfferOut, OfferPage, PromotionBody, PromotionOut, PromotionPage
 from chalicelib.domain.identity import Role
@@ -24,7 +24,7 @@ MARKETER = frozenset({Role.MARKETER})
     query=PageQuery,
     response=PromotionPage,
 )
-def list_promotions(call: Call) -> promotions.PromotionPage:
+def list_promotions(call: Call[None, PageQuery]) -> promotions.PromotionPage:
     return promotions.page(call.identity, call.query.limit, call.query.cursor, clock=now)
 
 
@@ -38,8 +38,8 @@ def list_promotions(call: Call) -> promotions.PromotionPage:
     response=PromotionOut,
     status=201,
 )
-def create_promotion(call: Call) -> promotions.PromotionView:
-    return promotions.create(call.identity, call.body.model_dump(), clock=now)
+def create_promotion(call: Call[PromotionBody, None]) -> promotions.PromotionView:
+    return promotions.create(call.identity, command(promotions.PromotionDraft, call.body), clock=now)
 
 
 @operation(
@@ -50,7 +50,7 @@ def create_promotion(call: Call) -> promotions.PromotionView:
     roles=MARKETER,
     response=PromotionOut,
 )
-def get_promotion(call: Call, promotion_id: str) -> promotions.PromotionView:
+def get_promotion(call: Call[None, None], promotion_id: str) -> promotions.PromotionView:
     return promotions.get(call.identity, promotion_id, clock=now)
 
 
@@ -63,8 +63,8 @@ def get_promotion(call: Call, promotion_id: str) -> promotions.PromotionView:
     body=PromotionBody,
     response=PromotionOut,
 )
-def replace_promotion(call: Call, promotion_id: str) -> promotions.PromotionView:
-    return promotions.replace(call.identity, promotion_id, call.body.model_dump(), clock=now)
+def replace_promotion(call: Call[PromotionBody, None], promotion_id: str) -> promotions.PromotionView:
+    return promotions.replace(call.identity, promotion_id, command(promotions.PromotionDraft, call.body), clock=now)
 
 
 @operation(
@@ -75,7 +75,7 @@ def replace_promotion(call: Call, promotion_id: str) -> promotions.PromotionView
     roles=MARKETER,
     status=204,
 )
-def end_promotion(call: Call, promotion_id: str) -> None:
+def end_promotion(call: Call[None, None], promotion_id: str) -> None:
     promotions.end(call.identity, promotion_id)
 
 
@@ -88,7 +88,7 @@ def end_promotion(call: Call, promotion_id: str) -> None:
     query=PageQuery,
     response=OfferPage,
 )
-def list_offers(call: Call) -> offers.OfferPage:
+def list_offers(call: Call[None, PageQuery]) -> offers.OfferPage:
     return offers.page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -102,12 +102,12 @@ def list_offers(call: Call) -> offers.OfferPage:
     response=OfferOut,
     status=201,
 )
-def create_offer(call: Call) -> offers.OfferView:
-    return offers.create(call.identity, call.body.model_dump())
+def create_offer(call: Call[OfferBody, None]) -> offers.OfferView:
+    return offers.create(call.identity, command(offers.OfferDraft, call.body))
 
 
 @operation(marketing, "GET", "/offers/{offer_id}", summary="One offer", roles=MARKETER, response=OfferOut)
-def get_offer(call: Call, offer_id: str) -> offers.OfferView:
+def get_offer(call: Call[None, None], offer_id: str) -> offers.OfferView:
     return offers.get(call.identity, offer_id)
 
 
@@ -120,8 +120,8 @@ def get_offer(call: Call, offer_id: str) -> offers.OfferView:
     body=OfferBody,
     response=OfferOut,
 )
-def replace_offer(call: Call, offer_id: str) -> offers.OfferView:
-    return offers.replace(call.identity, offer_id, call.body.model_dump())
+def replace_offer(call: Call[OfferBody, None], offer_id: str) -> offers.OfferView:
+    return offers.replace(call.identity, offer_id, command(offers.OfferDraft, call.body))
 
 
 @operation(
@@ -132,5 +132,5 @@ def replace_offer(call: Call, offer_id: str) -> offers.OfferView:
     roles=MARKETER,
     status=204,
 )
-def end_offer(call: Call, offer_id: str) -> None:
+def end_offer(call: Call[None, None], offer_id: str) -> None:
     offers.end(call.identity, offer_id)

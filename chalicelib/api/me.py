@@ -36,12 +36,12 @@ me = Blueprint(__name__)
     response=Profile,
     status=201,
 )
-def join(call: Call) -> members.ProfileView:
+def join(call: Call[JoinRequest, None]) -> members.ProfileView:
     return members.join(call.identity, command(members.Join, call.body), clock=now)
 
 
 @operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=Profile)
-def get_profile(call: Call) -> members.ProfileView:
+def get_profile(call: Call[None, None]) -> members.ProfileView:
     return members.profile(call.identity, clock=now)
 
 
@@ -54,24 +54,24 @@ def get_profile(call: Call) -> members.ProfileView:
     body=UpdateProfileRequest,
     response=Profile,
 )
-def update_profile(call: Call) -> members.ProfileView:
+def update_profile(call: Call[UpdateProfileRequest, None]) -> members.ProfileView:
     return members.update(
         call.identity, command(members.UpdateProfile, call.body, given=call.body.model_fields_set), clock=now
     )
 
 
 @operation(me, "DELETE", "/", summary="Leave the program: personal data erased", roles=ANY_MEMBER, status=204)
-def leave(call: Call) -> None:
+def leave(call: Call[None, None]) -> None:
     members.leave(call.identity, clock=now)
 
 
 @operation(me, "GET", "/export", summary="Everything stored about me", roles=ANY_MEMBER, response=Export)
-def export(call: Call) -> members.ExportView:
+def export(call: Call[None, None]) -> members.ExportView:
     return members.export(call.identity, clock=now)
 
 
 @operation(me, "GET", "/card", summary="My card number and a fresh QR payload", roles=ANY_MEMBER, response=Card)
-def card(call: Call) -> members.CardView:
+def card(call: Call[None, None]) -> members.CardView:
     return members.card(call.identity, clock=now)
 
 
@@ -85,12 +85,12 @@ def card(call: Call) -> members.CardView:
     response=DeviceModel,
     status=201,
 )
-def add_device(call: Call) -> members.DeviceView:
+def add_device(call: Call[DeviceRequest, None]) -> members.DeviceView:
     return members.add_device(call.identity, command(members.RegisterDevice, call.body), clock=now)
 
 
 @operation(me, "DELETE", "/devices/{token}", summary="Unregister a push token", roles=ANY_MEMBER, status=204)
-def remove_device(call: Call, token: str) -> None:
+def remove_device(call: Call[None, None], token: str) -> None:
     members.remove_device(call.identity, token)
 
 
@@ -103,7 +103,7 @@ def remove_device(call: Call, token: str) -> None:
     query=PageQuery,
     response=LedgerPage,
 )
-def ledger(call: Call) -> purchases.LedgerPage:
+def ledger(call: Call[None, PageQuery]) -> purchases.LedgerPage:
     return purchases.ledger_page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -116,7 +116,7 @@ def ledger(call: Call) -> purchases.LedgerPage:
     body=CheckinRequest,
     response=CheckinResult,
 )
-def check_in(call: Call) -> checkins.CheckinView:
+def check_in(call: Call[CheckinRequest, None]) -> checkins.CheckinView:
     return checkins.record(call.identity, command(checkins.CheckIn, call.body), clock=now)
 
 
@@ -128,7 +128,7 @@ def check_in(call: Call) -> checkins.CheckinView:
     roles=ANY_MEMBER,
     response=WalletPage,
 )
-def my_offers(call: Call) -> wallet.WalletPage:
+def my_offers(call: Call[None, None]) -> wallet.WalletPage:
     return wallet.my_offers(call.identity, clock=now)
 
 
@@ -141,5 +141,5 @@ def my_offers(call: Call) -> wallet.WalletPage:
     query=PageQuery,
     response=InboxPage,
 )
-def my_inbox(call: Call) -> wallet.InboxPage:
+def my_inbox(call: Call[None, PageQuery]) -> wallet.InboxPage:
     return wallet.my_inbox(call.identity, call.query.limit, call.query.cursor)

@@ -21,5 +21,5 @@ ops = Blueprint(__name__)
     body=JobRunRequest,
     response=JobRunResult,
 )
-def run_job(call: Call, name: str) -> dict[str, jobs.JobSummary]:
+def run_job(call: Call[JobRunRequest, None], name: str) -> dict[str, jobs.JobSummary]:
     return {"result": jobs.run_on_request(name, call.body.at, clock=now)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint
 
-from chalicelib.api.http import ADMIN, STAFF, Call, operation
+from chalicelib.api.http import ADMIN, STAFF, Call, command, operation
 from chalicelib.api.schemas.admin import (
     BeaconBody,
     BeaconOut,
@@ -30,7 +30,7 @@ places_bp = Blueprint(__name__)
     query=PageQuery,
     response=StoreList,
 )
-def list_stores(call: Call) -> places.StorePage:
+def list_stores(call: Call[None, PageQuery]) -> places.StorePage:
     return places.stores_page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -44,12 +44,12 @@ def list_stores(call: Call) -> places.StorePage:
     response=StoreModel,
     status=201,
 )
-def create_store(call: Call) -> places.StoreView:
-    return places.create_store(call.body.model_dump())
+def create_store(call: Call[StoreBody, None]) -> places.StoreView:
+    return places.create_store(command(places.StoreDraft, call.body))
 
 
 @operation(places_bp, "GET", "/stores/{store_id}", summary="One store", roles=STAFF, response=StoreModel)
-def get_store(call: Call, store_id: str) -> places.StoreView:
+def get_store(call: Call[None, None], store_id: str) -> places.StoreView:
     return places.get_store(store_id)
 
 
@@ -62,8 +62,8 @@ def get_store(call: Call, store_id: str) -> places.StoreView:
     body=StoreBody,
     response=StoreModel,
 )
-def replace_store(call: Call, store_id: str) -> places.StoreView:
-    return places.replace_store(store_id, call.body.model_dump())
+def replace_store(call: Call[StoreBody, None], store_id: str) -> places.StoreView:
+    return places.replace_store(store_id, command(places.StoreDraft, call.body))
 
 
 @operation(
@@ -76,8 +76,8 @@ def replace_store(call: Call, store_id: str) -> places.StoreView:
     response=BeaconOut,
     status=201,
 )
-def create_beacon(call: Call) -> beacons.BeaconView:
-    return beacons.create(call.body.model_dump(), clock=now)
+def create_beacon(call: Call[BeaconBody, None]) -> beacons.BeaconView:
+    return beacons.create(command(beacons.BeaconRegistration, call.body), clock=now)
 
 
 @operation(
@@ -89,10 +89,10 @@ def create_beacon(call: Call) -> beacons.BeaconView:
     query=BeaconQuery,
     response=BeaconPage,
 )
-def list_beacons(call: Call) -> beacons.BeaconPage:
+def list_beacons(call: Call[None, BeaconQuery]) -> beacons.BeaconPage:
     return beacons.page(call.identity, call.query.store_id, call.query.limit, call.query.cursor)
 
 
 @operation(places_bp, "DELETE", "/beacons/{beacon_id}", summary="Retire a beacon", roles=ADMIN, status=204)
-def delete_beacon(call: Call, beacon_id: str) -> None:
+def delete_beacon(call: Call[None, None], beacon_id: str) -> None:
     beacons.remove(beacon_id)

@@ -23,7 +23,7 @@ pos = Blueprint(__name__)
     query=CardLookupQuery,
     response=CardSummary,
 )
-def lookup_card(call: Call, code: str) -> cards.CardSummaryView:
+def lookup_card(call: Call[None, CardLookupQuery], code: str) -> cards.CardSummaryView:
     return cards.lookup(call.identity, code, call.query.amount, clock=now)
 
 
@@ -38,7 +38,7 @@ def lookup_card(call: Call, code: str) -> cards.CardSummaryView:
     status=201,
     idempotency_key=True,
 )
-def record_purchase(call: Call) -> Outcome:
+def record_purchase(call: Call[PurchaseRequest, None]) -> Outcome:
     order = command(purchases.RecordPurchase, call.body)
     return purchases.record(call.identity, order, call.headers.get("idempotency-key"), clock=now)
 
@@ -54,6 +54,6 @@ def record_purchase(call: Call) -> Outcome:
     status=201,
     idempotency_key=True,
 )
-def refund_purchase(call: Call, purchase_id: str) -> Outcome:
+def refund_purchase(call: Call[RefundRequest, None], purchase_id: str) -> Outcome:
     key = call.headers.get("idempotency-key")
     return refunds.refund(call.identity, purchase_id, command(refunds.RefundPurchase, call.body), key, clock=now)

@@ -20,5 +20,5 @@ reports_bp = Blueprint(__name__)
     query=PeriodQuery,
     response=SettlementReport,
 )
-def settlement(call: Call) -> reports.SettlementView:
+def settlement(call: Call[None, PeriodQuery]) -> reports.SettlementView:
     return reports.settlement(call.query.from_, call.query.to)

@@ -14,12 +14,12 @@ system = Blueprint(__name__)
 
 
 @operation(system, "GET", "/health", summary="200 once the store answers, 503 otherwise", roles=PUBLIC, response=Health)
-def get_health(call: Call) -> dict[str, str]:
+def get_health(call: Call[None, None]) -> dict[str, str]:
     return health.check()
 
 
 @operation(system, "GET", "/openapi.json", summary="This API as an OpenAPI 3.1 document", roles=PUBLIC)
-def get_openapi(call: Call) -> dict[str, Any]:
+def get_openapi(call: Call[None, None]) -> dict[str, Any]:
     from chalicelib.api.openapi import document
 
     return document(system.current_app)

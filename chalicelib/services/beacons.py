@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict
+from dataclasses import dataclass
+from typing import Required, TypedDict
 
 from chalicelib.domain.catalog import Beacon
 from chalicelib.domain.clock import Clock, isoformat
@@ -11,6 +12,27 @@ from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.ports import new_id
 from chalicelib.services import cursors, places
 from chalicelib.store import catalog
+
+
+@dataclass(frozen=True)
+class EidKey:
+    identity_key: str
+    rotation_exponent: int
+    time_counter: int
+
+
+@dataclass(frozen=True)
+class BeaconRegistration:
+    """One identity: uuid+major+minor (iBeacon), namespace+instance (Eddystone-UID) or an EID key."""
+
+    store_id: str
+    zone: str
+    uuid: str | None = None
+    major: int | None = None
+    minor: int | None = None
+    namespace: str | None = None
+    instance: str | None = None
+    eddystone_eid: EidKey | None = None
 
 
 class EidView(TypedDict):
@@ -38,22 +60,22 @@ class BeaconPage(TypedDict):
     next_cursor: str | None
 
 
-def create(body: dict[str, Any], *, clock: Clock) -> BeaconView:
-    if places.store(body["store_id"]) is None:
+def create(body: BeaconRegistration, *, clock: Clock) -> BeaconView:
+    if places.store(body.store_id) is None:
         raise InvalidField("store_id", "no such store", code="unknown_store")
-    eid = body.get("eddystone_eid")
+    eid = body.eddystone_eid
     beacon = Beacon(
         beacon_id=new_id("b", 12),
-        store_id=body["store_id"],
-        zone=body["zone"],
-        uuid=body["uuid"].upper() if body.get("uuid") else None,
-        major=body.get("major"),
-        minor=body.get("minor"),
-        namespace=body["namespace"].upper() if body.get("namespace") else None,
-        instance=body["instance"].upper() if body.get("instance") else None,
-        eid_identity_key=eid["identity_key"].lower() if eid else None,
-        eid_rotation_exponent=eid["rotation_exponent"] if eid else None,
-        eid_time_counter=eid["time_counter"] if eid else None,
+        store_id=body.store_id,
+        zone=body.zone,
+        uuid=body.uuid.upper() if body.uuid else None,
+        major=body.major,
+        minor=body.minor,
+        namespace=body.namespace.upper() if body.namespace else None,
+        instance=body.instance.upper() if body.instance else None,
+        eid_identity_key=eid.identity_key.lower() if eid else None,
+        eid_rotation_exponent=eid.rotation_exponent if eid else None,
+        eid_time_counter=eid.time_counter if eid else None,
         eid_registered_at=clock() if eid else None,
     )
     if eid and any(b.eid_identity_key == beacon.eid_identity_key for b in catalog.list_all(Beacon)):

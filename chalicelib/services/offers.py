@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, TypedDict
-
-from pydantic import TypeAdapter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypedDict
 
 from chalicelib.domain.catalog import Merchant, Store
 from chalicelib.domain.clock import isoformat
@@ -16,6 +16,23 @@ from chalicelib.errors import InvalidField
 from chalicelib.ports import new_id
 from chalicelib.services import cursors, places, policy
 from chalicelib.store import catalog
+
+
+@dataclass(frozen=True)
+class OfferDraft:
+    """An offer as the console writes it (create or replace); the issued count is the store's."""
+
+    title: str
+    trigger: Trigger
+    reward: dict[str, object]
+    description: str | None = None
+    merchant_id: str | None = None
+    targeting: Targeting = field(default_factory=Targeting)
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    limits: Limits = field(default_factory=Limits)
+    priority: int = 0
+    status: str = "active"
 
 
 class TriggerView(TypedDict):
@@ -64,13 +81,13 @@ class OfferPage(TypedDict):
     next_cursor: str | None
 
 
-def create(identity: Identity, body: dict[str, Any]) -> OfferView:
+def create(identity: Identity, body: OfferDraft) -> OfferView:
     offer = _checked(identity, new_id("offer", 16), body)
     catalog.put(offer)
     return view(offer)
 
 
-def replace(identity: Identity, offer_id: str, body: dict[str, Any]) -> OfferView:
+def replace(identity: Identity, offer_id: str, body: OfferDraft) -> OfferView:
     policy.owned(identity, Offer, offer_id, "offer")
     offer = _checked(identity, offer_id, body)
     catalog.put(offer)
@@ -132,35 +149,34 @@ def view(offer: Offer) -> OfferView:
     }
 
 
-def _checked(identity: Identity, offer_id: str, body: dict[str, Any]) -> Offer:
-    merchant_id = policy.merchant_for(identity, body.get("merchant_id"), "offer")
-    if body.get("valid_from") and body.get("valid_to") and body["valid_to"] <= body["valid_from"]:
+def _checked(identity: Identity, offer_id: str, body: OfferDraft) -> Offer:
+    merchant_id = policy.merchant_for(identity, body.merchant_id, "offer")
+    if body.valid_from and body.valid_to and body.valid_to <= body.valid_from:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
-    trigger = body["trigger"]
-    if trigger["type"] not in ISSUED_TRIGGERS:
+    trigger = body.trigger
+    if trigger.type not in ISSUED_TRIGGERS:
         raise InvalidField(
-            "trigger.type", f"nothing issues {trigger['type']} offers yet", code="trigger_not_supported_yet"
+            "trigger.type", f"nothing issues {trigger.type} offers yet", code="trigger_not_supported_yet"
         )
-    targeting = body.get("targeting") or {}
-    if targeting.get("segment_id") is not None:
+    if body.targeting.segment_id is not None:
         # Segments do not exist yet: no customer could ever be in one.
         raise InvalidField(
             "targeting.segment_id", "targeting by segment is not supported yet", code="segments_not_supported_yet"
         )
-    _check_where_it_fires(merchant_id, trigger.get("merchant_id"), trigger.get("store_id"))
+    _check_where_it_fires(merchant_id, trigger.merchant_id, trigger.store_id)
     return Offer(
         offer_id=offer_id,
-        title=body["title"],
-        description=body.get("description"),
+        title=body.title,
+        description=body.description,
         merchant_id=merchant_id,
-        trigger=TypeAdapter(Trigger).validate_python(trigger),
-        targeting=TypeAdapter(Targeting).validate_python(targeting),
-        reward=dict(body["reward"]),
-        valid_from=body.get("valid_from"),
-        valid_to=body.get("valid_to"),
-        limits=TypeAdapter(Limits).validate_python(body.get("limits") or {}),
-        priority=body.get("priority", 0),
-        status=body.get("status", "active"),
+        trigger=trigger,
+        targeting=body.targeting,
+        reward=dict(body.reward),
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
+        limits=body.limits,
+        priority=body.priority,
+        status=body.status,
     )
 
 

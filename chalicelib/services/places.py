@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from chalicelib.domain.catalog import Merchant, Store
@@ -20,6 +21,19 @@ def stores() -> dict[str, Store]:
 
 def geofences() -> GeofenceIndex:
     return cache().stores().geofences
+
+
+@dataclass(frozen=True)
+class StoreDraft:
+    """A store as the admin writes it; ``store_id`` None on a create draws one."""
+
+    merchant_id: str
+    name: str
+    #: ``{"center": [lon, lat], "radius_m": r}`` or a GeoJSON Polygon, judged by ``fence_from_geojson``.
+    geofence: dict[str, Any]
+    store_id: str | None = None
+    timezone: str | None = None
+    address: str | None = None
 
 
 class StoreView(TypedDict):
@@ -47,17 +61,17 @@ def store_view(store: Store) -> StoreView:
     }
 
 
-def create_store(body: dict[str, Any]) -> StoreView:
-    store = _checked_store(body.get("store_id") or new_id("s", 12), body)
+def create_store(body: StoreDraft) -> StoreView:
+    store = _checked_store(body.store_id or new_id("s", 12), body)
     if not catalog.put_if_missing(store):
         raise Conflict("a store with this store_id exists", code="store_exists")
     return store_view(store)
 
 
-def replace_store(store_id: str, body: dict[str, Any]) -> StoreView:
+def replace_store(store_id: str, body: StoreDraft) -> StoreView:
     if catalog.get(Store, store_id) is None:
         raise NotFound("no such store", code="store_not_found")
-    if body.get("store_id") not in (None, store_id):
+    if body.store_id not in (None, store_id):
         raise InvalidField("store_id", "a store's id cannot change", code="immutable_field")
     store = _checked_store(store_id, body)
     catalog.put(store)
@@ -71,17 +85,17 @@ def get_store(store_id: str) -> StoreView:
     return store_view(found)
 
 
-def _checked_store(store_id: str, body: dict[str, Any]) -> Store:
-    if catalog.get(Merchant, body["merchant_id"]) is None:
+def _checked_store(store_id: str, body: StoreDraft) -> Store:
+    if catalog.get(Merchant, body.merchant_id) is None:
         raise InvalidField("merchant_id", "no such merchant", code="unknown_merchant")
-    fence_from_geojson(store_id, body["geofence"])
+    fence_from_geojson(store_id, body.geofence)
     return Store(
         store_id=store_id,
-        merchant_id=body["merchant_id"],
-        name=body["name"],
-        geofence=body["geofence"],
-        timezone=body.get("timezone"),
-        address=body.get("address"),
+        merchant_id=body.merchant_id,
+        name=body.name,
+        geofence=body.geofence,
+        timezone=body.timezone,
+        address=body.address,
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
@@ -22,6 +23,21 @@ def all_promotions() -> list[Promotion]:
 
 def live(at: datetime, merchant_id: str, store_id: str, tier: str) -> list[Promotion]:
     return [p for p in all_promotions() if p.applies(at, merchant_id, store_id, tier)]
+
+
+@dataclass(frozen=True)
+class PromotionDraft:
+    """A promotion as the console writes it (create or replace)."""
+
+    name: str
+    multiplier_percent: int
+    valid_from: datetime
+    valid_to: datetime
+    merchant_id: str | None = None
+    store_ids: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    status: str = "active"
 
 
 class PromotionView(TypedDict):
@@ -44,13 +60,13 @@ class PromotionPage(TypedDict):
     next_cursor: str | None
 
 
-def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> PromotionView:
+def create(identity: Identity, body: PromotionDraft, *, clock: Clock) -> PromotionView:
     promotion = _checked(identity, new_id("promo", 16), body)
     catalog.put(promotion)
     return view(promotion, clock)
 
 
-def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, clock: Clock) -> PromotionView:
+def replace(identity: Identity, promotion_id: str, body: PromotionDraft, *, clock: Clock) -> PromotionView:
     policy.owned(identity, Promotion, promotion_id, "promotion")
     promotion = _checked(identity, promotion_id, body)
     catalog.put(promotion)
@@ -97,16 +113,16 @@ def view(promotion: Promotion, clock: Clock) -> PromotionView:
     }
 
 
-def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Promotion:
-    merchant_id = policy.merchant_for(identity, body.get("merchant_id"), "promotion")
-    if body["valid_to"] <= body["valid_from"]:
+def _checked(identity: Identity, promotion_id: str, body: PromotionDraft) -> Promotion:
+    merchant_id = policy.merchant_for(identity, body.merchant_id, "promotion")
+    if body.valid_to <= body.valid_from:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
     tiers = [t.name for t in program.rules().tiers]
-    for i, tier in enumerate(body.get("tiers") or ()):
+    for i, tier in enumerate(body.tiers):
         if tier not in tiers:
             # A promotion for a tier nobody can hold would never apply.
             raise InvalidField(f"tiers.{i}", f"not a tier of the program: {', '.join(tiers)}", code="unknown_tier")
-    for i, store_id in enumerate(body.get("store_ids") or ()):
+    for i, store_id in enumerate(body.store_ids):
         store = places.store(store_id)
         if store is None:
             raise InvalidField(f"store_ids.{i}", "no such store", code="unknown_store")
@@ -114,13 +130,13 @@ def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Pro
             raise InvalidField(f"store_ids.{i}", "the store belongs to another merchant", code="wrong_merchant")
     return Promotion(
         promotion_id=promotion_id,
-        name=body["name"],
-        multiplier_percent=body["multiplier_percent"],
-        valid_from=body["valid_from"],
-        valid_to=body["valid_to"],
+        name=body.name,
+        multiplier_percent=body.multiplier_percent,
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
         merchant_id=merchant_id,
-        store_ids=tuple(body.get("store_ids") or ()),
-        categories=tuple(body.get("categories") or ()),
-        tiers=tuple(body.get("tiers") or ()),
-        status=body.get("status") or "active",
+        store_ids=body.store_ids,
+        categories=body.categories,
+        tiers=body.tiers,
+        status=body.status,
     )
