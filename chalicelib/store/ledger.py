@@ -21,6 +21,7 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.domain.changes import Notice, PointsAfter, TierChange, Visit
@@ -29,7 +30,7 @@ from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase, RefundMade
-from chalicelib.store.base import BaseMeta, owned_transaction, table_name
+from chalicelib.store.base import BaseMeta, OwnedWrite, owned_transaction, table_name
 from chalicelib.store.issued import write_issued, write_notice
 from chalicelib.store.members import MemberModel
 from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused
@@ -248,7 +249,7 @@ def apply(change: MemberChange) -> None:
         raise
 
 
-def _write_purchase(tx: Any, customer_id: str, p: Purchase, at: datetime) -> None:
+def _write_purchase(tx: OwnedWrite, customer_id: str, p: Purchase, at: datetime) -> None:
     record = p.record
     if p.expected_revision is None:
         tx.save(
@@ -403,8 +404,8 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _member_actions(change: MemberChange) -> list[Any]:
-    actions: list[Any] = [MemberModel.revision.add(1), MemberModel.updated_at.set(change.at)]
+def _member_actions(change: MemberChange) -> list[Action]:
+    actions: list[Action] = [MemberModel.revision.add(1), MemberModel.updated_at.set(change.at)]
     if change.points is not None:
         actions += _points_actions(change.points)
     visit = change.visit
@@ -436,9 +437,9 @@ def _member_actions(change: MemberChange) -> list[Any]:
     return actions
 
 
-def _points_actions(change: PointsAfter) -> list[Any]:
+def _points_actions(change: PointsAfter) -> list[Action]:
     after = change.points
-    actions: list[Any] = [
+    actions: list[Action] = [
         MemberModel.points_balance.set(after.balance),
         MemberModel.points_debt.set(after.debt),
         MemberModel.lots.set([list(lot) for lot in after.lots]) if after.lots else MemberModel.lots.remove(),
