@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint
 
-from chalicelib.api.http import ADMIN, STAFF, Call, operation
+from chalicelib.api.http import ADMIN, STAFF, Call, command, operation
 from chalicelib.api.schemas.admin import ProgramRulesBody, ProgramRulesOut
 from chalicelib.ports import now
 from chalicelib.services import program
@@ -27,4 +27,4 @@ def get_program(call: Call[None, None]) -> program.ProgramRulesView:
     response=ProgramRulesOut,
 )
 def put_program(call: Call[ProgramRulesBody, None]) -> program.ProgramRulesView:
-    return program.update(call.body.model_dump(), clock=now)
+    return program.update(command(program.RulesDraft, call.body), clock=now)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 from zoneinfo import ZoneInfo
-
-from pydantic import TypeAdapter
 
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import (
+    CumulativeDiscount,
+    ExpiryRules,
     ProgramRules,
+    RedemptionRules,
+    Tier,
+    TierReview,
     check_rules,
     current_tier,
     migrate_tiers,
@@ -87,12 +91,42 @@ def current() -> ProgramRulesView:
     return _out(rules())
 
 
-def update(body: dict[str, Any], *, clock: Clock) -> ProgramRulesView:
-    expected = body.pop("version", None)
-    migrations = body.pop("tier_migrations", None) or {}
-    return _out(
-        save(TypeAdapter(ProgramRules).validate_python(body), expected, clock=clock, tier_migrations=migrations)
+@dataclass(frozen=True)
+class RulesDraft:
+    """New rules as the admin writes them. ``version`` is the one they edited (None: save over
+    whatever is current); ``tier_migrations`` maps each tier they drop to the kept tier its members
+    hold from now on."""
+
+    name: str
+    currency: str
+    default_region: str
+    timezone: str
+    points_per_currency_unit: int
+    redemption: RedemptionRules
+    tiers: tuple[Tier, ...]
+    tier_window_months: int
+    cumulative_discount: CumulativeDiscount
+    expiry: ExpiryRules
+    tier_review: TierReview
+    tier_migrations: dict[str, str]
+    version: int | None
+
+
+def update(draft: RulesDraft, *, clock: Clock) -> ProgramRulesView:
+    rules = ProgramRules(
+        name=draft.name,
+        currency=draft.currency,
+        default_region=draft.default_region,
+        timezone=draft.timezone,
+        points_per_currency_unit=draft.points_per_currency_unit,
+        redemption=draft.redemption,
+        tiers=draft.tiers,
+        tier_window_months=draft.tier_window_months,
+        cumulative_discount=draft.cumulative_discount,
+        expiry=draft.expiry,
+        tier_review=draft.tier_review,
     )
+    return _out(save(rules, draft.version, clock=clock, tier_migrations=draft.tier_migrations))
 
 
 def _out(saved: ProgramRules) -> ProgramRulesView:
