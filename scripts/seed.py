@@ -16,7 +16,6 @@ import argparse
 import random
 from datetime import date, datetime, timedelta
 
-from chalicelib.api.schemas import JoinRequest, PurchaseRequest
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.clock import isoformat, system_clock
 from chalicelib.domain.identity import Identity, Role
@@ -180,7 +179,7 @@ def seed() -> dict[str, int | str]:
     now = system_clock()
     joined = purchases_made = 0
     for sub, name, phone, birthday, consent, home in CUSTOMERS:
-        request = JoinRequest(name=name, phone=phone, birthday=birthday, marketing_consent=consent, home_store_id=home)
+        request = members.Join(name=name, phone=phone, birthday=birthday, marketing_consent=consent, home_store_id=home)
         rng = random.Random(sub)
         joined_at = now - timedelta(days=rng.randint(60, 120))
         try:
@@ -220,7 +219,7 @@ def _history(
         amount = rng.choice([450, 780, 1250, 2390, 4900, 8900, 15900])
         balance = members.profile(Identity(sub=sub), clock=lambda at=at: at)["points_balance"]
         redeem = 100 if balance >= 300 and rng.random() < 0.4 else 0
-        request = PurchaseRequest(
+        request = purchases.RecordPurchase(
             customer_id=customer_id, store_id=store_id, amount=amount, currency="EUR", redeem_points=redeem
         )
         staff = Identity(sub=cashier.sub, roles=frozenset({cashier.role}), merchant_id=cashier.merchant_id)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
-from chalicelib.api.http import ADMIN, STAFF, Call, operation
+from chalicelib.api.http import ADMIN, STAFF, Call, command, operation
+from chalicelib.api.schemas.admin import ProgramRulesBody, ProgramRulesOut
 from chalicelib.ports import now
 from chalicelib.services import program
 
 admin = Blueprint(__name__)
 
 
-@operation(admin, "GET", "/program", summary="The program's rules", roles=STAFF, response=schemas.ProgramRulesOut)
-def get_program(call: Call) -> Any:
+@operation(admin, "GET", "/program", summary="The program's rules", roles=STAFF, response=ProgramRulesOut)
+def get_program(call: Call[None, None]) -> program.ProgramRulesView:
     return program.current()
 
 
@@ -25,8 +23,8 @@ def get_program(call: Call) -> Any:
     "/program",
     summary="Replace the program's rules; a new version, effective from the save",
     roles=ADMIN,
-    body=schemas.ProgramRulesBody,
-    response=schemas.ProgramRulesOut,
+    body=ProgramRulesBody,
+    response=ProgramRulesOut,
 )
-def put_program(call: Call) -> Any:
-    return program.update(call.body.model_dump(), clock=now)
+def put_program(call: Call[ProgramRulesBody, None]) -> program.ProgramRulesView:
+    return program.update(command(program.RulesDraft, call.body), clock=now)

@@ -13,15 +13,16 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar, cast
 from urllib.parse import unquote
 
 import structlog
-from chalice.app import Blueprint, Chalice, Response
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, create_model
+from chalice.app import Blueprint, Chalice, Response, RouteEntry
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError, create_model
+from pydantic_core import ErrorDetails
 
 from chalicelib import jobs
-from chalicelib.api.schemas import CardCode, DeviceToken, Identifier
+from chalicelib.api.schemas.common import CardCode, DeviceToken, Identifier
 from chalicelib.auth import authenticate
 from chalicelib.config import settings
 from chalicelib.domain.errors import DomainRefusal
@@ -60,22 +61,47 @@ class Operation:
     idempotency_key: bool = False
 
 
+B = TypeVar("B", bound=BaseModel | None)
+Q = TypeVar("Q", bound=BaseModel | None)
+
+
 @dataclass(frozen=True)
-class Call:
-    """What a view gets: the verified caller and the parsed request."""
+class Call(Generic[B, Q]):
+    """What a view gets: the verified caller and the parsed request, typed as its operation's body
+    and query models (None where it has none)."""
 
     identity: Identity
-    body: Any
-    query: Any
+    body: B
+    query: Q
     headers: Mapping[str, str]
 
 
 ANONYMOUS = Identity(sub="")
 
+#: What a view returns: a service's typed result (a TypedDict), a model, or the outcome of an
+#: exactly-once operation; None for a 204.
+Rendered = Mapping[str, object] | BaseModel | Outcome | None
+
+C = TypeVar("C")
+
+
+def command(kind: type[C], body: BaseModel, **extra: object) -> C:
+    """The service's command (a frozen dataclass the service defines) from the validated body: the
+    fields by name, nested models as the command's own types. Services do not import the API's
+    models (api -> services), so the body is handed over as their type, converted here once."""
+    adapter = _COMMAND_ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _COMMAND_ADAPTERS[kind] = TypeAdapter(kind)
+    return cast(C, adapter.validate_python({**body.model_dump(), **extra}))
+
+
+#: Building an adapter costs milliseconds: one per command type, per warm process.
+_COMMAND_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
 #: Every path parameter ends up in a DynamoDB key (hash key at most 2048 bytes, range key 1024, UTF-8)
 #: or is read as one; outside these bounds it can name nothing, so it is refused before any lookup.
 #: A parameter not named here is one of our ids.
-PATH_PARAMETERS: Mapping[str, Any] = {
+PATH_PARAMETERS: Mapping[str, object] = {
     "token": DeviceToken,
     "code": CardCode,
     # The document names the jobs there are; another name is still API.md's 404, not a 422.
@@ -104,10 +130,10 @@ def operation(
     response: type[BaseModel] | None = None,
     status: int = 200,
     idempotency_key: bool = False,
-) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+) -> Callable[[Callable[..., Rendered]], Callable[..., Response]]:
     """``idempotency_key``: the operation moves points and requires the Idempotency-Key header."""
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+    def decorate(view: Callable[..., Rendered]) -> Callable[..., Response]:
         tag = bp._import_name.rsplit(".", 1)[-1]
         path_model = path_params_model(path, view.__name__)
         op = Operation(method, summary, roles, body, query, response, status, tag, path_model, idempotency_key)
@@ -194,7 +220,7 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     if error["type"] == "missing":
@@ -202,7 +228,7 @@ def _message(error: Mapping[str, Any]) -> str:
     return str(error["msg"])
 
 
-def render(result: Any, status: int, model: type[BaseModel] | None) -> Response:
+def render(result: Rendered, status: int, model: type[BaseModel] | None) -> Response:
     if isinstance(result, Outcome):
         response = render(result.body, result.status, model)
         if result.replayed:
@@ -224,7 +250,7 @@ def error_response(exc: Exception) -> Response:
     error = _as_ours(exc)
     if error is None:
         log.exception("unhandled_error", error_type=type(exc).__name__)
-        body: dict[str, Any] = {"error": {"code": "internal_error", "message": "an internal error occurred"}}
+        body = {"error": {"code": "internal_error", "message": "an internal error occurred"}}
         return Response(body=json.dumps(body), status_code=500, headers=_json_headers())
     if error.status >= 500:
         log.warning("dependency_unavailable", code=error.code, error_type=type(exc).__name__)
@@ -266,7 +292,7 @@ def answer_undeclared_methods(app: Chalice) -> None:
         app.route(path, methods=missing, name=name, content_types=["*/*"])(method_not_allowed)
 
 
-def allowed_methods(routed: Mapping[str, Any]) -> str:
+def allowed_methods(routed: Mapping[str, RouteEntry]) -> str:
     """The Allow header of a path: the methods its operations declare, and OPTIONS."""
     declared = {m for m, entry in routed.items() if hasattr(entry.view_function, "operation")}
     return ", ".join(sorted(declared | {"OPTIONS"}))

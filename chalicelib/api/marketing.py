@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
-from chalicelib.api.http import Call, operation
+from chalicelib.api.http import Call, command, operation
+from chalicelib.api.schemas.common import PageQuery
+from chalicelib.api.schemas.marketing import OfferBody, OfferOut, OfferPage, PromotionBody, PromotionOut, PromotionPage
 from chalicelib.domain.identity import Role
 from chalicelib.ports import now
 from chalicelib.services import offers, promotions
@@ -22,10 +21,10 @@ MARKETER = frozenset({Role.MARKETER})
     "/promotions",
     summary="Promotions you may see",
     roles=MARKETER,
-    query=schemas.PageQuery,
-    response=schemas.PromotionPage,
+    query=PageQuery,
+    response=PromotionPage,
 )
-def list_promotions(call: Call) -> Any:
+def list_promotions(call: Call[None, PageQuery]) -> promotions.PromotionPage:
     return promotions.page(call.identity, call.query.limit, call.query.cursor, clock=now)
 
 
@@ -35,12 +34,12 @@ def list_promotions(call: Call) -> Any:
     "/promotions",
     summary="Start a promotion (a window that multiplies earning)",
     roles=MARKETER,
-    body=schemas.PromotionBody,
-    response=schemas.PromotionOut,
+    body=PromotionBody,
+    response=PromotionOut,
     status=201,
 )
-def create_promotion(call: Call) -> Any:
-    return promotions.create(call.identity, call.body.model_dump(), clock=now)
+def create_promotion(call: Call[PromotionBody, None]) -> promotions.PromotionView:
+    return promotions.create(call.identity, command(promotions.PromotionDraft, call.body), clock=now)
 
 
 @operation(
@@ -49,9 +48,9 @@ def create_promotion(call: Call) -> Any:
     "/promotions/{promotion_id}",
     summary="One promotion",
     roles=MARKETER,
-    response=schemas.PromotionOut,
+    response=PromotionOut,
 )
-def get_promotion(call: Call, promotion_id: str) -> Any:
+def get_promotion(call: Call[None, None], promotion_id: str) -> promotions.PromotionView:
     return promotions.get(call.identity, promotion_id, clock=now)
 
 
@@ -61,11 +60,11 @@ def get_promotion(call: Call, promotion_id: str) -> Any:
     "/promotions/{promotion_id}",
     summary="Replace a promotion",
     roles=MARKETER,
-    body=schemas.PromotionBody,
-    response=schemas.PromotionOut,
+    body=PromotionBody,
+    response=PromotionOut,
 )
-def replace_promotion(call: Call, promotion_id: str) -> Any:
-    return promotions.replace(call.identity, promotion_id, call.body.model_dump(), clock=now)
+def replace_promotion(call: Call[PromotionBody, None], promotion_id: str) -> promotions.PromotionView:
+    return promotions.replace(call.identity, promotion_id, command(promotions.PromotionDraft, call.body), clock=now)
 
 
 @operation(
@@ -76,7 +75,7 @@ def replace_promotion(call: Call, promotion_id: str) -> Any:
     roles=MARKETER,
     status=204,
 )
-def end_promotion(call: Call, promotion_id: str) -> Any:
+def end_promotion(call: Call[None, None], promotion_id: str) -> None:
     promotions.end(call.identity, promotion_id)
 
 
@@ -86,10 +85,10 @@ def end_promotion(call: Call, promotion_id: str) -> Any:
     "/offers",
     summary="Offers you may see",
     roles=MARKETER,
-    query=schemas.PageQuery,
-    response=schemas.OfferPage,
+    query=PageQuery,
+    response=OfferPage,
 )
-def list_offers(call: Call) -> Any:
+def list_offers(call: Call[None, PageQuery]) -> offers.OfferPage:
     return offers.page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -99,16 +98,16 @@ def list_offers(call: Call) -> Any:
     "/offers",
     summary="Create an offer: trigger, targeting, reward, validity, limits",
     roles=MARKETER,
-    body=schemas.OfferBody,
-    response=schemas.OfferOut,
+    body=OfferBody,
+    response=OfferOut,
     status=201,
 )
-def create_offer(call: Call) -> Any:
-    return offers.create(call.identity, call.body.model_dump())
+def create_offer(call: Call[OfferBody, None]) -> offers.OfferView:
+    return offers.create(call.identity, command(offers.OfferDraft, call.body))
 
 
-@operation(marketing, "GET", "/offers/{offer_id}", summary="One offer", roles=MARKETER, response=schemas.OfferOut)
-def get_offer(call: Call, offer_id: str) -> Any:
+@operation(marketing, "GET", "/offers/{offer_id}", summary="One offer", roles=MARKETER, response=OfferOut)
+def get_offer(call: Call[None, None], offer_id: str) -> offers.OfferView:
     return offers.get(call.identity, offer_id)
 
 
@@ -118,11 +117,11 @@ def get_offer(call: Call, offer_id: str) -> Any:
     "/offers/{offer_id}",
     summary="Replace an offer (its issued count is kept)",
     roles=MARKETER,
-    body=schemas.OfferBody,
-    response=schemas.OfferOut,
+    body=OfferBody,
+    response=OfferOut,
 )
-def replace_offer(call: Call, offer_id: str) -> Any:
-    return offers.replace(call.identity, offer_id, call.body.model_dump())
+def replace_offer(call: Call[OfferBody, None], offer_id: str) -> offers.OfferView:
+    return offers.replace(call.identity, offer_id, command(offers.OfferDraft, call.body))
 
 
 @operation(
@@ -133,5 +132,5 @@ def replace_offer(call: Call, offer_id: str) -> Any:
     roles=MARKETER,
     status=204,
 )
-def end_offer(call: Call, offer_id: str) -> Any:
+def end_offer(call: Call[None, None], offer_id: str) -> None:
     offers.end(call.identity, offer_id)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
-from chalicelib.api.http import ANY_MEMBER, Call, operation
+from chalicelib.api.http import ANY_MEMBER, Call, command, operation
+from chalicelib.api.schemas.common import PageQuery
+from chalicelib.api.schemas.customer import (
+    Card,
+    CheckinRequest,
+    CheckinResult,
+    DeviceModel,
+    DeviceRequest,
+    Export,
+    InboxPage,
+    JoinRequest,
+    LedgerPage,
+    Profile,
+    UpdateProfileRequest,
+    WalletPage,
+)
 from chalicelib.ports import now
 from chalicelib.services import checkins, members, purchases, wallet
 
@@ -20,16 +32,16 @@ me = Blueprint(__name__)
     "/",
     summary="Join the program",
     roles=ANY_MEMBER,
-    body=schemas.JoinRequest,
-    response=schemas.Profile,
+    body=JoinRequest,
+    response=Profile,
     status=201,
 )
-def join(call: Call) -> Any:
-    return members.join(call.identity, call.body, clock=now)
+def join(call: Call[JoinRequest, None]) -> members.ProfileView:
+    return members.join(call.identity, command(members.Join, call.body), clock=now)
 
 
-@operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=schemas.Profile)
-def get_profile(call: Call) -> Any:
+@operation(me, "GET", "/", summary="My profile, balance, tier and discount", roles=ANY_MEMBER, response=Profile)
+def get_profile(call: Call[None, None]) -> members.ProfileView:
     return members.profile(call.identity, clock=now)
 
 
@@ -39,25 +51,27 @@ def get_profile(call: Call) -> Any:
     "/",
     summary="Change my name, consent, quiet hours, time zone, interests",
     roles=ANY_MEMBER,
-    body=schemas.UpdateProfileRequest,
-    response=schemas.Profile,
+    body=UpdateProfileRequest,
+    response=Profile,
 )
-def update_profile(call: Call) -> Any:
-    return members.update(call.identity, call.body, clock=now)
+def update_profile(call: Call[UpdateProfileRequest, None]) -> members.ProfileView:
+    return members.update(
+        call.identity, command(members.UpdateProfile, call.body, given=call.body.model_fields_set), clock=now
+    )
 
 
 @operation(me, "DELETE", "/", summary="Leave the program: personal data erased", roles=ANY_MEMBER, status=204)
-def leave(call: Call) -> Any:
+def leave(call: Call[None, None]) -> None:
     members.leave(call.identity, clock=now)
 
 
-@operation(me, "GET", "/export", summary="Everything stored about me", roles=ANY_MEMBER, response=schemas.Export)
-def export(call: Call) -> Any:
+@operation(me, "GET", "/export", summary="Everything stored about me", roles=ANY_MEMBER, response=Export)
+def export(call: Call[None, None]) -> members.ExportView:
     return members.export(call.identity, clock=now)
 
 
-@operation(me, "GET", "/card", summary="My card number and a fresh QR payload", roles=ANY_MEMBER, response=schemas.Card)
-def card(call: Call) -> Any:
+@operation(me, "GET", "/card", summary="My card number and a fresh QR payload", roles=ANY_MEMBER, response=Card)
+def card(call: Call[None, None]) -> members.CardView:
     return members.card(call.identity, clock=now)
 
 
@@ -67,16 +81,16 @@ def card(call: Call) -> Any:
     "/devices",
     summary="Register a push token",
     roles=ANY_MEMBER,
-    body=schemas.DeviceRequest,
-    response=schemas.DeviceModel,
+    body=DeviceRequest,
+    response=DeviceModel,
     status=201,
 )
-def add_device(call: Call) -> Any:
-    return members.add_device(call.identity, call.body, clock=now)
+def add_device(call: Call[DeviceRequest, None]) -> members.DeviceView:
+    return members.add_device(call.identity, command(members.RegisterDevice, call.body), clock=now)
 
 
 @operation(me, "DELETE", "/devices/{token}", summary="Unregister a push token", roles=ANY_MEMBER, status=204)
-def remove_device(call: Call, token: str) -> Any:
+def remove_device(call: Call[None, None], token: str) -> None:
     members.remove_device(call.identity, token)
 
 
@@ -86,10 +100,10 @@ def remove_device(call: Call, token: str) -> Any:
     "/ledger",
     summary="My points history, newest first",
     roles=ANY_MEMBER,
-    query=schemas.PageQuery,
-    response=schemas.LedgerPage,
+    query=PageQuery,
+    response=LedgerPage,
 )
-def ledger(call: Call) -> Any:
+def ledger(call: Call[None, PageQuery]) -> purchases.LedgerPage:
     return purchases.ledger_page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -99,11 +113,11 @@ def ledger(call: Call) -> Any:
     "/checkins",
     summary="I am here: a beacon heard or a location; the offers that fit",
     roles=ANY_MEMBER,
-    body=schemas.CheckinRequest,
-    response=schemas.CheckinResult,
+    body=CheckinRequest,
+    response=CheckinResult,
 )
-def check_in(call: Call) -> Any:
-    return checkins.record(call.identity, call.body, clock=now)
+def check_in(call: Call[CheckinRequest, None]) -> checkins.CheckinView:
+    return checkins.record(call.identity, command(checkins.CheckIn, call.body), clock=now)
 
 
 @operation(
@@ -112,9 +126,9 @@ def check_in(call: Call) -> Any:
     "/offers",
     summary="My issued offers: issued, redeemed or expired",
     roles=ANY_MEMBER,
-    response=schemas.WalletPage,
+    response=WalletPage,
 )
-def my_offers(call: Call) -> Any:
+def my_offers(call: Call[None, None]) -> wallet.WalletPage:
     return wallet.my_offers(call.identity, clock=now)
 
 
@@ -124,8 +138,8 @@ def my_offers(call: Call) -> Any:
     "/inbox",
     summary="Every message sent to me, newest first",
     roles=ANY_MEMBER,
-    query=schemas.PageQuery,
-    response=schemas.InboxPage,
+    query=PageQuery,
+    response=InboxPage,
 )
-def my_inbox(call: Call) -> Any:
+def my_inbox(call: Call[None, PageQuery]) -> wallet.InboxPage:
     return wallet.my_inbox(call.identity, call.query.limit, call.query.cursor)

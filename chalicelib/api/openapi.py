@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.http import Operation
-from chalicelib.api.schemas import ErrorBody
+from chalicelib.api.schemas.common import ErrorBody
 from chalicelib.services.idempotency import MAX_KEY_LENGTH
 
 REF = "#/components/schemas/{model}"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
 from chalicelib import jobs
-from chalicelib.api import schemas
 from chalicelib.api.http import ADMIN, Call, operation
+from chalicelib.api.schemas.admin import JobRunRequest, JobRunResult
 from chalicelib.ports import now
 
 ops = Blueprint(__name__)
@@ -20,8 +18,8 @@ ops = Blueprint(__name__)
     "/jobs/{name}/run",
     summary="Run a scheduled job now (admin); idempotent per moment",
     roles=ADMIN,
-    body=schemas.JobRunRequest,
-    response=schemas.JobRunResult,
+    body=JobRunRequest,
+    response=JobRunResult,
 )
-def run_job(call: Call, name: str) -> Any:
+def run_job(call: Call[JobRunRequest, None], name: str) -> dict[str, jobs.JobSummary]:
     return {"result": jobs.run_on_request(name, call.body.at, clock=now)}

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
-from chalicelib.api.http import ADMIN, STAFF, Call, operation
+from chalicelib.api.http import ADMIN, STAFF, Call, command, operation
+from chalicelib.api.schemas.admin import (
+    BeaconBody,
+    BeaconOut,
+    BeaconPage,
+    BeaconQuery,
+    StoreBody,
+    StoreList,
+    StoreModel,
+)
+from chalicelib.api.schemas.common import PageQuery
 from chalicelib.ports import now
 from chalicelib.services import beacons, places
 
@@ -20,10 +27,10 @@ places_bp = Blueprint(__name__)
     "/stores",
     summary="The program's stores",
     roles=STAFF,
-    query=schemas.PageQuery,
-    response=schemas.StoreList,
+    query=PageQuery,
+    response=StoreList,
 )
-def list_stores(call: Call) -> Any:
+def list_stores(call: Call[None, PageQuery]) -> places.StorePage:
     return places.stores_page(call.identity, call.query.limit, call.query.cursor)
 
 
@@ -33,17 +40,17 @@ def list_stores(call: Call) -> Any:
     "/stores",
     summary="Add a store with its geofence",
     roles=ADMIN,
-    body=schemas.StoreBody,
-    response=schemas.StoreModel,
+    body=StoreBody,
+    response=StoreModel,
     status=201,
 )
-def create_store(call: Call) -> Any:
-    return places.create_store(call.body.model_dump())
+def create_store(call: Call[StoreBody, None]) -> places.StoreView:
+    return places.create_store(command(places.StoreDraft, call.body))
 
 
-@operation(places_bp, "GET", "/stores/{store_id}", summary="One store", roles=STAFF, response=schemas.StoreModel)
-def get_store(call: Call, store_id: str) -> Any:
-    return places.store_view(store_id)
+@operation(places_bp, "GET", "/stores/{store_id}", summary="One store", roles=STAFF, response=StoreModel)
+def get_store(call: Call[None, None], store_id: str) -> places.StoreView:
+    return places.get_store(store_id)
 
 
 @operation(
@@ -52,11 +59,11 @@ def get_store(call: Call, store_id: str) -> Any:
     "/stores/{store_id}",
     summary="Replace a store (its geofence index is rebuilt)",
     roles=ADMIN,
-    body=schemas.StoreBody,
-    response=schemas.StoreModel,
+    body=StoreBody,
+    response=StoreModel,
 )
-def replace_store(call: Call, store_id: str) -> Any:
-    return places.replace_store(store_id, call.body.model_dump())
+def replace_store(call: Call[StoreBody, None], store_id: str) -> places.StoreView:
+    return places.replace_store(store_id, command(places.StoreDraft, call.body))
 
 
 @operation(
@@ -65,12 +72,12 @@ def replace_store(call: Call, store_id: str) -> Any:
     "/beacons",
     summary="Register a beacon (iBeacon, Eddystone-UID or -EID) at a store and zone",
     roles=ADMIN,
-    body=schemas.BeaconBody,
-    response=schemas.BeaconOut,
+    body=BeaconBody,
+    response=BeaconOut,
     status=201,
 )
-def create_beacon(call: Call) -> Any:
-    return beacons.create(call.body.model_dump(), clock=now)
+def create_beacon(call: Call[BeaconBody, None]) -> beacons.BeaconView:
+    return beacons.create(command(beacons.BeaconRegistration, call.body), clock=now)
 
 
 @operation(
@@ -79,13 +86,13 @@ def create_beacon(call: Call) -> Any:
     "/beacons",
     summary="Beacons, optionally of one store",
     roles=STAFF,
-    query=schemas.BeaconQuery,
-    response=schemas.BeaconPage,
+    query=BeaconQuery,
+    response=BeaconPage,
 )
-def list_beacons(call: Call) -> Any:
+def list_beacons(call: Call[None, BeaconQuery]) -> beacons.BeaconPage:
     return beacons.page(call.identity, call.query.store_id, call.query.limit, call.query.cursor)
 
 
 @operation(places_bp, "DELETE", "/beacons/{beacon_id}", summary="Retire a beacon", roles=ADMIN, status=204)
-def delete_beacon(call: Call, beacon_id: str) -> Any:
+def delete_beacon(call: Call[None, None], beacon_id: str) -> None:
     beacons.remove(beacon_id)

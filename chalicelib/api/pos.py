@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
-from chalicelib.api.http import CASHIER, Call, operation
+from chalicelib.api.http import CASHIER, Call, command, operation
+from chalicelib.api.schemas.common import PurchaseResult
+from chalicelib.api.schemas.till import CardLookupQuery, CardSummary, PurchaseRequest, RefundRequest, RefundResult
 from chalicelib.ports import now
 from chalicelib.services import cards, purchases, refunds
+from chalicelib.services.idempotency import Outcome
 
 pos = Blueprint(__name__)
 
@@ -20,10 +20,10 @@ pos = Blueprint(__name__)
     "/cards/{code}",
     summary="Find a member by card number, QR payload or phone number",
     roles=CASHIER,
-    query=schemas.CardLookupQuery,
-    response=schemas.CardSummary,
+    query=CardLookupQuery,
+    response=CardSummary,
 )
-def lookup_card(call: Call, code: str) -> Any:
+def lookup_card(call: Call[None, CardLookupQuery], code: str) -> cards.CardSummaryView:
     return cards.lookup(call.identity, code, call.query.amount, clock=now)
 
 
@@ -33,13 +33,14 @@ def lookup_card(call: Call, code: str) -> Any:
     "/purchases",
     summary="Record a purchase: discount, points redeemed and earned, exactly once per Idempotency-Key",
     roles=CASHIER,
-    body=schemas.PurchaseRequest,
-    response=schemas.PurchaseResult,
+    body=PurchaseRequest,
+    response=PurchaseResult,
     status=201,
     idempotency_key=True,
 )
-def record_purchase(call: Call) -> Any:
-    return purchases.record(call.identity, call.body, call.headers.get("idempotency-key"), clock=now)
+def record_purchase(call: Call[PurchaseRequest, None]) -> Outcome:
+    order = command(purchases.RecordPurchase, call.body)
+    return purchases.record(call.identity, order, call.headers.get("idempotency-key"), clock=now)
 
 
 @operation(
@@ -48,11 +49,11 @@ def record_purchase(call: Call) -> Any:
     "/purchases/{purchase_id}/refund",
     summary="Refund a purchase in full or in part: earned points taken back, redeemed points returned",
     roles=CASHIER,
-    body=schemas.RefundRequest,
-    response=schemas.RefundResult,
+    body=RefundRequest,
+    response=RefundResult,
     status=201,
     idempotency_key=True,
 )
-def refund_purchase(call: Call, purchase_id: str) -> Any:
+def refund_purchase(call: Call[RefundRequest, None], purchase_id: str) -> Outcome:
     key = call.headers.get("idempotency-key")
-    return refunds.refund(call.identity, purchase_id, call.body, key, clock=now)
+    return refunds.refund(call.identity, purchase_id, command(refunds.RefundPurchase, call.body), key, clock=now)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint
 
-from chalicelib.api import schemas
 from chalicelib.api.http import ADMIN, Call, operation
+from chalicelib.api.schemas.marketing import PeriodQuery, SettlementReport
 from chalicelib.services import reports
 
 reports_bp = Blueprint(__name__)
@@ -19,8 +17,8 @@ reports_bp = Blueprint(__name__)
     "/reports/settlement",
     summary="Who owes whom among the partners for a period (admin)",
     roles=ADMIN,
-    query=schemas.PeriodQuery,
-    response=schemas.SettlementReport,
+    query=PeriodQuery,
+    response=SettlementReport,
 )
-def settlement(call: Call) -> Any:
+def settlement(call: Call[None, PeriodQuery]) -> reports.SettlementView:
     return reports.settlement(call.query.from_, call.query.to)

@@ -10,6 +10,7 @@ rest of it can always be refunded in full.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.ledger import Posting
 from chalicelib.domain.points import expiry_due, restore, take_back
 from chalicelib.domain.program import ProgramRules, current_tier, months_back, tier_for, window_totals
+from chalicelib.domain.purchase_record import RecordedPurchase, RefundMade
 
 
 class RefundRejected(DomainRefusal):
@@ -246,3 +248,55 @@ def _visits_and_tier(
         if names.index(reached) < names.index(member.tier):
             tier = max(reached, floor, key=names.index)
     return monthly, tier
+
+
+def sold(record: RecordedPurchase) -> Sold:
+    """What a refund needs to know of the purchase as it was recorded."""
+    return Sold(
+        purchase_id=record.purchase_id,
+        merchant_id=record.merchant_id,
+        store_id=record.store_id,
+        at=record.at,
+        totals=PurchaseTotals(
+            amount=record.amount,
+            amount_due=record.amount_due,
+            points_earned=record.points_earned,
+            points_redeemed=record.points_redeemed,
+            lines=tuple(
+                LineTotals(
+                    line.sku, line.qty, line.price_minor, line.due, line.points, line.redeemed, line.refunded_qty
+                )
+                for line in record.lines
+            ),
+            refunded_amount=record.refunded_amount,
+            refunded_money=record.refunded_money,
+            points_taken_back=record.points_taken_back,
+            points_returned=record.points_returned,
+        ),
+        tier_before=record.tier_before,
+        tier=record.tier,
+        tier_upgraded=record.tier_upgraded,
+        redeemed_lots=record.redeemed_lots,
+    )
+
+
+def with_refund(record: RecordedPurchase, decision: RefundDecision, refund_id: str, at: datetime) -> RecordedPurchase:
+    """The purchase with this refund added to its running totals and to its list of refunds."""
+    quote = decision.quote
+    return dataclasses.replace(
+        record,
+        refunded_amount=quote.refunded_amount_after,
+        refunded_money=record.refunded_money + quote.money,
+        points_taken_back=record.points_taken_back + quote.take_back,
+        points_returned=record.points_returned + quote.give_back,
+        lines=tuple(
+            dataclasses.replace(line, refunded_qty=done)
+            for line, done in zip(record.lines, quote.refunded_qty_after, strict=True)
+        ),
+        redeemed_lots=decision.redeemed_lots_left,
+        status="refunded" if decision.complete else "partially_refunded",
+        refunds=(
+            *record.refunds,
+            RefundMade(refund_id, at, quote.amount, quote.money, quote.take_back, quote.give_back),
+        ),
+    )

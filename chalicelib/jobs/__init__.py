@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain.clock import Clock
@@ -17,7 +16,10 @@ from chalicelib.errors import NotFound
 from chalicelib.jobs import expire_points, tier_review
 from chalicelib.services.catalog_cache import one_reading
 
-JOBS: dict[str, Callable[[datetime], dict[str, Any]]] = {
+#: What a job's run says it did.
+JobSummary = expire_points.ExpiryRun | tier_review.TierReviewRun
+
+JOBS: dict[str, Callable[[datetime], JobSummary]] = {
     expire_points.NAME: expire_points.run,
     tier_review.NAME: tier_review.run,
 }
@@ -30,13 +32,13 @@ DAILY_AT_UTC: dict[str, tuple[int, int]] = {
 }
 
 
-def run(name: str, at: datetime) -> dict[str, Any]:
+def run(name: str, at: datetime) -> JobSummary:
     job = _job(name)
     with one_reading():  # a job over many members reads the catalog's version once
         return job(at)
 
 
-def run_on_request(name: str, at: datetime | None, *, clock: Clock) -> dict[str, Any]:
+def run_on_request(name: str, at: datetime | None, *, clock: Clock) -> JobSummary:
     """An admin's run, as of now or of the moment they give (never ahead of now outside local)."""
     job = _job(name)
     now = clock()
@@ -45,7 +47,7 @@ def run_on_request(name: str, at: datetime | None, *, clock: Clock) -> dict[str,
     return job(at or now)
 
 
-def _job(name: str) -> Callable[[datetime], dict[str, Any]]:
+def _job(name: str) -> Callable[[datetime], JobSummary]:
     job = JOBS.get(name)
     if job is None:
         raise NotFound(f"no job named {name!r}; jobs: {', '.join(sorted(JOBS))}", code="unknown_job")

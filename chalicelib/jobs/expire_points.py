@@ -8,7 +8,7 @@ member and day, so a second run for the same moment expires nothing twice.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 import structlog
 
@@ -26,7 +26,14 @@ NAME = "expire_points"
 log = structlog.get_logger("loyalty.jobs")
 
 
-def run(at: datetime) -> dict[str, Any]:
+class ExpiryRun(TypedDict):
+    job: str
+    at: str
+    members_expired: int
+    points_expired: int
+
+
+def run(at: datetime) -> ExpiryRun:
     members = points = 0
     for done in due_members.run(NAME, at, _expired_by, _prepare):
         expired = int(done.body["points_expired"])

@@ -10,7 +10,7 @@ member and day, so a second run for the same moment changes nothing twice.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TypedDict
 
 import structlog
 
@@ -27,13 +27,24 @@ NAME = "tier_review"
 log = structlog.get_logger("loyalty.jobs")
 
 
-def run(at: datetime) -> dict[str, Any]:
+class TierReviewRun(TypedDict):
+    job: str
+    at: str
+    reviewed: int
+    kept: int
+    grace: int
+    lowered: int
+
+
+def run(at: datetime) -> TierReviewRun:
     outcomes = [done.body["outcome"] for done in due_members.run(NAME, at, member_store.subs_due_tier_review, _prepare)]
-    summary = {
+    summary: TierReviewRun = {
         "job": NAME,
         "at": isoformat(at),
         "reviewed": len(outcomes),
-        **{outcome: outcomes.count(outcome) for outcome in ("kept", "grace", "lowered")},
+        "kept": outcomes.count("kept"),
+        "grace": outcomes.count("grace"),
+        "lowered": outcomes.count("lowered"),
     }
     log.info("job_done", **summary)
     return summary

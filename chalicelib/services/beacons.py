@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+from dataclasses import dataclass
+from typing import Required, TypedDict
 
 from chalicelib.domain.catalog import Beacon
 from chalicelib.domain.clock import Clock, isoformat
@@ -14,22 +14,68 @@ from chalicelib.services import cursors, places
 from chalicelib.store import catalog
 
 
-def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
-    if places.store(body["store_id"]) is None:
+@dataclass(frozen=True)
+class EidKey:
+    identity_key: str
+    rotation_exponent: int
+    time_counter: int
+
+
+@dataclass(frozen=True)
+class BeaconRegistration:
+    """One identity: uuid+major+minor (iBeacon), namespace+instance (Eddystone-UID) or an EID key."""
+
+    store_id: str
+    zone: str
+    uuid: str | None = None
+    major: int | None = None
+    minor: int | None = None
+    namespace: str | None = None
+    instance: str | None = None
+    eddystone_eid: EidKey | None = None
+
+
+class EidView(TypedDict):
+    rotation_exponent: int | None
+    time_counter: int | None
+    registered_at: str | None
+
+
+class BeaconView(TypedDict, total=False):
+    """A beacon as the API shows it (``BeaconOut``): the identity it has, never its key."""
+
+    beacon_id: Required[str]
+    store_id: Required[str]
+    zone: Required[str]
+    uuid: str
+    major: int
+    minor: int
+    namespace: str
+    instance: str
+    eddystone_eid: EidView
+
+
+class BeaconPage(TypedDict):
+    items: list[BeaconView]
+    next_cursor: str | None
+
+
+def create(body: BeaconRegistration, *, clock: Clock) -> BeaconView:
+    if places.store(body.store_id) is None:
         raise InvalidField("store_id", "no such store", code="unknown_store")
-    eid = body.get("eddystone_eid")
+    eid = body.eddystone_eid
     beacon = Beacon(
         beacon_id=new_id("b", 12),
-        store_id=body["store_id"],
-        zone=body["zone"],
-        uuid=body["uuid"].upper() if body.get("uuid") else None,
-        major=body.get("major"),
-        minor=body.get("minor"),
-        namespace=body["namespace"].upper() if body.get("namespace") else None,
-        instance=body["instance"].upper() if body.get("instance") else None,
-        eid_identity_key=eid["identity_key"].lower() if eid else None,
-        eid_rotation_exponent=eid["rotation_exponent"] if eid else None,
-        eid_time_counter=eid["time_counter"] if eid else None,
+        store_id=body.store_id,
+        zone=body.zone,
+        uuid=body.uuid.upper() if body.uuid else None,
+        major=body.major,
+        minor=body.minor,
+        namespace=body.namespace.upper() if body.namespace else None,
+        instance=body.instance.upper() if body.instance else None,
+        eid_identity_key=eid.identity_key.lower() if eid else None,
+        eid_rotation_exponent=eid.rotation_exponent if eid else None,
+        eid_time_counter=eid.time_counter if eid else None,
         eid_registered_at=clock() if eid else None,
     )
     if eid and any(b.eid_identity_key == beacon.eid_identity_key for b in catalog.list_all(Beacon)):
@@ -39,7 +85,7 @@ def create(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
     return view(beacon)
 
 
-def page(identity: Identity, store_id: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+def page(identity: Identity, store_id: str | None, limit: int, cursor: str | None) -> BeaconPage:
     found = sorted(
         (b for b in catalog.list_all(Beacon) if store_id is None or b.store_id == store_id), key=lambda b: b.beacon_id
     )
@@ -59,9 +105,19 @@ def remove(beacon_id: str) -> None:
     raise NotFound("no such beacon", code="beacon_not_found")
 
 
-def view(beacon: Beacon) -> dict[str, Any]:
+def view(beacon: Beacon) -> BeaconView:
     """The beacon as the API shows it: never its identity key."""
-    shown = {k: v for k, v in dataclasses.asdict(beacon).items() if not k.startswith("eid_") and v is not None}
+    shown: BeaconView = {"beacon_id": beacon.beacon_id, "store_id": beacon.store_id, "zone": beacon.zone}
+    if beacon.uuid is not None:
+        shown["uuid"] = beacon.uuid
+    if beacon.major is not None:
+        shown["major"] = beacon.major
+    if beacon.minor is not None:
+        shown["minor"] = beacon.minor
+    if beacon.namespace is not None:
+        shown["namespace"] = beacon.namespace
+    if beacon.instance is not None:
+        shown["instance"] = beacon.instance
     if beacon.eid_rotation_exponent is not None:
         shown["eddystone_eid"] = {
             "rotation_exponent": beacon.eid_rotation_exponent,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from chalicelib.config import settings
 from chalicelib.domain import cards
@@ -101,7 +101,23 @@ def _named_by_qr(sub: str, card_number: str, field: str) -> Holder:
     return Holder(member.sub, member.customer_id, member)
 
 
-def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> dict[str, Any]:
+class CardSummaryView(TypedDict):
+    """The member as the till sees them (``CardSummary``)."""
+
+    customer_id: str
+    name: str
+    card_number: str
+    tier: str
+    points_balance: int
+    discount_percent: int
+    currency: str
+    amount: int | None
+    redeemable_points: int | None
+    redeemable_value: int | None
+    offers: list[wallet.WalletView]
+
+
+def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> CardSummaryView:
     policy.may_look_up_members(identity)
     member = program.with_current_tier(find_member(code, clock=clock))
     rules = program.rules()

@@ -6,8 +6,9 @@ service choose the offers, commit the record with them in one transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal, TypedDict
 
 from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain.catalog import Beacon, Store
@@ -23,7 +24,35 @@ from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
 
 
-def record(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CheckIn:
+    """A beacon heard (one of its three identities) or a location (``type`` "geo")."""
+
+    type: Literal["beacon", "geo"]
+    uuid: str | None = None
+    major: int | None = None
+    minor: int | None = None
+    rssi: int | None = None
+    proximity: str | None = None
+    namespace: str | None = None
+    instance: str | None = None
+    eid: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    mocked: bool = False
+
+
+class CheckinView(TypedDict):
+    """What the app is told (``CheckinResult``)."""
+
+    checkin_id: str
+    store_id: str | None
+    zone: str | None
+    offers: list[wallet.WalletView]
+
+
+def record(identity: Identity, req: CheckIn, *, clock: Clock) -> CheckinView:
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
@@ -36,7 +65,7 @@ def record(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
         return _record_once(member, req, now)
 
 
-def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
+def _record_once(member: Member, req: CheckIn, now: datetime) -> CheckinView:
     previous = wallet_store.last_checkin(member.customer_id)
     minute = checkin_rules.count_minute(previous, now)
     store, zone, trigger, position = _where(req, now)
@@ -54,11 +83,13 @@ def _record_once(member: Member, req: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def _where(req: Any, now: datetime) -> tuple[Store | None, str | None, str, tuple[float, float] | None]:
+def _where(req: CheckIn, now: datetime) -> tuple[Store | None, str | None, str, tuple[float, float] | None]:
     """The store, zone, trigger and position of a sighting (the store's center for beacons)."""
     if req.type == "geo":
         if req.mocked:
             raise InvalidField("mocked", "the phone reports a mocked location", code="mocked_location")
+        if req.lon is None or req.lat is None or req.accuracy_m is None:
+            raise InvalidField("body", "a geo check-in needs lat, lon and accuracy_m")
         match = places.geofences().locate(req.lon, req.lat, req.accuracy_m)
         store = places.store(match.store_id) if match else None
         return store, None, "geofence_enter", (req.lon, req.lat)

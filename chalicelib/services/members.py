@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import TypedDict
 
 from chalicelib.config import settings
 from chalicelib.domain import cards
@@ -22,7 +24,7 @@ from chalicelib.domain.phones import normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import places, program, purchases, wallet
-from chalicelib.store import erasure
+from chalicelib.store import erasure, ledger
 from chalicelib.store import features as features_store
 from chalicelib.store import members as store
 
@@ -30,7 +32,142 @@ from chalicelib.store import members as store
 MAX_CODE_DRAWS = 5
 
 
-def join(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Join:
+    name: str
+    phone: str
+    birthday: date
+    marketing_consent: bool
+    referral_code: str | None = None
+    timezone: str | None = None
+    home_store_id: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateProfile:
+    """Only the fields named in ``given`` change; a null given clears quiet hours, interests and the
+    home store (name, consent and time zone cannot be null: the request model refuses it)."""
+
+    given: frozenset[str]
+    name: str | None = None
+    marketing_consent: bool | None = None
+    quiet_hours: QuietHours | None = None
+    timezone: str | None = None
+    interests: tuple[str, ...] | None = None
+    home_store_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterDevice:
+    token: str
+    platform: str
+
+
+class TierProgressView(TypedDict):
+    tier: str
+    next_tier: str | None
+    spend_needed_minor: int | None
+    visits_needed: int | None
+
+
+class QuietHoursView(TypedDict):
+    start: str
+    end: str
+
+
+class ProfileView(TypedDict):
+    """The member as the app shows them (``Profile``)."""
+
+    customer_id: str
+    name: str
+    phone: str
+    birthday: str
+    card_number: str
+    referral_code: str
+    tier: str
+    points_balance: int
+    tier_progress: TierProgressView
+    discount_percent: int
+    marketing_consent: bool
+    timezone: str
+    home_store_id: str | None
+    quiet_hours: QuietHoursView | None
+    interests: list[str]
+    joined_at: str
+    tier_review_on: str | None
+    tier_grace_until: str | None
+    currency: str
+
+
+class CardView(TypedDict):
+    card_number: str
+    card_number_display: str
+    qr_payload: str
+    expires_at: str
+
+
+class DeviceView(TypedDict):
+    token: str
+    platform: str
+    registered_at: str
+
+
+class ClaimView(TypedDict):
+    kind: str
+    value: str
+
+
+class CheckinView(TypedDict):
+    checkin_id: str
+    at: str
+    store_id: str | None
+    lat: float | None
+    lon: float | None
+
+
+class PurchaseView(TypedDict):
+    purchase_id: str
+    at: str
+    merchant_id: str
+    store_id: str
+    currency: str
+    #: As stored (``store.ledger.purchase_body``): the export shows what is held.
+    recorded: dict[str, object]
+
+
+class ExportView(TypedDict):
+    """Everything stored about the member (``Export``)."""
+
+    exported_at: str
+    profile: ProfileView
+    devices: list[DeviceView]
+    identifiers: list[ClaimView]
+    referred_by: str | None
+    last_checkin: CheckinView | None
+    wallet: list[wallet.WalletView]
+    inbox: list[wallet.MessageView]
+    ledger: list[purchases.LedgerEntryView]
+    purchases: list[PurchaseView]
+    marketing: MarketingView
+
+
+class PredictionView(TypedDict):
+    next_visit_at: str
+    model: str
+
+
+class MarketingView(TypedDict):
+    """What marketing keeps about the member beside the profile (``MarketingExport``)."""
+
+    segments: list[str]
+    last_contact: dict[str, str]
+    marketing_sent: list[str]
+    contact_keys: dict[str, str]
+    predicted_next_visit: PredictionView | None
+    updated_at: str | None
+
+
+def join(identity: Identity, req: Join, *, clock: Clock) -> ProfileView:
     rules = program.rules()
     now = clock()
     phone = normalise_phone(req.phone, rules.default_region)
@@ -68,12 +205,12 @@ def join(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
     raise Conflict("could not allocate a card number; try again", code="try_again")
 
 
-def profile(identity: Identity, *, clock: Clock) -> dict[str, Any]:
+def profile(identity: Identity, *, clock: Clock) -> ProfileView:
     return profile_view(_member(identity), program.rules(), clock)
 
 
-def update(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
-    given = req.model_fields_set
+def update(identity: Identity, req: UpdateProfile, *, clock: Clock) -> ProfileView:
+    given = req.given
     if req.home_store_id is not None and places.store(req.home_store_id) is None:
         raise InvalidField("home_store_id", "no such store", code="unknown_store")
     quiet = req.quiet_hours
@@ -81,7 +218,7 @@ def update(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
         name=req.name,
         marketing_consent=req.marketing_consent,
         timezone=req.timezone,
-        quiet_hours=QuietHours(quiet.start, quiet.end) if quiet is not None else None,
+        quiet_hours=quiet,
         clear_quiet_hours="quiet_hours" in given and quiet is None,
         # null clears a list as it clears quiet hours: the member chose to have none.
         interests=tuple(dict.fromkeys(req.interests or ())) if "interests" in given else None,
@@ -96,7 +233,7 @@ def leave(identity: Identity, *, clock: Clock) -> None:
     erasure.erase_member(identity.sub, clock())
 
 
-def card(identity: Identity, *, clock: Clock) -> dict[str, Any]:
+def card(identity: Identity, *, clock: Clock) -> CardView:
     member = _member(identity)
     config = settings()
     qr = cards.issue_qr(member.card_number, member.sub, secret=config.card_secret, ttl_s=config.qr_ttl_s, clock=clock)
@@ -108,7 +245,7 @@ def card(identity: Identity, *, clock: Clock) -> dict[str, Any]:
     }
 
 
-def add_device(identity: Identity, req: Any, *, clock: Clock) -> dict[str, Any]:
+def add_device(identity: Identity, req: RegisterDevice, *, clock: Clock) -> DeviceView:
     member = _member(identity)
     device = store.register_device(member.customer_id, req.token, req.platform, clock())
     return {"token": device.token, "platform": device.platform, "registered_at": isoformat(device.registered_at)}
@@ -118,7 +255,7 @@ def remove_device(identity: Identity, token: str) -> None:
     store.remove_device(_member(identity).customer_id, token)
 
 
-def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
+def export(identity: Identity, *, clock: Clock) -> ExportView:
     """Everything stored about the member, for the right of access: a section for every table
     ``erasure.POLICIES`` says holds something about them."""
     member = _member(identity)
@@ -159,7 +296,7 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
                 "merchant_id": p.merchant_id,
                 "store_id": p.store_id,
                 "currency": p.currency,
-                "recorded": p.body,
+                "recorded": ledger.purchase_body(p),
             }
             for p in held.purchases
         ],
@@ -167,7 +304,7 @@ def export(identity: Identity, *, clock: Clock) -> dict[str, Any]:
     }
 
 
-def _marketing_view(features: Features) -> dict[str, Any]:
+def _marketing_view(features: Features) -> MarketingView:
     prediction = features.prediction
     return {
         "segments": sorted(features.segments),
@@ -181,7 +318,7 @@ def _marketing_view(features: Features) -> dict[str, Any]:
     }
 
 
-def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> dict[str, Any]:
+def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> ProfileView:
     tier = current_tier(rules, member.tier)
     month = program.month_key(rules, clock())
     progress = tier_progress_in_window(rules, tier, member.monthly, month)

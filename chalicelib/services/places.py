@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from chalicelib.domain.catalog import Merchant, Store
 from chalicelib.domain.identity import Identity
@@ -23,41 +23,79 @@ def geofences() -> GeofenceIndex:
     return cache().stores().geofences
 
 
-def create_store(body: dict[str, Any]) -> dict[str, Any]:
-    store = _checked_store(body.get("store_id") or new_id("s", 12), body)
+@dataclass(frozen=True)
+class StoreDraft:
+    """A store as the admin writes it; ``store_id`` None on a create draws one."""
+
+    merchant_id: str
+    name: str
+    #: ``{"center": [lon, lat], "radius_m": r}`` or a GeoJSON Polygon, judged by ``fence_from_geojson``.
+    geofence: dict[str, Any]
+    store_id: str | None = None
+    timezone: str | None = None
+    address: str | None = None
+
+
+class StoreView(TypedDict):
+    store_id: str
+    merchant_id: str
+    name: str
+    geofence: dict[str, Any]
+    timezone: str | None
+    address: str | None
+
+
+class StorePage(TypedDict):
+    items: list[StoreView]
+    next_cursor: str | None
+
+
+def store_view(store: Store) -> StoreView:
+    return {
+        "store_id": store.store_id,
+        "merchant_id": store.merchant_id,
+        "name": store.name,
+        "geofence": store.geofence,
+        "timezone": store.timezone,
+        "address": store.address,
+    }
+
+
+def create_store(body: StoreDraft) -> StoreView:
+    store = _checked_store(body.store_id or new_id("s", 12), body)
     if not catalog.put_if_missing(store):
         raise Conflict("a store with this store_id exists", code="store_exists")
-    return dataclasses.asdict(store)
+    return store_view(store)
 
 
-def replace_store(store_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def replace_store(store_id: str, body: StoreDraft) -> StoreView:
     if catalog.get(Store, store_id) is None:
         raise NotFound("no such store", code="store_not_found")
-    if body.get("store_id") not in (None, store_id):
+    if body.store_id not in (None, store_id):
         raise InvalidField("store_id", "a store's id cannot change", code="immutable_field")
     store = _checked_store(store_id, body)
     catalog.put(store)
-    return dataclasses.asdict(store)
+    return store_view(store)
 
 
-def store_view(store_id: str) -> dict[str, Any]:
+def get_store(store_id: str) -> StoreView:
     found = catalog.get(Store, store_id)
     if found is None:
         raise NotFound("no such store", code="store_not_found")
-    return dataclasses.asdict(found)
+    return store_view(found)
 
 
-def _checked_store(store_id: str, body: dict[str, Any]) -> Store:
-    if catalog.get(Merchant, body["merchant_id"]) is None:
+def _checked_store(store_id: str, body: StoreDraft) -> Store:
+    if catalog.get(Merchant, body.merchant_id) is None:
         raise InvalidField("merchant_id", "no such merchant", code="unknown_merchant")
-    fence_from_geojson(store_id, body["geofence"])
+    fence_from_geojson(store_id, body.geofence)
     return Store(
         store_id=store_id,
-        merchant_id=body["merchant_id"],
-        name=body["name"],
-        geofence=body["geofence"],
-        timezone=body.get("timezone"),
-        address=body.get("address"),
+        merchant_id=body.merchant_id,
+        name=body.name,
+        geofence=body.geofence,
+        timezone=body.timezone,
+        address=body.address,
     )
 
 
@@ -65,7 +103,7 @@ def store(store_id: str) -> Store | None:
     return stores().get(store_id)
 
 
-def stores_page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+def stores_page(identity: Identity, limit: int, cursor: str | None) -> StorePage:
     """Stores ordered by id, ``limit`` at a time after the page ``cursor`` ended."""
     ordered = sorted(stores().values(), key=lambda s: s.store_id)
     after = cursors.position(identity, "stores", cursor)
@@ -74,6 +112,6 @@ def stores_page(identity: Identity, limit: int, cursor: str | None) -> dict[str,
     page = ordered[:limit]
     last = page[-1].store_id if len(ordered) > limit else None
     return {
-        "items": [dataclasses.asdict(s) for s in page],
+        "items": [store_view(s) for s in page],
         "next_cursor": cursors.next_cursor(identity, "stores", last),
     }

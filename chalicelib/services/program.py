@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 from zoneinfo import ZoneInfo
-
-from pydantic import TypeAdapter
 
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import (
+    CumulativeDiscount,
+    ExpiryRules,
     ProgramRules,
+    RedemptionRules,
+    Tier,
+    TierReview,
     check_rules,
     current_tier,
     migrate_tiers,
@@ -33,20 +37,134 @@ def rules() -> ProgramRules:
     return found
 
 
-def current() -> dict[str, Any]:
+class TierView(TypedDict):
+    name: str
+    min_spend_minor: int
+    min_visits: int
+    earn_multiplier_percent: int
+    perks: list[str]
+
+
+class RedemptionView(TypedDict):
+    point_value_minor: int
+    min_points: int
+    max_share_percent: int
+
+
+class CumulativeDiscountView(TypedDict):
+    enabled: bool
+    base_percent: int
+    step_percent: int
+    max_percent: int
+    stacks_with_sale_items: bool
+
+
+class ExpiryView(TypedDict):
+    mode: str
+    months: int | None
+
+
+class TierReviewView(TypedDict):
+    every_months: int
+    grace_months: int
+
+
+class ProgramRulesView(TypedDict):
+    """The rules as the console shows them (``ProgramRulesOut``)."""
+
+    name: str
+    currency: str
+    default_region: str
+    timezone: str
+    points_per_currency_unit: int
+    redemption: RedemptionView
+    tiers: list[TierView]
+    tier_window_months: int
+    cumulative_discount: CumulativeDiscountView
+    expiry: ExpiryView
+    tier_review: TierReviewView
+    tier_migrations: dict[str, str]
+    version: int
+
+
+def current() -> ProgramRulesView:
     return _out(rules())
 
 
-def update(body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
-    expected = body.pop("version", None)
-    migrations = body.pop("tier_migrations", None) or {}
-    return _out(
-        save(TypeAdapter(ProgramRules).validate_python(body), expected, clock=clock, tier_migrations=migrations)
+@dataclass(frozen=True)
+class RulesDraft:
+    """New rules as the admin writes them. ``version`` is the one they edited (None: save over
+    whatever is current); ``tier_migrations`` maps each tier they drop to the kept tier its members
+    hold from now on."""
+
+    name: str
+    currency: str
+    default_region: str
+    timezone: str
+    points_per_currency_unit: int
+    redemption: RedemptionRules
+    tiers: tuple[Tier, ...]
+    tier_window_months: int
+    cumulative_discount: CumulativeDiscount
+    expiry: ExpiryRules
+    tier_review: TierReview
+    tier_migrations: dict[str, str]
+    version: int | None
+
+
+def update(draft: RulesDraft, *, clock: Clock) -> ProgramRulesView:
+    rules = ProgramRules(
+        name=draft.name,
+        currency=draft.currency,
+        default_region=draft.default_region,
+        timezone=draft.timezone,
+        points_per_currency_unit=draft.points_per_currency_unit,
+        redemption=draft.redemption,
+        tiers=draft.tiers,
+        tier_window_months=draft.tier_window_months,
+        cumulative_discount=draft.cumulative_discount,
+        expiry=draft.expiry,
+        tier_review=draft.tier_review,
     )
+    return _out(save(rules, draft.version, clock=clock, tier_migrations=draft.tier_migrations))
 
 
-def _out(saved: ProgramRules) -> dict[str, Any]:
-    return TypeAdapter(ProgramRules).dump_python(saved, mode="json")  # type: ignore[no-any-return]
+def _out(saved: ProgramRules) -> ProgramRulesView:
+    redemption, ladder, expiry, review = saved.redemption, saved.cumulative_discount, saved.expiry, saved.tier_review
+    return {
+        "name": saved.name,
+        "currency": saved.currency,
+        "default_region": saved.default_region,
+        "timezone": saved.timezone,
+        "points_per_currency_unit": saved.points_per_currency_unit,
+        "redemption": {
+            "point_value_minor": redemption.point_value_minor,
+            "min_points": redemption.min_points,
+            "max_share_percent": redemption.max_share_percent,
+        },
+        "tiers": [
+            {
+                "name": tier.name,
+                "min_spend_minor": tier.min_spend_minor,
+                "min_visits": tier.min_visits,
+                "earn_multiplier_percent": tier.earn_multiplier_percent,
+                "perks": list(tier.perks),
+            }
+            for tier in saved.tiers
+        ],
+        "tier_window_months": saved.tier_window_months,
+        "cumulative_discount": {
+            "enabled": ladder.enabled,
+            "base_percent": ladder.base_percent,
+            "step_percent": ladder.step_percent,
+            "max_percent": ladder.max_percent,
+            "stacks_with_sale_items": ladder.stacks_with_sale_items,
+        },
+        "expiry": {"mode": expiry.mode, "months": expiry.months},
+        "tier_review": {"every_months": review.every_months, "grace_months": review.grace_months},
+        "tier_migrations": dict(saved.tier_migrations),
+        "version": saved.version,
+    }
 
 
 def save(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
@@ -24,13 +25,48 @@ def live(at: datetime, merchant_id: str, store_id: str, tier: str) -> list[Promo
     return [p for p in all_promotions() if p.applies(at, merchant_id, store_id, tier)]
 
 
-def create(identity: Identity, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PromotionDraft:
+    """A promotion as the console writes it (create or replace)."""
+
+    name: str
+    multiplier_percent: int
+    valid_from: datetime
+    valid_to: datetime
+    merchant_id: str | None = None
+    store_ids: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    status: str = "active"
+
+
+class PromotionView(TypedDict):
+    promotion_id: str
+    name: str
+    multiplier_percent: int
+    valid_from: str
+    valid_to: str
+    merchant_id: str | None
+    store_ids: list[str]
+    categories: list[str]
+    tiers: list[str]
+    status: str
+    #: The status as of now: an active promotion is scheduled, live or expired.
+    state: str
+
+
+class PromotionPage(TypedDict):
+    items: list[PromotionView]
+    next_cursor: str | None
+
+
+def create(identity: Identity, body: PromotionDraft, *, clock: Clock) -> PromotionView:
     promotion = _checked(identity, new_id("promo", 16), body)
     catalog.put(promotion)
     return view(promotion, clock)
 
 
-def replace(identity: Identity, promotion_id: str, body: dict[str, Any], *, clock: Clock) -> dict[str, Any]:
+def replace(identity: Identity, promotion_id: str, body: PromotionDraft, *, clock: Clock) -> PromotionView:
     policy.owned(identity, Promotion, promotion_id, "promotion")
     promotion = _checked(identity, promotion_id, body)
     catalog.put(promotion)
@@ -43,11 +79,11 @@ def end(identity: Identity, promotion_id: str) -> None:
     catalog.put(dataclasses.replace(promotion, status="ended"))
 
 
-def get(identity: Identity, promotion_id: str, *, clock: Clock) -> dict[str, Any]:
+def get(identity: Identity, promotion_id: str, *, clock: Clock) -> PromotionView:
     return view(policy.visible(identity, Promotion, promotion_id, "promotion"), clock)
 
 
-def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> dict[str, Any]:
+def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) -> PromotionPage:
     mine = sorted(policy.seen(identity, lambda: catalog.list_all(Promotion)), key=lambda p: p.promotion_id)
     after = cursors.position(identity, "promotions", cursor)
     if after is not None:
@@ -57,29 +93,36 @@ def page(identity: Identity, limit: int, cursor: str | None, *, clock: Clock) ->
     return {"items": [view(p, clock) for p in chosen], "next_cursor": cursors.next_cursor(identity, "promotions", last)}
 
 
-def view(promotion: Promotion, clock: Clock) -> dict[str, Any]:
+def view(promotion: Promotion, clock: Clock) -> PromotionView:
     now = clock()
     state = promotion.status
     if state == "active":
         state = "scheduled" if now < promotion.valid_from else "expired" if now >= promotion.valid_to else "live"
     return {
-        **dataclasses.asdict(promotion),
+        "promotion_id": promotion.promotion_id,
+        "name": promotion.name,
+        "multiplier_percent": promotion.multiplier_percent,
         "valid_from": isoformat(promotion.valid_from),
         "valid_to": isoformat(promotion.valid_to),
+        "merchant_id": promotion.merchant_id,
+        "store_ids": list(promotion.store_ids),
+        "categories": list(promotion.categories),
+        "tiers": list(promotion.tiers),
+        "status": promotion.status,
         "state": state,
     }
 
 
-def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Promotion:
-    merchant_id = policy.merchant_for(identity, body.get("merchant_id"), "promotion")
-    if body["valid_to"] <= body["valid_from"]:
+def _checked(identity: Identity, promotion_id: str, body: PromotionDraft) -> Promotion:
+    merchant_id = policy.merchant_for(identity, body.merchant_id, "promotion")
+    if body.valid_to <= body.valid_from:
         raise InvalidField("valid_to", "must be after valid_from", code="invalid_window")
     tiers = [t.name for t in program.rules().tiers]
-    for i, tier in enumerate(body.get("tiers") or ()):
+    for i, tier in enumerate(body.tiers):
         if tier not in tiers:
             # A promotion for a tier nobody can hold would never apply.
             raise InvalidField(f"tiers.{i}", f"not a tier of the program: {', '.join(tiers)}", code="unknown_tier")
-    for i, store_id in enumerate(body.get("store_ids") or ()):
+    for i, store_id in enumerate(body.store_ids):
         store = places.store(store_id)
         if store is None:
             raise InvalidField(f"store_ids.{i}", "no such store", code="unknown_store")
@@ -87,13 +130,13 @@ def _checked(identity: Identity, promotion_id: str, body: dict[str, Any]) -> Pro
             raise InvalidField(f"store_ids.{i}", "the store belongs to another merchant", code="wrong_merchant")
     return Promotion(
         promotion_id=promotion_id,
-        name=body["name"],
-        multiplier_percent=body["multiplier_percent"],
-        valid_from=body["valid_from"],
-        valid_to=body["valid_to"],
+        name=body.name,
+        multiplier_percent=body.multiplier_percent,
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
         merchant_id=merchant_id,
-        store_ids=tuple(body.get("store_ids") or ()),
-        categories=tuple(body.get("categories") or ()),
-        tiers=tuple(body.get("tiers") or ()),
-        status=body.get("status") or "active",
+        store_ids=body.store_ids,
+        categories=body.categories,
+        tiers=body.tiers,
+        status=body.status,
     )

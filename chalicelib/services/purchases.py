@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
-from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE, Offer
+from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE
+from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase
 from chalicelib.domain.purchases import LineItem, PurchaseDecision, Sale, apply_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import cards, cursors, issuing, places, policy, program, promotions, wallet
@@ -25,9 +28,33 @@ from chalicelib.store import wallet as wallet_store
 OPERATION = "POST /v1/purchases"
 
 
+@dataclass(frozen=True)
+class PurchaseLine:
+    sku: str
+    qty: int
+    #: The unit price, minor units.
+    price: int
+    category: str | None = None
+    on_sale: bool = False
+
+
+@dataclass(frozen=True)
+class RecordPurchase:
+    """One of ``card`` (any code the till reads) and ``customer_id`` names the member."""
+
+    store_id: str
+    amount: int
+    currency: str
+    card: str | None = None
+    customer_id: str | None = None
+    items: tuple[PurchaseLine, ...] | None = None
+    redeem_points: int = 0
+    offer_ids: tuple[str, ...] = ()
+
+
 def record(
     identity: Identity,
-    req: Any,
+    req: RecordPurchase,
     idempotency_key: str | None,
     *,
     clock: Clock,
@@ -45,18 +72,21 @@ def record(
     )
 
 
-def _meaning(req: Any, holder: cards.Holder) -> dict[str, Any]:
+def _meaning(req: RecordPurchase, holder: cards.Holder) -> dict[str, Any]:
     """What the purchase means, for matching a retry to its first attempt: the member, not the
     code the till read (the app shows a fresh QR every few minutes, and the same card can be
     scanned, typed or said as a phone number)."""
-    return {**req.model_dump(mode="json", exclude={"card", "customer_id"}), "customer_id": holder.customer_id}
+    meaning = {k: v for k, v in dataclasses.asdict(req).items() if k != "card"}
+    return {**meaning, "customer_id": holder.customer_id}
 
 
-def _holder(req: Any, clock: Clock) -> cards.Holder:
+def _holder(req: RecordPurchase, clock: Clock) -> cards.Holder:
     """Who the purchase is for. A stale QR still names its card here, so that a retry whose first
     attempt went through replays it; a new purchase with it is refused in :func:`_member`."""
     if req.card is not None:
         return cards.find_holder(req.card, clock=clock, field="card", stale_qr=True)
+    if req.customer_id is None:
+        raise InvalidField("body", "give exactly one of card and customer_id")
     found = member_store.find_claim("customer", req.customer_id)
     if found is None:
         raise NotFound("no member has this customer_id", code="customer_not_found", field="customer_id")
@@ -65,7 +95,7 @@ def _holder(req: Any, clock: Clock) -> cards.Holder:
 
 def _prepare(
     identity: Identity,
-    req: Any,
+    req: RecordPurchase,
     holder: cards.Holder,
     first_read: list[Member],
     key: str,
@@ -89,7 +119,9 @@ def _prepare(
     live = promotions.live(now, store.merchant_id, store.store_id, member.tier)
     decision = apply_purchase(rules, member.standing, sale, live, [e.reward for e in redeemed_offers], now)
     earned_offers = issuing.for_purchase(member, store, (i.category for i in items if i.category), now)
-    response = _response(member, sale, decision, rules.currency, redeemed_offers, earned_offers, now)
+    issued = [wallet.wallet_view(entry, now) for _, entry in earned_offers]
+    record = _recorded(member, sale, decision, rules.currency, redeemed_offers, issued, now)
+    response = dict(receipt(record, issued))
     return ledger.MemberChange(
         member,
         key,
@@ -102,70 +134,111 @@ def _prepare(
         tier_change=decision.tier_change,
         redeem_wallet=tuple(entry.wallet_id for entry in redeemed_offers),
         issue_offers=tuple(earned_offers),
-        purchase=_recorded(identity, sale, decision, rules.currency, response),
+        purchase=ledger.Purchase(record, cashier_sub=identity.sub),
     )
 
 
 def _recorded(
-    identity: Identity, sale: Sale, decision: PurchaseDecision, currency: str, response: dict[str, Any]
-) -> ledger.Purchase:
-    """The purchase as refunds will read it: the response, plus what a refund needs to undo it."""
-    return ledger.Purchase(
-        purchase_id=sale.purchase_id,
-        merchant_id=sale.merchant_id,
-        store_id=sale.store_id,
-        cashier_sub=identity.sub,
-        currency=currency,
-        body={
-            **response,
-            "tier_before": decision.quote.tier_before,
-            "redeemed_lots": [list(lot) for lot in decision.redeemed_lots],
-            "lines": [
-                {**vars(item), "due": line.due, "points": line.points, "redeemed": line.redeemed}
-                for item, line in zip(sale.items, decision.quote.lines, strict=True)
-            ],
-        },
-    )
-
-
-def _response(
     member: Member,
     sale: Sale,
     decision: PurchaseDecision,
     currency: str,
     redeemed: list[wallet_store.WalletOffer],
-    issued: list[tuple[Offer, wallet_store.WalletOffer]],
+    issued: list[wallet.WalletView],
     now: datetime,
-) -> dict[str, Any]:
+) -> RecordedPurchase:
+    """The purchase as refunds will read it: what the till is told, and what a refund needs to undo it."""
     quote = decision.quote
+    return RecordedPurchase(
+        purchase_id=sale.purchase_id,
+        customer_id=member.customer_id,
+        store_id=sale.store_id,
+        merchant_id=sale.merchant_id,
+        at=now,
+        amount=quote.amount,
+        currency=currency,
+        discount_percent=quote.discount_percent,
+        discount=quote.discount,
+        points_redeemed=quote.points_redeemed,
+        redeemed_value=quote.redeemed_value,
+        amount_due=quote.amount_due,
+        points_earned=quote.points_earned,
+        earn_multiplier_percent=quote.earn_multiplier_percent,
+        promotion_ids=quote.promotion_ids,
+        offers_redeemed=tuple(entry.offer_id for entry in redeemed),
+        offers_issued=tuple(issued),
+        offer_discount=quote.offer_discount,
+        points_debt_repaid=decision.points_repaid,
+        points_balance=decision.points.points.balance,
+        tier=quote.tier_after,
+        tier_upgraded=quote.tier_after != quote.tier_before,
+        tier_before=quote.tier_before,
+        redeemed_lots=decision.redeemed_lots,
+        lines=tuple(
+            RecordedLine(
+                item.sku, item.qty, item.price_minor, item.category, item.on_sale, line.due, line.points, line.redeemed
+            )
+            for item, line in zip(sale.items, decision.quote.lines, strict=True)
+        ),
+    )
+
+
+class PurchaseReceipt(TypedDict):
+    """What the till is told (``PurchaseResult``); replayed as saved for a retried key."""
+
+    purchase_id: str
+    customer_id: str
+    store_id: str
+    merchant_id: str
+    at: str
+    amount: int
+    currency: str
+    discount_percent: int
+    discount: int
+    points_redeemed: int
+    redeemed_value: int
+    amount_due: int
+    points_earned: int
+    earn_multiplier_percent: int
+    promotion_ids: list[str]
+    offers_redeemed: list[str]
+    offers_issued: list[wallet.WalletView]
+    offer_discount: int
+    points_balance: int
+    points_debt_repaid: int
+    tier: str
+    tier_upgraded: bool
+
+
+def receipt(record: RecordedPurchase, issued: list[wallet.WalletView]) -> PurchaseReceipt:
     return {
-        "purchase_id": sale.purchase_id,
-        "customer_id": member.customer_id,
-        "store_id": sale.store_id,
-        "merchant_id": sale.merchant_id,
-        "at": isoformat(now),
-        "amount": quote.amount,
-        "currency": currency,
-        "discount_percent": quote.discount_percent,
-        "discount": quote.discount,
-        "points_redeemed": quote.points_redeemed,
-        "redeemed_value": quote.redeemed_value,
-        "amount_due": quote.amount_due,
-        "points_earned": quote.points_earned,
-        "earn_multiplier_percent": quote.earn_multiplier_percent,
-        "promotion_ids": list(quote.promotion_ids),
-        "offers_redeemed": [entry.offer_id for entry in redeemed],
-        "offers_issued": [wallet.wallet_view(e, now) for _, e in issued],
-        "offer_discount": quote.offer_discount,
-        "points_balance": decision.points.points.balance,
-        "points_debt_repaid": decision.points_repaid,
-        "tier": quote.tier_after,
-        "tier_upgraded": quote.tier_after != quote.tier_before,
+        "purchase_id": record.purchase_id,
+        "customer_id": record.customer_id,
+        "store_id": record.store_id,
+        "merchant_id": record.merchant_id,
+        "at": isoformat(record.at),
+        "amount": record.amount,
+        "currency": record.currency,
+        "discount_percent": record.discount_percent,
+        "discount": record.discount,
+        "points_redeemed": record.points_redeemed,
+        "redeemed_value": record.redeemed_value,
+        "amount_due": record.amount_due,
+        "points_earned": record.points_earned,
+        "earn_multiplier_percent": record.earn_multiplier_percent,
+        "promotion_ids": list(record.promotion_ids),
+        "offers_redeemed": list(record.offers_redeemed),
+        "offers_issued": issued,
+        "offer_discount": record.offer_discount,
+        "points_balance": record.points_balance,
+        "points_debt_repaid": record.points_debt_repaid,
+        "tier": record.tier,
+        "tier_upgraded": record.tier_upgraded,
     }
 
 
 def _wallet_offers(
-    customer_id: str, offer_ids: list[str], store: Store, now: datetime
+    customer_id: str, offer_ids: Sequence[str], store: Store, now: datetime
 ) -> list[wallet_store.WalletOffer]:
     """The wallet entries to redeem: each offer once, issued to this customer, unexpired, and at a
     store of the merchant that issued it (the till's card lookup shows them by the same rule)."""
@@ -196,7 +269,7 @@ def _wallet_offers(
     return chosen
 
 
-def _member(req: Any, holder: cards.Holder, first_read: list[Member], clock: Clock) -> Member:
+def _member(req: RecordPurchase, holder: cards.Holder, first_read: list[Member], clock: Clock) -> Member:
     if req.card is not None:
         cards.check_fresh(req.card, clock=clock, field="card")
         member = first_read.pop() if first_read else cards.member_of(holder, "card")
@@ -205,7 +278,24 @@ def _member(req: Any, holder: cards.Holder, first_read: list[Member], clock: Clo
     return program.with_current_tier(member)
 
 
-def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+class LedgerEntryView(TypedDict):
+    entry_id: str
+    at: str
+    points: int
+    reason: str
+    balance_after: int
+    purchase_id: str | None
+    merchant_id: str | None
+    store_id: str | None
+    debt_after: int | None
+
+
+class LedgerPage(TypedDict):
+    items: list[LedgerEntryView]
+    next_cursor: str | None
+
+
+def ledger_page(identity: Identity, limit: int, cursor: str | None) -> LedgerPage:
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
@@ -213,7 +303,7 @@ def ledger_page(identity: Identity, limit: int, cursor: str | None) -> dict[str,
     return {"items": [entry_view(e) for e in page], "next_cursor": cursors.next_cursor(identity, "ledger", last)}
 
 
-def entry_view(e: LedgerEntry) -> dict[str, Any]:
+def entry_view(e: LedgerEntry) -> LedgerEntryView:
     return {
         "entry_id": e.entry_id,
         "at": isoformat(e.at),

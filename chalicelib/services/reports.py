@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 import structlog
 
@@ -36,7 +36,38 @@ def on_ledger_records(records: Iterable[tuple[str, dict[str, Any] | None]], *, c
     return counted
 
 
-def settlement(first: date, last: date) -> dict[str, Any]:
+class MerchantSettlementView(TypedDict):
+    merchant_id: str
+    points_issued: int
+    points_redeemed: int
+    redeemed_value_minor: int
+    cost_share_minor: int
+    net_minor: int
+    name: str
+
+
+class TransferView(TypedDict):
+    from_merchant: str
+    to_merchant: str
+    amount_minor: int
+
+
+#: ``from`` is a keyword: the functional form names it.
+SettlementView = TypedDict(
+    "SettlementView",
+    {
+        "from": str,
+        "to": str,
+        "currency": str,
+        "point_value_minor": int,
+        "rule": str,
+        "merchants": list[MerchantSettlementView],
+        "transfers": list[TransferView],
+    },
+)
+
+
+def settlement(first: date, last: date) -> SettlementView:
     if last < first:
         raise InvalidField("to", "must not be before from", code="invalid_period")
     if (last - first).days >= MAX_PERIOD_DAYS:
@@ -56,6 +87,20 @@ def settlement(first: date, last: date) -> dict[str, Any]:
         "point_value_minor": rules.redemption.point_value_minor,
         "rule": "the value of points redeemed in the period is shared by the partners in proportion "
         "to the points each issued in it",
-        "merchants": [{**vars(s), "name": names[s.merchant_id]} for s in result],
-        "transfers": [vars(t) for t in transfers],
+        "merchants": [
+            {
+                "merchant_id": s.merchant_id,
+                "points_issued": s.points_issued,
+                "points_redeemed": s.points_redeemed,
+                "redeemed_value_minor": s.redeemed_value_minor,
+                "cost_share_minor": s.cost_share_minor,
+                "net_minor": s.net_minor,
+                "name": names[s.merchant_id],
+            }
+            for s in result
+        ],
+        "transfers": [
+            {"from_merchant": t.from_merchant, "to_merchant": t.to_merchant, "amount_minor": t.amount_minor}
+            for t in transfers
+        ],
     }

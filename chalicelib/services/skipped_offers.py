@@ -66,5 +66,7 @@ def without_offers(change: ledger.MemberChange, offer_ids: Collection[str]) -> l
         # sender's, and the offer, when it lands, brings its own inbox message.
         contact=dataclasses.replace(contact, offers=kept(contact.offers)) if contact is not None else None,
         response=unlisted(change.response),
-        purchase=dataclasses.replace(change.purchase, body=unlisted(change.purchase.body)) if change.purchase else None,
+        purchase=dataclasses.replace(change.purchase, record=change.purchase.record.without_offers(offer_ids))
+        if change.purchase
+        else None,
     )

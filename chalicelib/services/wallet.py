@@ -3,8 +3,9 @@ them): the customer's offers and messages, and the offers a till may redeem now.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
@@ -25,7 +26,7 @@ def unusable_because(entry: WalletOffer, merchant_id: str | None, now: datetime)
     return why_unusable(entry, _merchant_of_store(entry.store_id), merchant_id, now)
 
 
-def usable_offers(customer_id: str, merchant_id: str | None, now: datetime) -> list[dict[str, Any]]:
+def usable_offers(customer_id: str, merchant_id: str | None, now: datetime) -> list[WalletView]:
     """The wallet offers the till at ``merchant_id`` can redeem now, the soonest to expire first."""
     held = wallet_store.wallet(customer_id)
     merchants = {
@@ -43,7 +44,39 @@ def entries(customer_id: str, wallet_ids: tuple[str, ...]) -> list[WalletOffer]:
     return [e for e in wallet_store.wallet(customer_id) if e.wallet_id in wallet_ids]
 
 
-def wallet_view(entry: WalletOffer, now: datetime) -> dict[str, Any]:
+class WalletView(TypedDict):
+    """A wallet entry as the customer and the till see it (``WalletOfferOut``)."""
+
+    wallet_id: str
+    offer_id: str
+    title: str
+    reward: Mapping[str, object]
+    store_id: str | None
+    issued_at: str
+    expires_at: str
+    status: str
+
+
+class MessageView(TypedDict):
+    message_id: str
+    at: str
+    kind: str
+    title: str
+    body: str | None
+    offer_id: str | None
+
+
+class WalletPage(TypedDict):
+    items: list[WalletView]
+    next_cursor: str | None
+
+
+class InboxPage(TypedDict):
+    items: list[MessageView]
+    next_cursor: str | None
+
+
+def wallet_view(entry: WalletOffer, now: datetime) -> WalletView:
     return {
         "wallet_id": entry.wallet_id,
         "offer_id": entry.offer_id,
@@ -56,7 +89,7 @@ def wallet_view(entry: WalletOffer, now: datetime) -> dict[str, Any]:
     }
 
 
-def message_view(m: Message) -> dict[str, Any]:
+def message_view(m: Message) -> MessageView:
     return {
         "message_id": m.message_id,
         "at": isoformat(m.at),
@@ -67,7 +100,7 @@ def message_view(m: Message) -> dict[str, Any]:
     }
 
 
-def my_offers(identity: Identity, *, clock: Clock) -> dict[str, Any]:
+def my_offers(identity: Identity, *, clock: Clock) -> WalletPage:
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet", code="not_a_member")
@@ -76,7 +109,7 @@ def my_offers(identity: Identity, *, clock: Clock) -> dict[str, Any]:
     return {"items": [wallet_view(e, now) for e in items], "next_cursor": None}
 
 
-def my_inbox(identity: Identity, limit: int, cursor: str | None) -> dict[str, Any]:
+def my_inbox(identity: Identity, limit: int, cursor: str | None) -> InboxPage:
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet", code="not_a_member")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import Settings, settings
@@ -84,15 +86,19 @@ class OwnedWrite:
         self._puts: list[object] = []
         self._updates: list[object] = []
 
-    def condition_check(self, model_cls: Any, hash_key: Any, condition: Any, *, owner: object = None) -> None:
+    def condition_check(
+        self, model_cls: type[Model], hash_key: str, condition: Condition, *, owner: object = None
+    ) -> None:
         self._tx.condition_check(model_cls, hash_key, condition=condition)
         self._checks.append(owner)
 
-    def save(self, model: Any, condition: Any = None, *, owner: object = None) -> None:
+    def save(self, model: Model, condition: Condition | None = None, *, owner: object = None) -> None:
         self._tx.save(model, condition=condition)
         self._puts.append(owner)
 
-    def update(self, model: Any, actions: list[Any], condition: Any = None, *, owner: object = None) -> None:
+    def update(
+        self, model: Model, actions: list[Action], condition: Condition | None = None, *, owner: object = None
+    ) -> None:
         self._tx.update(model, actions=actions, condition=condition)
         self._updates.append(owner)
 

@@ -13,7 +13,7 @@ import itertools
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import TypeAdapter
 from pynamodb.attributes import (
@@ -25,6 +25,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.jobs import JobState
@@ -106,7 +107,10 @@ class CatalogVersionItem(CatalogItem, discriminator="catalog_version"):
     generation = UnicodeAttribute(null=True)
 
 
-_KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
+#: Everything the catalog table holds.
+CatalogThing = ProgramRules | Merchant | Store | Beacon | StaffMember | Promotion | JobState | Offer
+
+_KINDS: dict[type, tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
     Merchant: ("merchant", MerchantItem),
     Store: ("store", StoreItem),
@@ -120,7 +124,7 @@ _KINDS: dict[type[Any], tuple[str, type[CatalogItem]]] = {
 PROGRAM_KEY = "current"
 VERSION_KEY = ("catalog_version", "current")
 #: Kinds whose writes leave the version alone: nothing caches them.
-_UNVERSIONED: frozenset[type[Any]] = frozenset({JobState})
+_UNVERSIONED: frozenset[type] = frozenset({JobState})
 #: Writes of definitions this process made (a cache validated earlier in the same request
 #: looks again after one of them).
 _local_writes = itertools.count(1)
@@ -143,7 +147,7 @@ def catalog_version() -> CatalogVersion | None:
     return CatalogVersion(item.generation or "", int(item.counter))
 
 
-def bump_version(tx: Any) -> None:
+def bump_version(tx: TransactWrite) -> None:
     """In ``tx``: the catalog changed (the write of a definition rides in the same transaction)."""
     global _local_writes_seen
     tx.update(
@@ -168,7 +172,7 @@ def local_writes() -> int:
 VERSION_RACE_ATTEMPTS = 4
 
 
-def _versioned(write: Callable[[Any], None]) -> None:
+def _versioned(write: Callable[[TransactWrite], None]) -> None:
     """``write``'s items and the version's bump in one transaction, tried again when it only
     lost a race with another catalog write (each write here is whole, so a retry is safe)."""
     for attempt in range(1, VERSION_RACE_ATTEMPTS + 1):
@@ -183,7 +187,7 @@ def _versioned(write: Callable[[Any], None]) -> None:
                 raise
 
 
-def _key_of(thing: Any) -> str:
+def _key_of(thing: CatalogThing) -> str:
     if isinstance(thing, ProgramRules):
         return PROGRAM_KEY
     if isinstance(thing, Merchant):
@@ -198,28 +202,26 @@ def _key_of(thing: Any) -> str:
         return thing.promotion_id
     if isinstance(thing, JobState):
         return thing.name
-    if isinstance(thing, Offer):
-        return thing.offer_id
-    raise TypeError(f"not a catalog type: {type(thing).__name__}")
+    return thing.offer_id
 
 
-def _item(thing: Any) -> CatalogItem:
+def _item(thing: CatalogThing) -> CatalogItem:
     kind, model = _KINDS[type(thing)]
     return model(kind, _key_of(thing), body=TypeAdapter(type(thing)).dump_python(thing, mode="json"))
 
 
-def put(thing: Any) -> None:
+def put(thing: CatalogThing) -> None:
     if type(thing) in _UNVERSIONED:
         _item(thing).save()
         return
     _versioned(lambda tx: tx.save(_item(thing)))
 
 
-def delete(thing: Any) -> None:
+def delete(thing: CatalogThing) -> None:
     _versioned(lambda tx: tx.delete(_item(thing)))
 
 
-def put_if_missing(thing: Any) -> bool:
+def put_if_missing(thing: CatalogThing) -> bool:
     """Write ``thing`` unless an item with its key exists (demo data never overwrites edits)."""
     try:
         _versioned(lambda tx: tx.save(_item(thing), condition=CatalogItem.pk.does_not_exist()))
@@ -232,7 +234,7 @@ def put_if_missing(thing: Any) -> bool:
 
 
 def save_program(
-    rules: ProgramRules, expected_version: int | None, at: datetime, also: Sequence[Any] = ()
+    rules: ProgramRules, expected_version: int | None, at: datetime, also: Sequence[CatalogThing] = ()
 ) -> ProgramRules:
     """Save ``rules`` as the next version, keeping every earlier version as ``program/v<n>``,
     and ``also`` (catalog things the new rules change, such as offers retargeted to a renamed
@@ -249,7 +251,7 @@ def save_program(
     body = TypeAdapter(ProgramRules).dump_python(saved, mode="json")
     condition = ProgramItem.version == base if current is not None else ProgramItem.pk.does_not_exist()
 
-    def write(tx: Any) -> None:
+    def write(tx: TransactWrite) -> None:
         tx.save(
             ProgramItem("program", PROGRAM_KEY, body=body, version=saved.version, updated_at=at), condition=condition
         )

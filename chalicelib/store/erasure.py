@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Device, Member
+from chalicelib.domain.purchase_record import RecordedPurchase
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import ledger, wallet
 from chalicelib.store.base import transaction
@@ -110,16 +110,6 @@ SWEPT: tuple[type[Model], ...] = tuple(
 
 
 @dataclass(frozen=True)
-class PurchaseRecord:
-    purchase_id: str
-    at: datetime
-    merchant_id: str
-    store_id: str
-    currency: str
-    body: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class HeldAbout:
     """Everything the per-member tables hold about one member (the profile and claims aside)."""
 
@@ -128,7 +118,7 @@ class HeldAbout:
     wallet: list[WalletOffer]
     inbox: list[Message]
     ledger: list[LedgerEntry]
-    purchases: list[PurchaseRecord]
+    purchases: list[RecordedPurchase]
 
 
 def held_about(customer_id: str) -> HeldAbout:
@@ -137,10 +127,7 @@ def held_about(customer_id: str) -> HeldAbout:
     entries = list(_ledger(customer_id))
     purchase_ids = list(dict.fromkeys(e.purchase_id for e in entries if e.purchase_id))
     purchases = sorted(
-        (
-            PurchaseRecord(p.purchase_id, p.at, p.merchant_id, p.store_id, p.currency, p.body)
-            for p in PurchaseModel.batch_get(purchase_ids)
-        ),
+        (ledger.recorded_purchase(p.body) for p in PurchaseModel.batch_get(purchase_ids)),
         key=lambda p: p.at,
         reverse=True,
     )

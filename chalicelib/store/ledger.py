@@ -14,19 +14,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.domain.changes import PointsAfter, TierChange, Visit
+from chalicelib.domain.clock import isoformat
 from chalicelib.domain.contact import Contact
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
+from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase, RefundMade
 from chalicelib.store import features as features_store
 from chalicelib.store.base import BaseMeta, OwnedWrite, owned_transaction, table_name
 from chalicelib.store.issued import write_issued, write_notice
@@ -92,12 +96,9 @@ class StoredResponse:
 
 @dataclass(frozen=True)
 class Purchase:
-    purchase_id: str
-    merchant_id: str
-    store_id: str
-    cashier_sub: str
-    currency: str
-    body: dict[str, Any]
+    record: RecordedPurchase
+    #: Who rang it up (kept beside the record, never rewritten by a refund).
+    cashier_sub: str = ""
     #: None: a new purchase; otherwise the revision read (a refund updates it).
     expected_revision: int | None = None
 
@@ -250,7 +251,7 @@ def apply(change: MemberChange) -> None:
                     actions=[
                         WalletModel.status.set("redeemed"),
                         WalletModel.redeemed_at.set(change.at),
-                        WalletModel.purchase_id.set(change.purchase.purchase_id if change.purchase else ""),
+                        WalletModel.purchase_id.set(change.purchase.record.purchase_id if change.purchase else ""),
                     ],
                     condition=WalletModel.status == "issued",
                 )
@@ -263,7 +264,7 @@ def apply(change: MemberChange) -> None:
                         WalletModel.purchase_id.remove(),
                     ],
                     condition=(WalletModel.status == "redeemed")
-                    & (WalletModel.purchase_id == (change.purchase.purchase_id if change.purchase else "")),
+                    & (WalletModel.purchase_id == (change.purchase.record.purchase_id if change.purchase else "")),
                 )
     except TransactWriteError as error:
         failed = tx.failed_owners(error)
@@ -278,31 +279,162 @@ def apply(change: MemberChange) -> None:
 
 
 def _write_purchase(tx: OwnedWrite, customer_id: str, p: Purchase, at: datetime) -> None:
+    record = p.record
     if p.expected_revision is None:
         tx.save(
             PurchaseModel(
-                p.purchase_id,
+                record.purchase_id,
                 customer_id=customer_id,
-                merchant_id=p.merchant_id,
-                store_id=p.store_id,
+                merchant_id=record.merchant_id,
+                store_id=record.store_id,
                 cashier_sub=p.cashier_sub,
                 at=at,
-                currency=p.currency,
-                body=p.body,
+                currency=record.currency,
+                body=purchase_body(record),
                 revision=0,
             ),
             condition=PurchaseModel.purchase_id.does_not_exist(),
         )
     else:
         tx.update(
-            PurchaseModel(p.purchase_id),
-            actions=[PurchaseModel.body.set(p.body), PurchaseModel.revision.add(1)],
+            PurchaseModel(record.purchase_id),
+            actions=[PurchaseModel.body.set(purchase_body(record)), PurchaseModel.revision.add(1)],
             condition=PurchaseModel.revision == p.expected_revision,
         )
 
 
-def _member_actions(change: MemberChange) -> list[Any]:
-    actions: list[Any] = [MemberModel.revision.add(1), MemberModel.updated_at.set(change.at)]
+def purchase_body(record: RecordedPurchase) -> dict[str, Any]:
+    """The record as the purchase item's JSON ``body``: the till's receipt under its own keys, then
+    what refunds need. The layout is the one purchases have always been written in, so that items of
+    either age read alike (and the member's export shows it as stored)."""
+    return {
+        "purchase_id": record.purchase_id,
+        "customer_id": record.customer_id,
+        "store_id": record.store_id,
+        "merchant_id": record.merchant_id,
+        "at": isoformat(record.at),
+        "amount": record.amount,
+        "currency": record.currency,
+        "discount_percent": record.discount_percent,
+        "discount": record.discount,
+        "points_redeemed": record.points_redeemed,
+        "redeemed_value": record.redeemed_value,
+        "amount_due": record.amount_due,
+        "points_earned": record.points_earned,
+        "earn_multiplier_percent": record.earn_multiplier_percent,
+        "promotion_ids": list(record.promotion_ids),
+        "offers_redeemed": list(record.offers_redeemed),
+        "offers_issued": [dict(offer) for offer in record.offers_issued],
+        "offer_discount": record.offer_discount,
+        "points_balance": record.points_balance,
+        "points_debt_repaid": record.points_debt_repaid,
+        "tier": record.tier,
+        "tier_upgraded": record.tier_upgraded,
+        "tier_before": record.tier_before,
+        "redeemed_lots": [list(lot) for lot in record.redeemed_lots],
+        "lines": [
+            {
+                "sku": line.sku,
+                "qty": line.qty,
+                "price_minor": line.price_minor,
+                "category": line.category,
+                "on_sale": line.on_sale,
+                "due": line.due,
+                "points": line.points,
+                "redeemed": line.redeemed,
+            }
+            for line in record.lines
+        ],
+        "refunded_amount": record.refunded_amount,
+        "refunded_money": record.refunded_money,
+        "points_taken_back": record.points_taken_back,
+        "points_returned": record.points_returned,
+        "refunded_qty": [line.refunded_qty for line in record.lines],
+        "status": record.status,
+        "refunds": [
+            {
+                "refund_id": refund.refund_id,
+                "at": isoformat(refund.at),
+                "amount_refunded": refund.amount_refunded,
+                "money_refunded": refund.money_refunded,
+                "points_taken_back": refund.points_taken_back,
+                "points_returned": refund.points_returned,
+            }
+            for refund in record.refunds
+        ],
+    }
+
+
+def recorded_purchase(body: Mapping[str, Any]) -> RecordedPurchase:
+    """The record from a purchase item's ``body``, of any age: the lines, the tier before, the
+    redeemed lots and the refund totals are absent on the oldest, and the refund totals on every
+    purchase not refunded before this layout was typed."""
+    lines = body.get("lines") or []
+    refunded_qty = body.get("refunded_qty") or [0] * len(lines)
+    return RecordedPurchase(
+        purchase_id=body["purchase_id"],
+        customer_id=body["customer_id"],
+        store_id=body["store_id"],
+        merchant_id=body["merchant_id"],
+        at=_moment(body["at"]),
+        amount=int(body["amount"]),
+        currency=body["currency"],
+        discount_percent=int(body["discount_percent"]),
+        discount=int(body["discount"]),
+        points_redeemed=int(body["points_redeemed"]),
+        redeemed_value=int(body["redeemed_value"]),
+        amount_due=int(body["amount_due"]),
+        points_earned=int(body["points_earned"]),
+        earn_multiplier_percent=int(body["earn_multiplier_percent"]),
+        promotion_ids=tuple(body.get("promotion_ids") or ()),
+        offers_redeemed=tuple(body.get("offers_redeemed") or ()),
+        offers_issued=tuple(body.get("offers_issued") or ()),
+        offer_discount=int(body.get("offer_discount", 0)),
+        points_debt_repaid=int(body.get("points_debt_repaid", 0)),
+        points_balance=int(body["points_balance"]),
+        tier=body["tier"],
+        tier_upgraded=bool(body.get("tier_upgraded")),
+        tier_before=body.get("tier_before"),
+        redeemed_lots=tuple((str(month), int(n)) for month, n in body.get("redeemed_lots") or ()),
+        lines=tuple(
+            RecordedLine(
+                sku=line["sku"],
+                qty=int(line["qty"]),
+                price_minor=int(line["price_minor"]),
+                category=line.get("category"),
+                on_sale=bool(line.get("on_sale")),
+                due=int(line["due"]),
+                points=int(line["points"]),
+                redeemed=int(line["redeemed"]),
+                refunded_qty=int(done),
+            )
+            for line, done in zip(lines, refunded_qty, strict=True)
+        ),
+        refunded_amount=int(body.get("refunded_amount", 0)),
+        refunded_money=int(body.get("refunded_money", 0)),
+        points_taken_back=int(body.get("points_taken_back", 0)),
+        points_returned=int(body.get("points_returned", 0)),
+        status=body.get("status"),
+        refunds=tuple(
+            RefundMade(
+                refund_id=refund["refund_id"],
+                at=_moment(refund["at"]),
+                amount_refunded=int(refund["amount_refunded"]),
+                money_refunded=int(refund["money_refunded"]),
+                points_taken_back=int(refund["points_taken_back"]),
+                points_returned=int(refund["points_returned"]),
+            )
+            for refund in body.get("refunds") or ()
+        ),
+    )
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _member_actions(change: MemberChange) -> list[Action]:
+    actions: list[Action] = [MemberModel.revision.add(1), MemberModel.updated_at.set(change.at)]
     if change.points is not None:
         actions += _points_actions(change.points)
     visit = change.visit
@@ -334,9 +466,9 @@ def _member_actions(change: MemberChange) -> list[Any]:
     return actions
 
 
-def _points_actions(change: PointsAfter) -> list[Any]:
+def _points_actions(change: PointsAfter) -> list[Action]:
     after = change.points
-    actions: list[Any] = [
+    actions: list[Action] = [
         MemberModel.points_balance.set(after.balance),
         MemberModel.points_debt.set(after.debt),
         MemberModel.lots.set([list(lot) for lot in after.lots]) if after.lots else MemberModel.lots.remove(),
@@ -388,10 +520,10 @@ def any_purchase() -> bool:
     return next(iter(PurchaseModel.scan(limit=1, page_size=1)), None) is not None
 
 
-def get_purchase(purchase_id: str) -> tuple[dict[str, Any], int] | None:
-    """The purchase's recorded body and its revision, or None."""
+def get_purchase(purchase_id: str) -> tuple[RecordedPurchase, int] | None:
+    """The purchase as recorded and its revision, or None."""
     try:
         item = PurchaseModel.get(purchase_id, consistent_read=True)
     except PurchaseModel.DoesNotExist:
         return None
-    return item.body, int(item.revision)
+    return recorded_purchase(item.body), int(item.revision)

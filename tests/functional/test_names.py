@@ -7,7 +7,7 @@ import pytest
 
 from app import app
 from chalicelib.api.openapi import document
-from chalicelib.api.schemas import VISIBLE_TEXT
+from chalicelib.api.schemas.common import VISIBLE_TEXT
 from scripts.token import mint
 
 ADMIN = mint("demo-admin", ["admin"])

@@ -12,8 +12,10 @@ from pydantic import ValidationError
 
 from app import app
 from chalicelib import jobs
-from chalicelib.api import schemas
 from chalicelib.api.openapi import document
+from chalicelib.api.schemas.admin import BeaconBody
+from chalicelib.api.schemas.customer import CheckinRequest
+from chalicelib.api.schemas.till import PurchaseRequest
 from scripts.token import mint
 
 DOC = document(app)
@@ -132,11 +134,11 @@ def test_a_bad_profile_change_names_the_field_plainly(api, change, field):
 # "Exactly one of" rules: the document's oneOf and the model's validator accept the same bodies.
 BEACON_UUID = "F7826DA6-4FA2-4E98-8024-BC5B71E0893E"
 SHAPES = {
-    schemas.PurchaseRequest: (
+    PurchaseRequest: (
         {"store_id": "s_kiez_mitte", "amount": 1250, "currency": "EUR"},
         {"card": "4000 1234 5678", "customer_id": "cus_1"},
     ),
-    schemas.BeaconBody: (
+    BeaconBody: (
         {"store_id": "s_kiez_mitte", "zone": "door"},
         {
             "uuid": BEACON_UUID,
@@ -147,7 +149,7 @@ SHAPES = {
             "eddystone_eid": {"identity_key": "ef" * 16, "rotation_exponent": 4, "time_counter": 0},
         },
     ),
-    schemas.CheckinRequest: (
+    CheckinRequest: (
         {},
         {
             "uuid": BEACON_UUID,
@@ -170,9 +172,7 @@ def bodies(model):
     presence = st.fixed_dictionaries(
         {field: st.sampled_from([absent, null, value]) for field, value in optional.items()}
     )
-    kind = (
-        st.just({}) if model is not schemas.CheckinRequest else st.sampled_from([{"type": "beacon"}, {"type": "geo"}])
-    )
+    kind = st.just({}) if model is not CheckinRequest else st.sampled_from([{"type": "beacon"}, {"type": "geo"}])
     return st.tuples(kind, presence).map(
         lambda parts: {**base, **parts[0], **{f: v for f, v in parts[1].items() if v is not absent}}
     )

@@ -5,14 +5,13 @@ equals the ledger, never goes below zero, and nothing is applied twice."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from chalicelib.api.schemas import JoinRequest, PurchaseRequest, RefundRequest
 from chalicelib.domain.errors import DomainRefusal
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.errors import LoyaltyError, from_refusal
@@ -35,7 +34,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.now = START
         self.sub = f"machine-{uuid.uuid4().hex[:12]}"
         phone = f"0151 7{uuid.uuid4().int % 10**7:07d}"
-        request = JoinRequest(name="Machine", phone=phone, birthday="1990-01-01", marketing_consent=True)
+        request = members.Join(name="Machine", phone=phone, birthday=date(1990, 1, 1), marketing_consent=True)
         joined = members.join(Identity(self.sub, frozenset({Role.CUSTOMER})), request, clock=self.clock)
         self.customer_id = joined["customer_id"]
         self.done: list[tuple[str, str, Any, dict[str, Any]]] = []  # (kind, key, request, first answer)
@@ -63,7 +62,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(amount=st.integers(100, 60_000), redeem=st.integers(0, 400), crash=st.sampled_from([None, "before", "after"]))
     def purchase(self, amount: int, redeem: int, crash: str | None) -> None:
-        request = PurchaseRequest(
+        request = purchases.RecordPurchase(
             customer_id=self.customer_id, store_id="s_kiez_mitte", amount=amount, currency="EUR", redeem_points=redeem
         )
         key = str(uuid.uuid4())
@@ -83,11 +82,13 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), share=st.sampled_from([None, 1, 3]), crash=st.sampled_from([None, "after"]))
     def refund(self, data: st.DataObject, share: int | None, crash: str | None) -> None:
         purchase_id = data.draw(st.sampled_from(self.purchases))
-        body, _ = ledger.get_purchase(purchase_id) or ({}, 0)
-        left = body["amount"] - body.get("refunded_amount", 0)
+        found = ledger.get_purchase(purchase_id)
+        assert found is not None
+        record, _ = found
+        left = record.amount - record.refunded_amount
         if left <= 0:
             return
-        request = RefundRequest(amount=max(1, left // share) if share else None)
+        request = refunds.RefundPurchase(amount=max(1, left // share) if share else None)
         key = str(uuid.uuid4())
         if crash is not None:
             self._crash(crash, lambda: self._call("refund", key, request, purchase_id))

@@ -5,12 +5,11 @@ contact on the features' revision."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from chalicelib.api.schemas import JoinRequest, PurchaseRequest
 from chalicelib.domain import contact
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.members import ProfileChanges
@@ -29,8 +28,11 @@ NOON = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
 
 def join() -> Identity:
     who = Identity(f"messages-{uuid.uuid4().hex[:12]}", frozenset({Role.CUSTOMER}))
-    request = JoinRequest(
-        name="Messages", phone=f"0151 7{uuid.uuid4().int % 10**7:07d}", birthday="1990-01-01", marketing_consent=True
+    request = members.Join(
+        name="Messages",
+        phone=f"0151 7{uuid.uuid4().int % 10**7:07d}",
+        birthday=date(1990, 1, 1),
+        marketing_consent=True,
     )
     members.join(who, request, clock=lambda: JOINED)
     return who
@@ -64,7 +66,7 @@ def test_a_purchase_commits_at_once_though_a_campaign_landed_after_its_read(monk
         real_apply(change)
 
     monkeypatch.setattr(ledger, "apply", campaign_lands_first)
-    request = PurchaseRequest(customer_id=customer_id, store_id="s_kiez_mitte", amount=1_000, currency="EUR")
+    request = purchases.RecordPurchase(customer_id=customer_id, store_id="s_kiez_mitte", amount=1_000, currency="EUR")
     purchases.record(CASHIER, request, str(uuid.uuid4()), clock=lambda: NOON, sleep=lambda s: None)
     assert len(attempts) == 1
 

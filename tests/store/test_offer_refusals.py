@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from chalicelib.api.schemas import CheckinRequest, JoinRequest, PurchaseRequest
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.offers import Limits, Offer, Trigger
 from chalicelib.services import checkins, issuing, members, purchases
@@ -18,8 +17,8 @@ from chalicelib.store import catalog
 from chalicelib.store import wallet as wallet_store
 
 CASHIER = Identity("demo-cashier-mitte", frozenset({Role.CASHIER}), merchant_id="m_kiez")
-MITTE = CheckinRequest(type="geo", lon=13.4016, lat=52.5303, accuracy_m=15)
-KREUZBERG = CheckinRequest(type="geo", lon=13.4185, lat=52.4986, accuracy_m=15)
+MITTE = checkins.CheckIn(type="geo", lon=13.4016, lat=52.5303, accuracy_m=15)
+KREUZBERG = checkins.CheckIn(type="geo", lon=13.4185, lat=52.4986, accuracy_m=15)
 
 
 class Clock:
@@ -32,8 +31,11 @@ class Clock:
 
 def join() -> tuple[Identity, str]:
     who = Identity(f"refusals-{uuid.uuid4().hex[:12]}", frozenset({Role.CUSTOMER}))
-    request = JoinRequest(
-        name="Refusals", phone=f"0151 6{uuid.uuid4().int % 10**7:07d}", birthday="1990-01-01", marketing_consent=True
+    request = members.Join(
+        name="Refusals",
+        phone=f"0151 6{uuid.uuid4().int % 10**7:07d}",
+        birthday=date(1990, 1, 1),
+        marketing_consent=True,
     )
     return who, members.join(who, request, clock=Clock())["customer_id"]
 
@@ -64,7 +66,7 @@ def offer(trigger: str, **limits: Any) -> Offer:
 
 
 def buy(customer_id: str, clock: Clock) -> dict[str, Any]:
-    request = PurchaseRequest(customer_id=customer_id, store_id="s_kiez_mitte", amount=1_000, currency="EUR")
+    request = purchases.RecordPurchase(customer_id=customer_id, store_id="s_kiez_mitte", amount=1_000, currency="EUR")
     return purchases.record(CASHIER, request, str(uuid.uuid4()), clock=clock, sleep=lambda s: None).body
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints, TypeAdapter, ValidationError
 
-from chalicelib.api.schemas import VISIBLE_TEXT
+from chalicelib.api.schemas.common import VISIBLE_TEXT
 
 PATTERN = TypeAdapter(list[Annotated[str, StringConstraints(pattern=VISIBLE_TEXT)]])
 REFUSED = {"Cc", "Cf", "Co", "Zl", "Zp"}

@@ -1,0 +1,267 @@
+"""The program admin's models: the rules, stores, beacons and jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from chalicelib.api.schemas.common import (
+    NO_CONTROL_CHARS,
+    BeaconNumber,
+    BeaconUuid,
+    EddystoneInstance,
+    EddystoneNamespace,
+    Hex,
+    Identifier,
+    Moment,
+    Name,
+    PageQuery,
+    Percent,
+    Request,
+    Response,
+    ShortLabel,
+    TierName,
+    Timezone,
+    exactly_one_of,
+)
+from chalicelib.domain.program import MAX_CUMULATIVE_DISCOUNT_PERCENT
+
+# --- program rules ------------------------------------------------------------------------
+
+
+def _region(value: str) -> str:
+    import phonenumbers
+
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("not a region phone numbers are read in (ISO 3166 alpha-2, e.g. DE)")
+    return value
+
+
+class TierBody(Request):
+    name: TierName
+    min_spend_minor: Annotated[int, Field(ge=0, le=10**12)] = 0
+    min_visits: Annotated[int, Field(ge=0, le=100_000)] = 0
+    earn_multiplier_percent: Annotated[int, Field(ge=100, le=1000)] = 100
+    perks: Annotated[list[Annotated[Name, Field(max_length=80)]], Field(max_length=20)] = Field(
+        default=[], description="Shown to members as they are: names of things, held to the same rule."
+    )
+
+
+class RedemptionBody(Request):
+    point_value_minor: Annotated[int, Field(ge=1, le=10_000)] = 1
+    min_points: Annotated[int, Field(ge=0, le=10**7)] = 100
+    max_share_percent: Percent = 50
+
+
+#: The bound is checked with its reason by the rules (domain.program.check_rules); the schema
+#: only states it, so that a client sees why rather than a bare range error.
+LadderPercent = Annotated[int, Field(ge=0, json_schema_extra={"maximum": MAX_CUMULATIVE_DISCOUNT_PERCENT})]
+
+
+class CumulativeDiscountBody(Request):
+    enabled: bool = False
+    base_percent: LadderPercent = Field(default=0, description="The first visit's discount; not above max_percent.")
+    step_percent: Percent = 1
+    max_percent: LadderPercent = Field(
+        default=15, description=f"The ladder's top, at most {MAX_CUMULATIVE_DISCOUNT_PERCENT}."
+    )
+    stacks_with_sale_items: bool = False
+
+
+class ExpiryBody(Request):
+    mode: Literal["fifo", "inactivity"] = "fifo"
+    months: Annotated[int, Field(ge=1, le=120)] | None = None
+
+
+class TierReviewBody(Request):
+    every_months: Annotated[int, Field(ge=1, le=36)] = 12
+    grace_months: Annotated[int, Field(ge=0, le=12)] = 1
+
+
+class ProgramRulesBody(Request):
+    name: Name
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    default_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_region)]
+    timezone: Timezone
+    points_per_currency_unit: Annotated[int, Field(ge=0, le=1000)] = 1
+    redemption: RedemptionBody = RedemptionBody()
+    tiers: Annotated[list[TierBody], Field(min_length=1, max_length=10)]
+    tier_window_months: Annotated[int, Field(ge=1, le=36)] = 12
+    cumulative_discount: CumulativeDiscountBody = CumulativeDiscountBody()
+    expiry: ExpiryBody = ExpiryBody()
+    tier_review: TierReviewBody = TierReviewBody()
+    tier_migrations: Annotated[dict[TierName, TierName], Field(max_length=20)] = Field(
+        default={},
+        description="For each tier of the current rules that these drop or rename, the kept tier its members"
+        ' hold from now on (e.g. {"Gold": "Platinum"}); a save that drops a tier without one is refused.',
+    )
+    version: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="The version you edited: the save is refused (409) if another came since."
+    )
+
+
+class ProgramRulesOut(Response):
+    name: str
+    currency: str
+    default_region: str
+    timezone: str
+    points_per_currency_unit: int
+    redemption: RedemptionBody
+    tiers: list[TierBody]
+    tier_window_months: int
+    cumulative_discount: CumulativeDiscountBody
+    expiry: ExpiryBody
+    tier_review: TierReviewBody
+    tier_migrations: dict[str, str] = Field(
+        description="Every tier name members may still hold that the tiers no longer have, and the tier it now is."
+    )
+    version: int
+
+
+# --- operations ---------------------------------------------------------------------------
+
+
+class JobRunRequest(Request):
+    at: Moment | None = Field(
+        default=None, description="Run as of this moment (default: now); outside the local stage never in the future."
+    )
+
+
+class ExpiryRun(Response):
+    job: Literal["expire_points"]
+    at: datetime
+    members_expired: int
+    points_expired: int
+
+
+class TierReviewRun(Response):
+    job: Literal["tier_review"]
+    at: datetime
+    reviewed: int
+    kept: int
+    grace: int
+    lowered: int
+
+
+class JobRunResult(Response):
+    result: Annotated[ExpiryRun | TierReviewRun, Field(discriminator="job")]
+
+
+# --- places --------------------------------------------------------------------------------
+
+
+#: A coordinate as it was sent: an integral one stays an integer in the answer.
+Coordinate = int | float
+
+
+class CircleFence(Response):
+    # Rendered as saved: a key this model does not name is kept, not dropped.
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    center: Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[lon, lat]")]
+    radius_m: Coordinate
+
+
+class PolygonFence(Response):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: Literal["Polygon"]
+    coordinates: list[list[Annotated[list[Coordinate], Field(min_length=2)]]] = Field(
+        description="GeoJSON: the outer ring, then any holes; each ring closed, as [lon, lat] positions."
+    )
+
+
+class StoreModel(Response):
+    store_id: str
+    merchant_id: str
+    name: str
+    geofence: CircleFence | PolygonFence
+    timezone: str | None
+    address: str | None
+
+
+class StoreBody(Request):
+    store_id: Identifier | None = Field(default=None, description="Chosen by you, or generated.")
+    merchant_id: Identifier
+    name: Name
+    geofence: dict[str, Any] = Field(
+        description="{center: [lon, lat], radius_m} (10 m to 5 km) or a GeoJSON Polygon (closed, valid, under 10 km)."
+    )
+    timezone: Timezone | None = None
+    address: Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL_CHARS)] | None = None
+
+
+class EidRegistration(Request):
+    identity_key: Annotated[str, Hex, StringConstraints(min_length=32, max_length=32)] = Field(
+        description="128-bit AES identity key, 32 hex digits. Write-only: never returned."
+    )
+    rotation_exponent: Annotated[int, Field(ge=0, le=15)]
+    time_counter: Annotated[int, Field(ge=0, le=2**32 - 1, description="The beacon's clock now, in seconds.")]
+
+
+class BeaconBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of(("uuid", "major", "minor"), ("namespace", "instance"), ("eddystone_eid",))
+    )
+
+    store_id: Identifier
+    zone: ShortLabel
+    uuid: BeaconUuid | None = None
+    major: BeaconNumber | None = None
+    minor: BeaconNumber | None = None
+    namespace: EddystoneNamespace | None = None
+    instance: EddystoneInstance | None = None
+    eddystone_eid: EidRegistration | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> BeaconBody:
+        ibeacon = (self.uuid, self.major, self.minor)
+        uid = (self.namespace, self.instance)
+        kinds = [any(v is not None for v in ibeacon), any(v is not None for v in uid), self.eddystone_eid is not None]
+        if sum(kinds) != 1:
+            raise ValueError("give exactly one of: uuid+major+minor, namespace+instance, eddystone_eid")
+        if kinds[0] and None in ibeacon:
+            raise ValueError("an iBeacon needs uuid, major and minor")
+        if kinds[1] and None in uid:
+            raise ValueError("an Eddystone-UID beacon needs namespace and instance")
+        return self
+
+
+class EidOut(Response):
+    rotation_exponent: int
+    time_counter: int
+    registered_at: datetime
+
+
+class BeaconOut(Response):
+    beacon_id: str
+    store_id: str
+    zone: str
+    uuid: str | None = None
+    major: int | None = None
+    minor: int | None = None
+    namespace: str | None = None
+    instance: str | None = None
+    eddystone_eid: EidOut | None = None
+
+
+class BeaconPage(Response):
+    items: list[BeaconOut]
+    next_cursor: str | None
+
+
+class StoreList(Response):
+    items: list[StoreModel]
+    next_cursor: str | None
+
+
+class BeaconQuery(PageQuery):
+    store_id: Identifier | None = None
