@@ -130,6 +130,18 @@ class CatalogCache:
         return version
 
 
+def seen(version: CatalogVersion | None) -> None:
+    """The request read the catalog's version itself (with the member, in one request): the
+    cache takes it as this request's validation instead of reading it again. Only a version read
+    from the store the cache reads counts, and only within :func:`one_reading`; a version the
+    request already validated stays (the first read of a request is the one it keeps)."""
+    validated = _request.get()
+    source = _cache.source
+    if validated is None or validated.seen is not None or not isinstance(source, StoredCatalog):
+        return
+    validated.seen = (version, source.local_writes())
+
+
 @contextmanager
 def one_reading() -> Iterator[None]:
     """Within: the catalog's version is read once (again only after this process wrote to the

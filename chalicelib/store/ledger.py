@@ -27,7 +27,7 @@ from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.store.base import BaseMeta, owned_transaction, table_name
-from chalicelib.store.issued import write_issued, write_notice
+from chalicelib.store.issued import record_issues, write_issued, write_notice
 from chalicelib.store.members import MemberModel
 from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused
 
@@ -213,6 +213,7 @@ def apply(change: MemberChange) -> None:
                 _write_purchase(tx, customer_id, change.purchase, change.at)
             for offer, wallet_entry in change.issue_offers:
                 write_issued(tx, customer_id, offer, wallet_entry)
+            record_issues(tx, change.member.sub, customer_id, [entry for _, entry in change.issue_offers])
             for notice in change.notices:
                 write_notice(tx, customer_id, change.at, notice)
             for wallet_id in change.redeem_wallet:
