@@ -51,17 +51,38 @@ def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool 
         found = _claimed("card", number)
         if found is not None:
             return found
-    phones = phone_readings(code, program.rules().default_region) if looks_like_phone(code) else []
-    for phone in phones:
-        found = _claimed("phone", phone)
-        if found is not None:
-            return found
+    phones, found = _by_phone(code) if looks_like_phone(code) else ([], None)
+    if found is not None:
+        return found
     if bad_card is not None:
         # A mistyped card number that is also no member's phone: say the check digit is wrong.
         raise bad_card
     if number is not None or phones:
         raise NotFound("no member has this card or phone number", code="card_not_found", field=field)
     raise InvalidField(field, "not a card number, QR code or phone number", code="unrecognised_code")
+
+
+def _by_phone(code: str) -> tuple[list[str], Holder | None]:
+    """The readings of a phone number said at the till (in the program's region) and the holder
+    of the first one that is a member's. The region this warm Lambda holds is tried first and
+    checked once the member's read has brought the catalog's version (so the program is not read
+    before the claim); only if it moved meanwhile are the readings tried again in the new one."""
+    held = catalog_cache.cache().held_program()
+    if held is not None:
+        phones = phone_readings(code, held.default_region)
+        found = _first_claimed(phones)
+        if program.rules().default_region == held.default_region:
+            return phones, found
+    phones = phone_readings(code, program.rules().default_region)
+    return phones, _first_claimed(phones)
+
+
+def _first_claimed(phones: list[str]) -> Holder | None:
+    for phone in phones:
+        found = _claimed("phone", phone)
+        if found is not None:
+            return found
+    return None
 
 
 def check_fresh(code: str, *, clock: Clock, field: str = "code") -> None:

@@ -83,6 +83,13 @@ class CatalogCache:
     def program(self) -> ProgramRules | None:
         return self._part("program", self.source.program)
 
+    def held_program(self) -> ProgramRules | None:
+        """The program this process holds, without validating it (a guess to be checked against
+        the version later in the request: see ``services.cards``)."""
+        with self._lock:
+            held: ProgramRules | None = self._parts.get("program")
+            return held
+
     def stores(self) -> Stores:
         def load() -> Stores:
             by_id = {s.store_id: s for s in self.source.stores()}

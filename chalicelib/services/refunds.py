@@ -14,10 +14,9 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.members import Member
 from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundDecision, Sold, apply_refund
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.services import policy, program
+from chalicelib.services import cards, policy, program, wallet
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
-from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
 
 
@@ -45,7 +44,8 @@ def _prepare(
         raise NotFound("no such purchase", code="purchase_not_found")
     body, revision = found
     policy.may_refund(identity, body["merchant_id"], body.get("store_id"))
-    member = member_store.member_by_claim("customer", body["customer_id"])
+    holder = cards.claimed("customer", body["customer_id"])
+    member = holder.member if holder is not None else None
     if member is None:
         raise Conflict("the member has left the program: refund the money only", code="member_left")
     member = program.with_current_tier(member)
@@ -56,7 +56,7 @@ def _prepare(
 
     # A full refund undoes the sale, so the offers it redeemed go back to the wallet (while they
     # last); a partial one keeps them spent: the rest of the sale still used them.
-    given_back = _redeemed_offers(member.customer_id, purchase_id, now) if decision.complete else []
+    given_back = _redeemed_offers(member, purchase_id, body.get("offers_redeemed"), now) if decision.complete else []
     response = _response(member, purchase_id, decision, given_back, now)
     return ledger.MemberChange(
         member,
@@ -169,10 +169,17 @@ def _refunded_body(
     }
 
 
-def _redeemed_offers(customer_id: str, purchase_id: str, now: datetime) -> list[wallet_store.WalletOffer]:
-    """The wallet offers the purchase redeemed that have not expired since."""
+def _redeemed_offers(
+    member: Member, purchase_id: str, offer_ids: list[str] | None, now: datetime
+) -> list[wallet_store.WalletOffer]:
+    """The wallet offers the purchase redeemed that have not expired since: among the live part of
+    the wallet (an entry stays there, redeemed, until it expires) of the offers the purchase says
+    it redeemed (none read if none); the whole wallet for a purchase recorded without saying."""
+    if offer_ids is not None and not offer_ids:
+        return []
+    held = wallet_store.wallet(member.customer_id) if offer_ids is None else wallet.live_entries(member, now, offer_ids)
     return [
         entry
-        for entry in wallet_store.wallet(customer_id)
+        for entry in held
         if entry.purchase_id == purchase_id and entry.status == "redeemed" and entry.expires_at > now
     ]

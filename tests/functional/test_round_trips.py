@@ -104,11 +104,25 @@ def test_a_purchase_by_card_number_or_customer_id_reads_the_claim_then_the_membe
     assert by_card == by_customer_id == [("GetItem", ("claims",)), MEMBER_AND_VERSION, TRANSACTION]
 
 
-def test_a_purchase_by_phone_reads_the_program_for_the_region_the_claim_and_the_member(api, alice):
+def test_a_purchase_by_phone_reads_the_claim_then_the_member_with_the_version(api, alice):
     assert buy(api, alice["card_number"]).status_code == 201
     with dynamodb_requests() as made:
         assert buy(api, "0151 23456789").status_code == 201
-    assert made == [("GetItem", ("catalog",)), ("GetItem", ("claims",)), MEMBER_AND_VERSION, TRANSACTION]
+    # The program's region (to read a national number) is the one held, checked by that version.
+    assert made == [("GetItem", ("claims",)), MEMBER_AND_VERSION, TRANSACTION]
+
+
+def test_a_phone_said_at_the_till_is_read_in_the_programs_region_even_just_after_it_changed(api, alice):
+    assert buy(api, alice["card_number"]).status_code == 201  # the program (region DE) held
+    program = api.call("GET", "/v1/program", ADMIN).json_body
+    changed = api.call("PUT", "/v1/program", ADMIN, {**program, "default_region": "AT"})
+    assert changed.status_code == 200, changed.json_body
+    from chalicelib.services.catalog_cache import cache
+
+    assert cache().held_program() is None or cache().held_program().default_region == "DE"
+    # The national number is now an Austrian one: nobody's (in DE it is alice's).
+    response = buy(api, "0151 23456789")
+    assert response.status_code == 404 and response.json_body["error"]["code"] == "card_not_found"
 
 
 def test_redeeming_an_offer_reads_only_the_live_entries_of_that_offer(api, alice, clock):
@@ -132,6 +146,30 @@ def test_redeeming_an_offer_reads_only_the_live_entries_of_that_offer(api, alice
     # The refusal of a second redemption still says why, from the whole wallet.
     again = buy(api, alice["card_number"], offer_ids=[offer["offer_id"]])
     assert again.status_code == 409 and again.json_body["error"]["code"] == "offer_already_redeemed"
+
+
+def test_a_full_refund_gives_the_offer_back_reading_only_the_live_entries_of_the_offers_it_redeemed(api, alice, clock):
+    offer = new_offer(api, COOKIE)
+    check_in(api, MITTE)
+    seed_wallet("alice", "off_gone", 40, clock.now - timedelta(days=30))
+    bought = buy(api, alice["card_number"], offer_ids=[offer["offer_id"]]).json_body
+    plain = buy(api, alice["card_number"]).json_body
+    refunds = []
+    for purchase in (bought, plain):
+        with dynamodb_requests() as made:
+            answer = api.call(
+                "POST",
+                f"/v1/purchases/{purchase['purchase_id']}/refund",
+                api.cashier(),
+                {},
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
+        assert answer.status_code == 201, answer.json_body
+        refunds.append((answer.json_body["offers_returned"], made))
+    (returned, with_offer), (none, without) = refunds
+    assert returned == [offer["offer_id"]] and none == []
+    assert ("Query", ("wallet",)) not in with_offer + without
+    assert [r for r in with_offer if r not in without] == [("GetItem", ("activity",)), ("BatchGetItem", ("wallet",))]
 
 
 def test_the_card_lookup_reads_only_the_live_entries(api, alice, clock):
