@@ -354,3 +354,24 @@ def test_a_qr_card_of_a_member_from_before_the_activity_item_still_buys_and_rede
     bought = buy(api, code, offer_ids=[offer["offer_id"]])
     assert bought.status_code == 201, bought.json_body
     assert bought.json_body["offers_redeemed"] == [offer["offer_id"]]
+
+
+def test_a_purchase_offer_for_a_member_from_before_the_activity_item_counts_their_old_issues(api, alice, clock):
+    earned = new_offer(
+        api,
+        {
+            "title": "Your next coffee half price",
+            "trigger": {"type": "purchase"},
+            "reward": {"type": "percent_off", "percent": 50},
+            "limits": {"per_customer": 2},
+        },
+    )
+    as_before_the_activity_item("alice")
+    seed_wallet("alice", earned["offer_id"], 1, clock.now - timedelta(days=3))
+    first = buy(api, alice["card_number"]).json_body
+    assert [o["wallet_id"] for o in first["offers_issued"]] == [f"{earned['offer_id']}#2"]
+    clock.now += timedelta(days=1)
+    with dynamodb_requests() as made:
+        second = buy(api, alice["card_number"]).json_body
+    assert second["offers_issued"] == []  # the two the member may have
+    assert ("Query", ("wallet",)) not in made and ("GetItem", ("checkins",)) not in made
