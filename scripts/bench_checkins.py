@@ -4,7 +4,9 @@
     python -m scripts.bench_checkins --members 200 --threads 8
 
 1. In-process on DynamoDB Local (a warm process): the requests of a geofence check-in that
-   issues an offer, one that is the same visit, a beacon check-in, and an Eddystone-EID one.
+   issues an offer, one that is the same visit, a beacon check-in, and an Eddystone-EID one;
+   then the read cost of a check-in where an offer fits for a member with 0 and with 1,000 past
+   wallet entries (seeded directly through the store, as an earlier version left them).
 2. Over HTTP on ``python -m scripts.serve``: N members each checking in at a store (an offer
    issued to each), from several threads; check-ins per second and latency.
 """
@@ -20,12 +22,17 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from scripts import bench_foundation
-from scripts.bench_foundation import DynamoCounter, Report, Server, ops, percentile, progress
+from scripts.bench_foundation import ApiCall, DynamoCounter, Report, Server, ops, percentile, progress
 
 MITTE = {"type": "geo", "lon": 13.4016, "lat": 52.5303, "accuracy_m": 15}
 DOOR = {"type": "beacon", "uuid": "F7826DA6-4FA2-4E98-8024-BC5B71E0893E", "major": 100, "minor": 1}
+#: An offer with no limits (earned once a day): it fits every member's check-in at any store.
+WELCOME = {"title": "Welcome back", "trigger": {"type": "checkin"}, "reward": {"type": "bonus_points", "points": 5}}
+#: Past wallet entries of the members whose read cost is measured.
+HISTORIES = (0, 1000)
 OFFER = {
     "title": "A cookie with your coffee",
     "trigger": {"type": "checkin", "store_id": "s_kiez_mitte"},
@@ -104,12 +111,88 @@ def measure_requests(report: Report, samples: int, endpoint: str) -> None:
                     assert response.status_code == 200, response.body
                     if n:
                         kinds[label].append(list(calls))
-        for label, runs in kinds.items():
-            shapes = Counter(ops(r) for r in runs)
-            shape, _ = shapes.most_common(1)[0]
-            report.add("DynamoDB requests per check-in (warm)", label, f"{len(runs[0])} req: {shape}")
+            for label, runs in kinds.items():
+                shapes = Counter(ops(r) for r in runs)
+                shape, _ = shapes.most_common(1)[0]
+                report.add("DynamoDB requests per check-in (warm)", label, f"{len(runs[0])} req: {shape}")
+            measure_history(report, samples, http, counter, marketer)
     finally:
         devnull.close()
+
+
+def measure_history(report: Report, samples: int, http: Any, counter: DynamoCounter, marketer: dict[str, str]) -> None:
+    """The read cost of a check-in where an offer fits (so its limits count the member's history),
+    for members with 0 and 1,000 past wallet entries of that offer."""
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.store import members as member_store
+    from chalicelib.store import wallet as wallet_store
+    from scripts.token import mint
+
+    offer_id = http.post("/v1/offers", headers=marketer, body=json.dumps(WELCOME)).json_body["offer_id"]
+    section = "Read cost of a check-in where an offer fits, by past wallet entries (warm)"
+    for entries in HISTORIES:
+        runs: list[list[ApiCall]] = []
+        for n in range(samples + 1):
+            sub = f"bench-history-{entries}-{n}"
+            headers = {"Authorization": f"Bearer {mint(sub, ['customer'])}"}
+            body = {
+                "name": "H",
+                "phone": f"0151 9{entries:04d}{n:03d}",
+                "birthday": "1990-01-01",
+                "marketing_consent": True,
+            }
+            assert http.post("/v1/me", headers=headers, body=json.dumps(body)).status_code == 201
+            member = member_store.get_member(sub)
+            assert member is not None
+            _as_an_earlier_version_left_it(sub)
+            now = datetime.now(UTC)
+            with wallet_store.WalletModel.batch_write() as batch:
+                for i in range(entries):
+                    issued = now - timedelta(days=entries + 1 - i)
+                    batch.save(
+                        wallet_store.WalletModel(
+                            member.customer_id,
+                            f"{offer_id}#{i + 1}",
+                            offer_id=offer_id,
+                            title=WELCOME["title"],
+                            reward=WELCOME["reward"],
+                            store_id="s_kiez_mitte",
+                            merchant_id="m_kiez",
+                            issued_at=issued,
+                            expires_at=issued + timedelta(days=7),
+                            status="redeemed" if i % 3 == 0 else "issued",
+                        )
+                    )
+            # The member's first check-in since (nothing located): where a member from before
+            # the change gets their activity item built, once.
+            unknown = {**DOOR, "minor": 999}
+            assert http.post("/v1/me/checkins", headers=headers, body=json.dumps(unknown)).status_code == 200
+            with counter.measure() as calls:
+                response = http.post("/v1/me/checkins", headers=headers, body=json.dumps(MITTE))
+            assert response.status_code == 200, response.body
+            issued_ids = [o["wallet_id"] for o in json.loads(response.body)["offers"] if o["offer_id"] == offer_id]
+            assert issued_ids == [f"{offer_id}#{entries + 1}"], issued_ids
+            if n:
+                runs.append(list(calls))
+        reads = [[c for c in run if c.operation != "TransactWriteItems"] for run in runs]
+        items = statistics.mean(sum(c.read for c in r) for r in reads)
+        units = [sum(c.capacity or 0.0 for c in r) for r in reads]
+        report.add(
+            section,
+            f"{entries} past entries",
+            f"{len(runs[0])} req: {ops(runs[0])} | reads: {len(reads[0])} req, {items:g} items,"
+            f" {statistics.mean(units):g} RCU (DynamoDB Local's count)",
+        )
+
+
+def _as_an_earlier_version_left_it(sub: str) -> None:
+    """Without the member's activity item (where the code has one): a member from before it."""
+    from chalicelib.store import wallet as wallet_store
+
+    model = getattr(wallet_store, "ActivityModel", None)
+    if model is not None:
+        model(sub).delete()
 
 
 def measure_http(report: Report, members: int, threads: int, base_env: dict[str, str]) -> None:

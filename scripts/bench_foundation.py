@@ -327,6 +327,18 @@ class ApiCall:
     operation: str
     capacity: float | None
     items: int = 1
+    #: Items the call returned (a read's cost grows with them).
+    read: int = 0
+
+
+def items_read(response: Any) -> int:
+    if not isinstance(response, dict):
+        return 0
+    if "Item" in response:
+        return 1
+    if "Count" in response:
+        return int(response["Count"])
+    return sum(len(found) for found in (response.get("Responses") or {}).values())
 
 
 def capacity(response: Any) -> float | None:
@@ -361,7 +373,7 @@ class DynamoCounter:
             except BaseException:
                 counter.calls.append(ApiCall(operation_name, None, items))
                 raise
-            counter.calls.append(ApiCall(operation_name, capacity(response), items))
+            counter.calls.append(ApiCall(operation_name, capacity(response), items, items_read(response)))
             return response
 
         BaseClient._make_api_call = counting  # type: ignore[method-assign]

@@ -270,6 +270,17 @@ class UnitCounter(DynamoCounter):
                 got = [response["Item"]] if response.get("Item") else response.get("Items", [])
                 call.rcu = read_units(sum(item_size(i) for i in got), bool(params.get("ConsistentRead")))
             return
+        if operation == "BatchGetItem":
+            # Billed as a GetItem per item, each table read as its request asked.
+            asked = params.get("RequestItems", {})
+            call.tables = sorted(self.short(t) for t in asked)
+            found = response.get("Responses", {}) if isinstance(response, dict) else {}
+            call.rcu = sum(
+                read_units(item_size(item), bool(asked.get(table, {}).get("ConsistentRead")))
+                for table, items in found.items()
+                for item in items
+            )
+            return
         per_item = 2 if operation == "TransactWriteItems" else 1
         for kind, table, key, before, put in writes:
             if response is None or kind == "ConditionCheck":
@@ -324,9 +335,9 @@ def _span(values: Sequence[float], unit: str) -> str:
 
 def _read_tables(calls: list[ApiCall]) -> str:
     reads = Counter(
-        f"{c.operation} {c.tables[0]}"
+        f"{c.operation} {'+'.join(c.tables)}"
         for c in calls
-        if isinstance(c, SizedCall) and c.operation in ("GetItem", "Query", "Scan") and c.tables
+        if isinstance(c, SizedCall) and c.operation in ("GetItem", "Query", "Scan", "BatchGetItem") and c.tables
     )
     return ", ".join(f"{name}" + (f" x{n}" if n > 1 else "") for name, n in reads.items()) or "no reads"
 
@@ -550,7 +561,8 @@ def _purchase_notes(report: Report, kinds: list[Kind]) -> None:
         + " / ".join(sorted(shapes))
         + f" (reads: {' / '.join(sorted(reads))}): a scanned QR names the member's key (sealed), so it reads the"
         " member only; a card number, a phone or a customer_id is a claim item naming the member's sub, so"
-        " finding the member takes the claim's GetItem and then the member's"
+        " finding the member takes the claim's GetItem and then the member's (the member is read with the"
+        " catalog's version in one BatchGetItem)"
     )
     report.notes.append(
         "AWS units are computed from the items' sizes (DynamoDB's documented size rules): GetItem/Query"

@@ -12,6 +12,9 @@ from chalicelib.domain.offers import Offer, unusable_because
 
 #: How long an issued offer stays in the wallet (less if the offer ends sooner).
 WALLET_OFFER_DAYS = 7
+#: How long an entry stays in the customer's history after it expired (redeemed or not), before
+#: DynamoDB's TTL deletes it. Offers' limits count on the activity item, not on entries.
+RETENTION = timedelta(days=400)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,16 @@ def wallet_id(offer_id: str, times_issued: int) -> str:
     """The key of the customer's next issue of an offer: ``<offer_id>#<n>`` for the n-th, so two
     racing issues of the same n meet on one key (only one lands) and a later one never collides."""
     return f"{offer_id}#{times_issued + 1}"
+
+
+def times_issued(wallet_id: str) -> int:
+    """n of a key ``<offer_id>#<n>``: the customer's n-th issue of the offer."""
+    return int(wallet_id.rsplit("#", 1)[1])
+
+
+def purge_at(entry: WalletOffer) -> datetime:
+    """When the entry may leave the table: ``RETENTION`` after it expired."""
+    return entry.expires_at + RETENTION
 
 
 def expires_at(offer: Offer, now: datetime) -> datetime:

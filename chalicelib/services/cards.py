@@ -13,14 +13,15 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.phones import looks_like_phone, phone_readings
 from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
 from chalicelib.errors import InvalidField, NotFound
-from chalicelib.services import policy, program, wallet
+from chalicelib.services import catalog_cache, policy, program, wallet
+from chalicelib.store import activity as activity_store
 from chalicelib.store import members as store
 
 
 @dataclass(frozen=True)
 class Holder:
-    """Who holds a card: found by a claim without reading the member, or by reading the member a
-    QR payload names (then the member as read, which spares reading it again)."""
+    """Who holds a card: found by a claim or by the member a QR payload names, with the member as
+    read then (None if it no longer matched the claim: whoever needs it reads again and says why)."""
 
     sub: str
     customer_id: str
@@ -38,7 +39,7 @@ def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool 
     if cards.is_qr_payload(code):
         card = _qr_card(code, clock, field, stale_qr)
         if card.member_sub is None:
-            return _held(store.find_claim("card", card.card_number), field)
+            return _held(_claimed("card", card.card_number), field)
         return _named_by_qr(card.member_sub, card.card_number, field)
     bad_card: cards.InvalidCardCode | None = None
     number: str | None
@@ -47,20 +48,41 @@ def find_holder(code: str, *, clock: Clock, field: str = "code", stale_qr: bool 
     except cards.InvalidCardCode as exc:
         number, bad_card = None, exc
     if number is not None:
-        found = store.find_claim("card", number)
+        found = _claimed("card", number)
         if found is not None:
-            return Holder(*found)
-    phones = phone_readings(code, program.rules().default_region) if looks_like_phone(code) else []
-    for phone in phones:
-        found = store.find_claim("phone", phone)
-        if found is not None:
-            return Holder(*found)
+            return found
+    phones, found = _by_phone(code) if looks_like_phone(code) else ([], None)
+    if found is not None:
+        return found
     if bad_card is not None:
         # A mistyped card number that is also no member's phone: say the check digit is wrong.
         raise bad_card
     if number is not None or phones:
         raise NotFound("no member has this card or phone number", code="card_not_found", field=field)
     raise InvalidField(field, "not a card number, QR code or phone number", code="unrecognised_code")
+
+
+def _by_phone(code: str) -> tuple[list[str], Holder | None]:
+    """The readings of a phone number said at the till (in the program's region) and the holder
+    of the first one that is a member's. The region this warm Lambda holds is tried first and
+    checked once the member's read has brought the catalog's version (so the program is not read
+    before the claim); only if it moved meanwhile are the readings tried again in the new one."""
+    held = catalog_cache.cache().held_program()
+    if held is not None:
+        phones = phone_readings(code, held.default_region)
+        found = _first_claimed(phones)
+        if program.rules().default_region == held.default_region:
+            return phones, found
+    phones = phone_readings(code, program.rules().default_region)
+    return phones, _first_claimed(phones)
+
+
+def _first_claimed(phones: list[str]) -> Holder | None:
+    for phone in phones:
+        found = _claimed("phone", phone)
+        if found is not None:
+            return found
+    return None
 
 
 def check_fresh(code: str, *, clock: Clock, field: str = "code") -> None:
@@ -76,8 +98,30 @@ def find_member(code: str, *, clock: Clock, field: str = "code") -> Member:
     return holder.member or member_of(holder, field)
 
 
+def claimed(kind: str, value: str) -> Holder | None:
+    """The holder of a claim (``card``, ``phone``, ``customer``) with their member read at once."""
+    return _claimed(kind, value)
+
+
+def _claimed(kind: str, value: str) -> Holder | None:
+    found = store.find_claim(kind, value)
+    if found is None:
+        return None
+    sub, customer_id = found
+    member = read_member(sub)
+    return Holder(sub, customer_id, member if member is not None and member.customer_id == customer_id else None)
+
+
+def read_member(sub: str) -> Member | None:
+    """The member, read with the catalog's version in one request (the catalog cache takes it as
+    this request's validation, so a till's request reads nothing more before its transaction)."""
+    read = activity_store.read_member(sub)
+    catalog_cache.seen(read.catalog_version)
+    return read.member
+
+
 def member_of(holder: Holder, field: str, code: str = "card_not_found") -> Member:
-    member = store.get_member(holder.sub)
+    member = read_member(holder.sub)
     if member is None or member.customer_id != holder.customer_id:
         # The member left between reading the claim and reading them.
         raise NotFound("no such member", code=code, field=field)
@@ -95,7 +139,7 @@ def _named_by_qr(sub: str, card_number: str, field: str) -> Holder:
     """The member a QR payload names, read by its key: one read instead of the card's claim and
     then the member. The card must still be theirs (a member who left and joined again has the
     same key and another card; the old card's codes must not find them)."""
-    member = store.get_member(sub)
+    member = read_member(sub)
     if member is None or member.card_number != card_number:
         raise NotFound("no member has this card", code="card_not_found", field=field)
     return Holder(member.sub, member.customer_id, member)
@@ -139,11 +183,11 @@ def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -
         "amount": amount,
         "redeemable_points": points,
         "redeemable_value": points * rules.redemption.point_value_minor if points is not None else None,
-        "offers": wallet.usable_offers(member.customer_id, identity.merchant_id, clock()),
+        "offers": wallet.usable_offers(member, identity.merchant_id, clock()),
     }
 
 
-def _held(found: tuple[str, str] | None, field: str) -> Holder:
+def _held(found: Holder | None, field: str) -> Holder:
     if found is None:
         raise NotFound("no member has this card", code="card_not_found", field=field)
-    return Holder(*found)
+    return found

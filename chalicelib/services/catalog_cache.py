@@ -83,6 +83,13 @@ class CatalogCache:
     def program(self) -> ProgramRules | None:
         return self._part("program", self.source.program)
 
+    def held_program(self) -> ProgramRules | None:
+        """The program this process holds, without validating it (a guess to be checked against
+        the version later in the request: see ``services.cards``)."""
+        with self._lock:
+            held: ProgramRules | None = self._parts.get("program")
+            return held
+
     def stores(self) -> Stores:
         def load() -> Stores:
             by_id = {s.store_id: s for s in self.source.stores()}
@@ -128,6 +135,18 @@ class CatalogCache:
         if validated is not None:
             validated.seen = (version, writes)
         return version
+
+
+def seen(version: CatalogVersion | None) -> None:
+    """The request read the catalog's version itself (with the member, in one request): the
+    cache takes it as this request's validation instead of reading it again. Only a version read
+    from the store the cache reads counts, and only within :func:`one_reading`; a version the
+    request already validated stays (the first read of a request is the one it keeps)."""
+    validated = _request.get()
+    source = _cache.source
+    if validated is None or validated.seen is not None or not isinstance(source, StoredCatalog):
+        return
+    validated.seen = (version, source.local_writes())
 
 
 @contextmanager

@@ -1,8 +1,10 @@
 """Check-ins: where the customer is (a beacon heard, a location inside a geofence), refused when it
 cannot be real, deduplicated within a dwell window, and answered with the offers that fit.
 
-A recipe: load the member and its last check-in, decide (``domain.checkins``), let the issuing
-service choose the offers, commit the record with them in one transaction."""
+A recipe: load the member, its activity item (the last check-in and the offers' issue history) and
+the catalog's version in one request, decide (``domain.checkins``), let the issuing service choose
+the offers, commit the record with them in one transaction. The wallet is never read, except for
+the entries a same visit answers with, by their keys."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import datetime
 from typing import Literal, TypedDict
 
 from chalicelib.domain import checkins as checkin_rules
+from chalicelib.domain.activity import Activity, expired_ids
 from chalicelib.domain.catalog import Beacon, Store
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.identity import Identity
@@ -18,10 +21,9 @@ from chalicelib.domain.members import Member
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.geo.beacons import directory_of
 from chalicelib.ports import new_id
-from chalicelib.services import issuing, places, program, wallet
+from chalicelib.services import catalog_cache, issuing, places, program, wallet
 from chalicelib.services.catalog_cache import cache
-from chalicelib.store import members as member_store
-from chalicelib.store import wallet as wallet_store
+from chalicelib.store import activity as activity_store
 
 
 @dataclass(frozen=True)
@@ -53,26 +55,40 @@ class CheckinView(TypedDict):
 
 
 def record(identity: Identity, req: CheckIn, *, clock: Clock) -> CheckinView:
-    member = member_store.get_member(identity.sub)
-    if member is None:
-        raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
-    member = program.with_current_tier(member)  # offers target tiers by their current names
     now = clock()
     try:
-        return _record_once(member, req, now)
+        return _record_once(identity.sub, req, now)
     except Conflict:
         # Another check-in of the member got there first: read again and decide again, once.
-        return _record_once(member, req, now)
+        return _record_once(identity.sub, req, now)
 
 
-def _record_once(member: Member, req: CheckIn, now: datetime) -> CheckinView:
-    previous = wallet_store.last_checkin(member.customer_id)
+def _load(sub: str, now: datetime) -> tuple[Member, Activity]:
+    read = activity_store.read_member(sub, with_activity=True)
+    if read.member is None:
+        raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
+    catalog_cache.seen(read.catalog_version)
+    member = program.with_current_tier(read.member)  # offers target tiers by their current names
+    # A member from before the activity item: built from the old records, once.
+    activity = read.activity or activity_store.migrate_activity(sub, member.customer_id, now)
+    return member, activity
+
+
+def _record_once(sub: str, req: CheckIn, now: datetime) -> CheckinView:
+    member, activity = _load(sub, now)
+    previous = activity.last_checkin
     minute = checkin_rules.count_minute(previous, now)
     store, zone, trigger, position = _where(req, now)
     sighting = checkin_rules.Sighting(store.store_id if store else None, position)
     decision = checkin_rules.decide_checkin(previous, minute, sighting, now, new_id("chk", 16))
-    offers = issuing.for_checkin(member, store, zone, trigger, now) if store and decision.may_issue else []
-    decision, issued = issuing.commit_checkin(member, decision, previous.at if previous else None, offers)
+    offers = (
+        issuing.for_checkin(member, store, zone, trigger, now, history=activity.history)
+        if store and decision.may_issue
+        else []
+    )
+    decision, issued = issuing.commit_checkin(
+        member, decision, previous.at if previous else None, offers, expired=expired_ids(activity, now)
+    )
     # The same visit answers with the offers its first check-in issued.
     shown = [e for _, e in issued] if issued else wallet.entries(member.customer_id, decision.record.wallet_ids)
     return {

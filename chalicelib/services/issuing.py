@@ -16,12 +16,13 @@ Only this module (and ``store/``) imports the store's wallet and inbox writers.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import contact
+from chalicelib.domain.activity import History
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.changes import Notice
 from chalicelib.domain.checkins import CheckinDecision
@@ -30,11 +31,12 @@ from chalicelib.domain.contact import Contact, Deferred, Refused
 from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
-from chalicelib.domain.wallet import WalletOffer, history_of, wallet_entry
+from chalicelib.domain.wallet import WalletOffer, wallet_entry
 from chalicelib.services import program
 from chalicelib.services.catalog_cache import cache
 from chalicelib.services.idempotency import exactly_once, replay, request_hash
 from chalicelib.services.skipped_offers import Skipped
+from chalicelib.store import activity as activity_store
 from chalicelib.store import catalog, ledger
 from chalicelib.store import features as features_store
 from chalicelib.store import issued as issued_store
@@ -61,20 +63,21 @@ def program_timezone() -> ZoneInfo:
     return ZoneInfo(program.rules().timezone)
 
 
-def _customer(
-    member: Member, history: dict[str, tuple[int, datetime]], segments: frozenset[str] = frozenset()
-) -> Customer:
+def _customer(member: Member, history: History, segments: frozenset[str] = frozenset()) -> Customer:
     return Customer(
         member.tier, member.visits_total, member.last_visit_at, member.category_counts, segments, history=history
     )
 
 
-def for_checkin(member: Member, store: Store, zone: str | None, trigger: str, now: datetime) -> list[Issue]:
-    """The offers a new visit to ``store`` issues (the member's tier is its current one)."""
+def for_checkin(
+    member: Member, store: Store, zone: str | None, trigger: str, now: datetime, *, history: History
+) -> list[Issue]:
+    """The offers a new visit to ``store`` issues (the member's tier is its current one), counted
+    on ``history`` (the member's activity item, read with the member)."""
     moment = Moment(
         trigger, now, store_id=store.store_id, zone=zone, merchant_id=store.merchant_id, timezone=program_timezone()
     )
-    return _issue(_cached_offers(), moment, member, OFFERS_PER_CHECKIN)
+    return _issue(_cached_offers(), moment, member, OFFERS_PER_CHECKIN, lambda: history)
 
 
 def for_purchase(member: Member, store: Store, categories: Iterable[str], now: datetime) -> list[Issue]:
@@ -93,28 +96,46 @@ def for_purchase(member: Member, store: Store, categories: Iterable[str], now: d
         timezone=program_timezone(),
     )
     fresh = [o for o in catalog.offers_with_counts() if o.trigger.type == "purchase"]
-    return _issue(fresh, moment, member, OFFERS_PER_PURCHASE)
+    return _issue(fresh, moment, member, OFFERS_PER_PURCHASE, lambda: _history(member, now))
+
+
+def _history(member: Member, now: datetime) -> History:
+    """The member's issue history from their activity item (one GetItem), built once from the
+    wallet for a member from before it: the change that issues then counts in that item."""
+    kept = activity_store.activity(member.sub) or activity_store.migrate_activity(member.sub, member.customer_id, now)
+    return kept.history
 
 
 def _issue(
-    offers: list[Offer], moment: Moment, member: Member, at_most: int, segments: frozenset[str] = frozenset()
+    offers: list[Offer],
+    moment: Moment,
+    member: Member,
+    at_most: int,
+    history_of: Callable[[], History],
+    segments: frozenset[str] = frozenset(),
 ) -> list[Issue]:
     """The chosen offers as wallet entries, issued where the moment happened (a store, or none for
     a message). The customer's history only narrows what is eligible (per-customer limits,
-    cooldowns), so when nothing fits a customer without one the wallet is not read at all: a
-    check-in where no offer applies costs no Query."""
+    cooldowns), so when nothing fits a customer without one it is not read at all: a moment where
+    no offer applies costs no read for it."""
     if not choose_offers(offers, moment, _customer(member, {}, segments), at_most):
         return []
-    history = history_of(wallet_store.wallet(member.customer_id))
+    history = history_of()
     chosen = choose_offers(offers, moment, _customer(member, history, segments), at_most)
     return [(offer, wallet_entry(offer, moment.store_id, moment.merchant_id, moment.at, history)) for offer in chosen]
 
 
 def commit_checkin(
-    member: Member, decision: CheckinDecision, previous_at: datetime | None, issued: list[Issue]
+    member: Member,
+    decision: CheckinDecision,
+    previous_at: datetime | None,
+    issued: list[Issue],
+    *,
+    expired: Sequence[str] = (),
 ) -> tuple[CheckinDecision, list[Issue]]:
     """Commit the check-in's record with the offers it issues (the record lists them); an offer the
-    store refuses is left out and the check-in commits without it. Returns what was committed."""
+    store refuses is left out and the check-in commits without it. Returns what was committed.
+    ``expired``: live wallet keys past their expiry, dropped from the activity item meanwhile."""
     skipped = Skipped()
     while True:
         kept = skipped.kept(issued)
@@ -122,7 +143,7 @@ def commit_checkin(
             decision.record, wallet_ids=decision.record.wallet_ids + tuple(entry.wallet_id for _, entry in kept)
         )
         try:
-            issued_store.save_checkin(member.sub, member.customer_id, record, previous_at, kept)
+            issued_store.save_checkin(member.sub, member.customer_id, record, previous_at, kept, expired)
         except wallet_store.OffersRefused as refusal:
             skipped.add(refusal)
         else:
@@ -153,7 +174,7 @@ def message(
     issued: list[Issue] = []
     if offer is not None:
         moment = Moment(kind, now, merchant_id=offer.merchant_id, timezone=program_timezone())
-        issued = _issue([offer], moment, member, 1, features.segments)
+        issued = _issue([offer], moment, member, 1, lambda: _history(member, now), features.segments)
         if not issued:
             return Refused(OFFER_UNAVAILABLE)
     notice = Notice(kind, title, body, offer.offer_id if offer is not None else None)

@@ -259,7 +259,7 @@ def export(identity: Identity, *, clock: Clock) -> ExportView:
     """Everything stored about the member, for the right of access: a section for every table
     ``erasure.POLICIES`` says holds something about them."""
     member = _member(identity)
-    held = erasure.held_about(member.customer_id)
+    held = erasure.held_about(member.customer_id, member.sub)
     now = clock()
     checkin = held.last_checkin
     return {

@@ -87,10 +87,10 @@ def _holder(req: RecordPurchase, clock: Clock) -> cards.Holder:
         return cards.find_holder(req.card, clock=clock, field="card", stale_qr=True)
     if req.customer_id is None:
         raise InvalidField("body", "give exactly one of card and customer_id")
-    found = member_store.find_claim("customer", req.customer_id)
+    found = cards.claimed("customer", req.customer_id)
     if found is None:
         raise NotFound("no member has this customer_id", code="customer_not_found", field="customer_id")
-    return cards.Holder(*found)
+    return found
 
 
 def _prepare(
@@ -115,7 +115,7 @@ def _prepare(
     sale = Sale(
         f"pur_{uuid.uuid4().hex[:20]}", store.merchant_id, store.store_id, req.amount, items, req.redeem_points or 0
     )
-    redeemed_offers = _wallet_offers(member.customer_id, req.offer_ids, store, now)
+    redeemed_offers = _wallet_offers(member, req.offer_ids, store, now)
     live = promotions.live(now, store.merchant_id, store.store_id, member.tier)
     decision = apply_purchase(rules, member.standing, sale, live, [e.reward for e in redeemed_offers], now)
     earned_offers = issuing.for_purchase(member, store, (i.category for i in items if i.category), now)
@@ -238,13 +238,24 @@ def receipt(record: RecordedPurchase, issued: list[wallet.WalletView]) -> Purcha
 
 
 def _wallet_offers(
-    customer_id: str, offer_ids: Sequence[str], store: Store, now: datetime
+    member: Member, offer_ids: Sequence[str], store: Store, now: datetime
 ) -> list[wallet_store.WalletOffer]:
     """The wallet entries to redeem: each offer once, issued to this customer, unexpired, and at a
-    store of the merchant that issued it (the till's card lookup shows them by the same rule)."""
+    store of the merchant that issued it (the till's card lookup shows them by the same rule).
+    Read from the live part of the wallet; why an offer cannot be redeemed (used, expired, never
+    issued) may lie in entries no longer live, so a refusal is decided on the whole wallet."""
     if not offer_ids:
         return []
-    held = sorted(wallet_store.wallet(customer_id), key=lambda e: e.issued_at)
+    try:
+        return _redeemable(wallet.live_entries(member, now, offer_ids), offer_ids, store, now)
+    except (InvalidField, Conflict):
+        return _redeemable(wallet_store.wallet(member.customer_id), offer_ids, store, now)
+
+
+def _redeemable(
+    entries: list[wallet_store.WalletOffer], offer_ids: Sequence[str], store: Store, now: datetime
+) -> list[wallet_store.WalletOffer]:
+    held = sorted(entries, key=lambda e: e.issued_at)
     chosen = []
     for n, offer_id in enumerate(offer_ids):
         field = f"offer_ids.{n}"
@@ -274,7 +285,7 @@ def _member(req: RecordPurchase, holder: cards.Holder, first_read: list[Member],
         cards.check_fresh(req.card, clock=clock, field="card")
         member = first_read.pop() if first_read else cards.member_of(holder, "card")
     else:
-        member = cards.member_of(holder, "customer_id", code="customer_not_found")
+        member = first_read.pop() if first_read else cards.member_of(holder, "customer_id", code="customer_not_found")
     return program.with_current_tier(member)
 
 

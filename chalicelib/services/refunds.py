@@ -6,20 +6,20 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
+from chalicelib.domain.members import Member
 from chalicelib.domain.purchase_record import RecordedPurchase, RefundStatus
 from chalicelib.domain.refunds import RefundDecision, apply_refund, sold, with_refund
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.services import policy, program
+from chalicelib.services import cards, policy, program, wallet
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
 from chalicelib.store import ledger
-from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
 
 
@@ -62,7 +62,8 @@ def _prepare(
         raise NotFound("no such purchase", code="purchase_not_found")
     record, revision = found
     policy.may_refund(identity, record.merchant_id, record.store_id)
-    member = member_store.member_by_claim("customer", record.customer_id)
+    holder = cards.claimed("customer", record.customer_id)
+    member = holder.member if holder is not None else None
     if member is None:
         raise Conflict("the member has left the program: refund the money only", code="member_left")
     member = program.with_current_tier(member)
@@ -73,7 +74,7 @@ def _prepare(
 
     # A full refund undoes the sale, so the offers it redeemed go back to the wallet (while they
     # last); a partial one keeps them spent: the rest of the sale still used them.
-    given_back = _redeemed_offers(member.customer_id, purchase_id, now) if decision.complete else []
+    given_back = _redeemed_offers(member, purchase_id, record.offers_redeemed, now) if decision.complete else []
     refunded = with_refund(record, decision, f"ref_{uuid.uuid4().hex[:20]}", now)
     return ledger.MemberChange(
         member,
@@ -132,10 +133,17 @@ def _receipt(
     }
 
 
-def _redeemed_offers(customer_id: str, purchase_id: str, now: datetime) -> list[wallet_store.WalletOffer]:
-    """The wallet offers the purchase redeemed that have not expired since."""
+def _redeemed_offers(
+    member: Member, purchase_id: str, offer_ids: Sequence[str], now: datetime
+) -> list[wallet_store.WalletOffer]:
+    """The wallet offers the purchase redeemed that have not expired since: among the live part of
+    the wallet (an entry stays there, redeemed, until it expires) of the offers the purchase says
+    it redeemed (none read if none; a purchase recorded before offers existed redeemed none)."""
+    if not offer_ids:
+        return []
+    held = wallet.live_entries(member, now, list(offer_ids))
     return [
         entry
-        for entry in wallet_store.wallet(customer_id)
+        for entry in held
         if entry.purchase_id == purchase_id and entry.status == "redeemed" and entry.expires_at > now
     ]

@@ -1,17 +1,24 @@
 """The wallet and the inbox as the customer and the till read them (the issuing service writes
-them): the customer's offers and messages, and the offers a till may redeem now."""
+them): the customer's offers and messages, and the offers a till may redeem now.
+
+The till and a check-in read only the live part of the wallet: the entries the member's activity
+item names as issued and unexpired, by their keys; a wallet grows with history, that part does not.
+The customer's own history (``GET /v1/me/offers``) shows every entry, as kept."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TypedDict
 
+from chalicelib.domain.activity import live_ids
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
+from chalicelib.domain.members import Member
 from chalicelib.domain.wallet import Message, WalletOffer, redeemable, status_at, why_unusable
 from chalicelib.errors import NotFound
 from chalicelib.services import cursors, places
+from chalicelib.store import activity as activity_store
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
 
@@ -26,9 +33,20 @@ def unusable_because(entry: WalletOffer, merchant_id: str | None, now: datetime)
     return why_unusable(entry, _merchant_of_store(entry.store_id), merchant_id, now)
 
 
-def usable_offers(customer_id: str, merchant_id: str | None, now: datetime) -> list[WalletView]:
+def live_entries(member: Member, now: datetime, offer_ids: Sequence[str] | None = None) -> list[WalletOffer]:
+    """The member's entries that may be redeemable now (of ``offer_ids`` only, if given): those
+    the activity item names as unexpired, read by their keys (each entry says whether it was
+    redeemed). A member from before the activity item: the whole wallet, as before."""
+    kept = activity_store.activity(member.sub)
+    if kept is None:
+        held = wallet_store.wallet(member.customer_id)
+        return [e for e in held if offer_ids is None or e.offer_id in offer_ids]
+    return wallet_store.entries(member.customer_id, live_ids(kept, now, offer_ids))
+
+
+def usable_offers(member: Member, merchant_id: str | None, now: datetime) -> list[WalletView]:
     """The wallet offers the till at ``merchant_id`` can redeem now, the soonest to expire first."""
-    held = wallet_store.wallet(customer_id)
+    held = live_entries(member, now)
     merchants = {
         store_id: merchant
         for store_id in {e.store_id for e in held if e.store_id}
@@ -38,10 +56,10 @@ def usable_offers(customer_id: str, merchant_id: str | None, now: datetime) -> l
 
 
 def entries(customer_id: str, wallet_ids: tuple[str, ...]) -> list[WalletOffer]:
-    """The member's entries named by ``wallet_ids`` (no read when there are none)."""
-    if not wallet_ids:
-        return []
-    return [e for e in wallet_store.wallet(customer_id) if e.wallet_id in wallet_ids]
+    """The member's entries named by ``wallet_ids``, read by their keys (no read when there are
+    none), in the order named."""
+    found = {e.wallet_id: e for e in wallet_store.entries(customer_id, wallet_ids)}
+    return [found[wallet_id] for wallet_id in wallet_ids if wallet_id in found]
 
 
 class WalletView(TypedDict):

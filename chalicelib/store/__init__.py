@@ -9,13 +9,21 @@ Models never leave this package: repositories return domain objects. The key des
     ``by_expiry`` (``expiry_month`` / ``expiry_due``) and ``by_tier_review`` (``review_month`` /
     ``tier_review_due``) are sparse, keys-only: the daily jobs query "due on or before today" in
     this month (and the months since their last run), never scan.
+``activity`` (hash ``sub``; see ``activity.py``)
+    One small item per member beside the member item (not in it: every purchase is conditioned
+    on the member's revision, and check-ins must not contend with the till): the last check-in,
+    the offers' issue history (per offer issued to the member: n and the last time) and the live
+    wallet keys with their expiry. Keyed by the sub like the member, so one strongly consistent
+    BatchGetItem reads the member, this item and ``catalog_version/current``: a check-in is that
+    read and one transaction, whatever the member's history.
 ``claims`` (hash ``claim``)
     One item per unique value, written in the join transaction with ``attribute_not_exists``
     so uniqueness holds without a read-then-write race: ``phone#<E.164>``, ``card#<number>``,
     ``referral#<code>``, ``customer#<customer_id>``. Each points at the member's ``sub`` and
-    ``customer_id``; the till's lookups (card number, QR, phone) are claim → member, two
-    GetItems. When a member leaves, the phone claim is deleted (the number is free again) and the
-    others are kept as ``retired`` tombstones, so a card number or code is never issued twice.
+    ``customer_id``; the till's lookups by card number or phone are claim → member (a GetItem,
+    then the member's BatchGetItem with the catalog's version); a QR names the member's key and
+    skips the claim. When a member leaves, the phone claim is deleted (the number is free again)
+    and the others are kept as ``retired`` tombstones, so a card number or code is never issued twice.
 ``devices`` (hash ``customer_id``, range ``token``; GSI ``by_token``)
     Push tokens of a member; the index finds a token registered by someone else, so a phone
     that changes hands moves its token instead of notifying two people.
@@ -36,9 +44,11 @@ Models never leave this package: repositories return domain objects. The key des
 ``counters`` (see ``counters.py``)
     Report counters per (merchant, day), and short-lived markers that make counting idempotent.
 ``checkins``, ``wallet``, ``inbox`` (see ``wallet.py``)
-    A member's last check-in (dedup, speed, rate; the last known position survives a check-in
-    that locates nothing), issued offers keyed by (offer, the customer's n-th issue of it) so a
-    racing issue is refused and a later one never collides, and every message, newest first.
+    A member's last check-in as kept before ``activity`` (read once to build that item), issued
+    offers keyed by (offer, the customer's n-th issue of it) so a racing issue is refused and a
+    later one never collides (TTL ``purge_at``: 400 days after the entry expired; readers other
+    than the customer's own history read only the live keys ``activity`` names), and every
+    message, newest first.
 ``features`` (hash ``sub``; see ``features.py``)
     Marketing's per-member item beside the member: segments, when messages reached the member
     (per kind, within the frequency window, per contact key) and the predicted next visit. No

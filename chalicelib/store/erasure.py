@@ -22,13 +22,14 @@ from chalicelib.domain.members import Device, Member
 from chalicelib.domain.purchase_record import RecordedPurchase
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import ledger, wallet
+from chalicelib.store.activity import activity
 from chalicelib.store.base import transaction
 from chalicelib.store.catalog import CatalogItem
 from chalicelib.store.counters import CounterModel
 from chalicelib.store.features import FeaturesModel, delete_features
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel, new_entry_id
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, claim_key, devices_of, get_member
-from chalicelib.store.wallet import Checkin, CheckinModel, InboxModel, Message, WalletModel, WalletOffer
+from chalicelib.store.wallet import ActivityModel, Checkin, CheckinModel, InboxModel, Message, WalletModel, WalletOffer
 
 FORFEIT_REASON = "forfeited_on_leaving"
 #: A claim that says an erasure started and may not have finished (see ``erase_member``).
@@ -65,7 +66,15 @@ POLICIES: dict[type[Model], Policy] = {
         "identifiers",
     ),
     DeviceModel: Policy(Retention.ERASE, "push tokens", "devices"),
-    CheckinModel: Policy(Retention.ERASE, "the last check-in: where (coordinates), which store, when", "last_checkin"),
+    ActivityModel: Policy(
+        Retention.ERASE,
+        "the last check-in (where: coordinates, which store, when), which offers were issued when, "
+        "and which wallet entries are live",
+        "last_checkin",
+    ),
+    CheckinModel: Policy(
+        Retention.ERASE, "the last check-in as kept before the activity item (members from before it)", "last_checkin"
+    ),
     WalletModel: Policy(Retention.ERASE, "offers issued to the member (a redemption stays on its purchase)", "wallet"),
     InboxModel: Policy(Retention.ERASE, "every message sent to the member", "inbox"),
     FeaturesModel: Policy(
@@ -121,9 +130,10 @@ class HeldAbout:
     purchases: list[RecordedPurchase]
 
 
-def held_about(customer_id: str) -> HeldAbout:
+def held_about(customer_id: str, sub: str | None = None) -> HeldAbout:
     """All of it, by key: purchases are found through the member's ledger (every purchase writes
-    an entry naming it, in the same transaction), so no index on ``purchases`` is needed."""
+    an entry naming it, in the same transaction), so no index on ``purchases`` is needed. The
+    last check-in is the activity item's (by ``sub``), or the old item's for a member from before."""
     entries = list(_ledger(customer_id))
     purchase_ids = list(dict.fromkeys(e.purchase_id for e in entries if e.purchase_id))
     purchases = sorted(
@@ -133,12 +143,17 @@ def held_about(customer_id: str) -> HeldAbout:
     )
     return HeldAbout(
         devices=devices_of(customer_id),
-        last_checkin=wallet.last_checkin(customer_id),
+        last_checkin=_last_checkin(customer_id, sub),
         wallet=sorted(wallet.wallet(customer_id), key=lambda w: w.issued_at, reverse=True),
         inbox=list(_inbox(customer_id)),
         ledger=entries,
         purchases=purchases,
     )
+
+
+def _last_checkin(customer_id: str, sub: str | None) -> Checkin | None:
+    kept = activity(sub) if sub is not None else None
+    return kept.last_checkin if kept is not None else wallet.last_checkin(customer_id)
 
 
 def _ledger(customer_id: str) -> Iterator[LedgerEntry]:
@@ -209,6 +224,9 @@ def _forget_member(member: Member, now: datetime) -> None:
                 condition=(MemberModel.customer_id == member.customer_id) & (MemberModel.revision == member.revision),
             )
             tx.delete(ClaimModel(claim_key("phone", member.phone)), condition=ClaimModel.sub == sub)
+            # Keyed by the sub, not swept by customer_id: deleted with the member (a check-in is
+            # conditioned on the member, so none writes it again after this).
+            tx.delete(ActivityModel(sub))
             for kind, value in (
                 ("card", member.card_number),
                 ("referral", member.referral_code),

@@ -1,8 +1,10 @@
 """Wallet entries and inbox messages, written into a transaction: the one writer of both.
 
-A check-in writes its record, the offers it issues, their inbox messages and the offers' budget
-counters in one transaction (:func:`save_checkin`); a member change (``ledger.apply``) adds
-:func:`write_issued` and :func:`write_notice` to its own. Outside ``store/``, only
+A check-in writes its record into the member's activity item, the offers it issues, their inbox
+messages and the offers' budget counters in one transaction (:func:`save_checkin`); a member change
+(``ledger.apply``) adds :func:`write_issued`, :func:`record_issues` and :func:`write_notice` to its
+own. Every issue also counts in the activity item's history (and names its entry as live there),
+in the same transaction, so that no reader of limits ever needs the wallet. Outside ``store/``, only
 ``services/issuing.py`` imports this module (an import contract in ``pyproject.toml``), so every
 way an offer or a message reaches a customer passes the issuing service's decision.
 """
@@ -11,14 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.domain.changes import Notice
 from chalicelib.domain.checkins import Checkin
 from chalicelib.domain.offers import Offer
-from chalicelib.domain.wallet import WalletOffer
+from chalicelib.domain.wallet import WalletOffer, purge_at, times_issued
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import catalog
 from chalicelib.store.base import OwnedWrite, owned_transaction
@@ -26,10 +30,11 @@ from chalicelib.store.members import MemberModel
 from chalicelib.store.wallet import (
     ALREADY_IN_WALLET,
     BUDGET_SPENT,
-    CheckinModel,
+    ActivityModel,
     InboxModel,
     OfferItem,
     WalletModel,
+    history_entry,
     offers_refused,
 )
 
@@ -43,30 +48,26 @@ def save_checkin(
     checkin: Checkin,
     previous_at: datetime | None,
     issued: list[tuple[Offer, WalletOffer]],
+    expired: Sequence[str] = (),
 ) -> None:
     """The check-in and what it issues, at once, while the member is still a member (a check-in
     racing the member's leaving must not write a wallet or inbox under the erased id after the
     erasure swept them); ``OffersRefused`` if only offers' items failed (a racing issue or a spent
     budget), ``NotFound(not_a_member)`` if the member left meanwhile, ``Conflict(try_again)`` if
-    another check-in of the member got there first."""
-    condition = CheckinModel.customer_id.does_not_exist() if previous_at is None else CheckinModel.at == previous_at
+    another check-in of the member got there first. The record replaces the last check-in in the
+    member's activity item, with the issues counted and the ``expired`` live keys dropped."""
+    replaces = ActivityModel.at == previous_at if previous_at is not None else ActivityModel.at.does_not_exist()
     try:
         with owned_transaction() as tx:
             tx.condition_check(MemberModel, sub, MemberModel.customer_id == customer_id, owner=_MEMBER)
-            tx.save(
-                CheckinModel(
-                    customer_id,
-                    checkin_id=checkin.checkin_id,
-                    at=checkin.at,
-                    store_id=checkin.store_id,
-                    lon=checkin.lon,
-                    lat=checkin.lat,
-                    wallet_ids=list(checkin.wallet_ids) or None,
-                    minute_start=checkin.minute_start,
-                    minute_count=checkin.minute_count,
-                    fixed_at=checkin.fixed_at,
-                ),
-                condition=condition,
+            tx.update(
+                ActivityModel(sub),
+                actions=[
+                    *_checkin_actions(checkin),
+                    *issue_actions(entry for _, entry in issued),
+                    *(ActivityModel.live[wallet_id].remove() for wallet_id in expired),
+                ],
+                condition=(ActivityModel.customer_id == customer_id) & replaces,
             )
             for offer, entry in issued:
                 write_issued(tx, customer_id, offer, entry)
@@ -78,6 +79,43 @@ def save_checkin(
         if refused is not None:
             raise refused from error
         raise Conflict("another check-in of yours got there first; try again", code="try_again") from error
+
+
+def _checkin_actions(checkin: Checkin) -> list[Any]:
+    fields: list[tuple[Any, Any]] = [
+        (ActivityModel.checkin_id, checkin.checkin_id),
+        (ActivityModel.at, checkin.at),
+        (ActivityModel.store_id, checkin.store_id),
+        (ActivityModel.lon, checkin.lon),
+        (ActivityModel.lat, checkin.lat),
+        (ActivityModel.wallet_ids, list(checkin.wallet_ids) or None),
+        (ActivityModel.minute_start, checkin.minute_start),
+        (ActivityModel.minute_count, checkin.minute_count),
+        (ActivityModel.fixed_at, checkin.fixed_at),
+    ]
+    return [attribute.remove() if value is None else attribute.set(value) for attribute, value in fields]
+
+
+def issue_actions(entries: Iterable[WalletOffer]) -> list[Any]:
+    """The activity item's update for these issues: each offer's count and last time, and its
+    entry live until it expires. Only these paths are set, so a check-in and a purchase issuing
+    at once never overwrite each other's counts (the wallet key refuses a second issue of one n)."""
+    actions: list[Any] = []
+    for entry in entries:
+        actions.append(
+            ActivityModel.history[entry.offer_id].set(history_entry(times_issued(entry.wallet_id), entry.issued_at))
+        )
+        actions.append(ActivityModel.live[entry.wallet_id].set(entry.expires_at.isoformat()))
+    return actions
+
+
+def record_issues(tx: OwnedWrite, sub: str, customer_id: str, entries: Sequence[WalletOffer]) -> None:
+    """In a member change's ``tx``: count its issues in the member's activity item (which the
+    issuing service made sure exists when it read the history they were decided on)."""
+    if entries:
+        tx.update(
+            ActivityModel(sub), actions=issue_actions(entries), condition=ActivityModel.customer_id == customer_id
+        )
 
 
 def write_issued(tx: OwnedWrite, customer_id: str, offer: Offer, entry: WalletOffer) -> None:
@@ -94,6 +132,7 @@ def write_issued(tx: OwnedWrite, customer_id: str, offer: Offer, entry: WalletOf
             merchant_id=entry.merchant_id,
             issued_at=entry.issued_at,
             expires_at=entry.expires_at,
+            purge_at=purge_at(entry),
         ),
         condition=WalletModel.wallet_id.does_not_exist(),
         owner=OfferItem(offer.offer_id, ALREADY_IN_WALLET),

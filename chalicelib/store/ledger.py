@@ -33,7 +33,7 @@ from chalicelib.domain.offers import Offer
 from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase, RefundMade
 from chalicelib.store import features as features_store
 from chalicelib.store.base import BaseMeta, OwnedWrite, owned_transaction, table_name
-from chalicelib.store.issued import write_issued, write_notice
+from chalicelib.store.issued import record_issues, write_issued, write_notice
 from chalicelib.store.members import MemberModel
 from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused
 
@@ -242,6 +242,7 @@ def apply(change: MemberChange) -> None:
                 _write_purchase(tx, customer_id, change.purchase, change.at)
             for offer, wallet_entry in change.offers_issued():
                 write_issued(tx, customer_id, offer, wallet_entry)
+            record_issues(tx, change.member.sub, customer_id, [entry for _, entry in change.offers_issued()])
             if change.contact is not None:
                 write_notice(tx, customer_id, change.at, change.contact.notice, change.contact.key)
                 features_store.write_contact(tx, change.contact.features, change.at)

@@ -21,6 +21,7 @@ from chalicelib.domain.members import Device, Member, ProfileChanges, QuietHours
 from chalicelib.domain.points import NEVER
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store.base import BaseMeta, condition_failed, failed_items, table_name, transaction
+from chalicelib.store.wallet import activity_item
 
 MAX_DEVICES_PER_MEMBER = 10
 
@@ -133,7 +134,7 @@ def claim_key(kind: str, value: str) -> str:
     return f"{kind}#{value}"
 
 
-def _to_member(item: MemberModel) -> Member:
+def to_member(item: MemberModel) -> Member:
     quiet = (
         QuietHours(start=item.quiet_start, end=item.quiet_end)
         if item.quiet_start is not None and item.quiet_end is not None
@@ -240,6 +241,9 @@ def create_member(member: Member) -> None:
                     ),
                     condition=ClaimModel.claim.does_not_exist(),
                 )
+            # Last, so the failed items' indexes above keep naming the member and its claims. A
+            # new member's check-ins then never look for records from before this item.
+            tx.save(activity_item(member.sub, member.customer_id))
     except TransactWriteError as error:
         failed = failed_items(error)
         if not failed:
@@ -254,7 +258,7 @@ def create_member(member: Member) -> None:
 
 def get_member(sub: str) -> Member | None:
     try:
-        return _to_member(MemberModel.get(sub, consistent_read=True))
+        return to_member(MemberModel.get(sub, consistent_read=True))
     except MemberModel.DoesNotExist:
         return None
 
@@ -305,7 +309,7 @@ def update_profile(sub: str, changes: ProfileChanges, now: datetime) -> Member:
         if condition_failed(error):
             raise NotFound("you are not a member of the program", code="not_a_member") from error
         raise
-    return _to_member(item)
+    return to_member(item)
 
 
 def devices_of(customer_id: str) -> list[Device]:

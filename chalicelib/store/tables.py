@@ -13,10 +13,11 @@ from chalicelib.store.counters import CounterModel
 from chalicelib.store.features import FeaturesModel
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel
-from chalicelib.store.wallet import CheckinModel, InboxModel, WalletModel
+from chalicelib.store.wallet import ActivityModel, CheckinModel, InboxModel, WalletModel
 
 MODELS: tuple[type[Model], ...] = (
     MemberModel,
+    ActivityModel,
     ClaimModel,
     DeviceModel,
     CatalogItem,

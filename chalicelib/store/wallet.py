@@ -1,11 +1,14 @@
 """Check-ins, the wallet of issued offers and the in-app inbox.
 
-``checkins`` (hash ``customer_id``): the member's last check-in (dedup, speed check) and a
-per-minute counter (rate limit), one small item per member.
+``checkins`` (hash ``customer_id``): the last check-in as it was kept before the member's
+``activity`` item (``store/activity.py``), which holds it now; read once to build that item, never
+written any more.
 ``wallet`` (hash ``customer_id``, range ``wallet_id`` = ``<offer_id>#<n>``, the customer's n-th
 issue of the offer): issued offers. Two racing issues of the same n meet the key's condition, so
 only one lands; a later legitimate issue has the next n and never collides. (Entries issued before
-this key carry ``<offer_id>#<YYYYMMDD[HH]>`` and still count towards n.)
+this key carry ``<offer_id>#<YYYYMMDD[HH]>`` and still count towards n.) ``purge_at`` (TTL) lets an
+entry leave the table ``domain.wallet.RETENTION`` after it expired (the activity item keeps
+the counts that offers' limits need).
 ``inbox`` (hash ``customer_id``, range ``message_id``, time-ordered): every message to the member.
 Only ``store/issued.py`` writes wallet entries and inbox messages (into a check-in's or a member
 change's transaction), and only ``services/issuing.py`` calls it. An offer's items never sink the
@@ -15,11 +18,23 @@ commits without them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
+from chalicelib.domain.activity import Activity, History
 from chalicelib.domain.checkins import Checkin as Checkin
 from chalicelib.domain.wallet import Message as Message
 from chalicelib.domain.wallet import WalletOffer as WalletOffer
@@ -43,6 +58,30 @@ class CheckinModel(Model):
     fixed_at = UTCDateTimeAttribute(null=True)
 
 
+class ActivityModel(Model):
+    class Meta(BaseMeta):
+        table_name = table_name("activity")
+
+    sub = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute()
+    #: The last check-in (absent until the member's first).
+    checkin_id = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute(null=True)
+    store_id = UnicodeAttribute(null=True)
+    lon = NumberAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    wallet_ids = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    minute_start = UTCDateTimeAttribute(null=True)
+    minute_count = NumberAttribute(null=True)
+    fixed_at = UTCDateTimeAttribute(null=True)
+    #: offer_id -> {"n": times issued, "at": the last time}: written path by path (an issue sets
+    #: its offer's entry), so a check-in and a purchase issuing at once never overwrite each other.
+    history: MapAttribute[str, Any] = MapAttribute(default=dict)  # type: ignore[no-untyped-call]
+    #: wallet_id -> its expiry, for every entry issued and not yet expired (redeemed ones too, until
+    #: they expire: a refund may give one back); the next check-in drops the expired.
+    live: MapAttribute[str, Any] = MapAttribute(default=dict)  # type: ignore[no-untyped-call]
+
+
 class WalletModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("wallet")
@@ -59,6 +98,8 @@ class WalletModel(Model):
     status = UnicodeAttribute(default="issued")
     redeemed_at = UTCDateTimeAttribute(null=True)
     purchase_id = UnicodeAttribute(null=True)
+    #: When DynamoDB's TTL deletes the entry (absent on entries issued before it was kept).
+    purge_at = TTLAttribute(null=True)
 
 
 class InboxModel(Model):
@@ -122,8 +163,48 @@ def last_checkin(customer_id: str) -> Checkin | None:
     )
 
 
-def wallet(customer_id: str) -> list[WalletOffer]:
-    return [_offer(item) for item in WalletModel.query(customer_id)]
+def wallet(customer_id: str, *, consistent: bool = False) -> list[WalletOffer]:
+    """Every entry the member holds, redeemed and expired too (the customer's own history)."""
+    return [_offer(item) for item in WalletModel.query(customer_id, consistent_read=consistent)]
+
+
+def entries(customer_id: str, wallet_ids: Iterable[str]) -> list[WalletOffer]:
+    """The member's entries under exactly these keys (those that exist), in one request per 100
+    keys and none for no keys: what a reader of the live wallet reads instead of all of it."""
+    keys = [(customer_id, wallet_id) for wallet_id in dict.fromkeys(wallet_ids)]
+    if not keys:
+        return []
+    return [_offer(item) for item in WalletModel.batch_get(keys, consistent_read=True)]
+
+
+def activity_item(sub: str, customer_id: str, kept: Activity | None = None) -> ActivityModel:
+    """The activity item holding ``kept`` (None: a new member's, no check-in and nothing issued)."""
+    kept = kept or Activity(None)
+    last = kept.last_checkin
+    return ActivityModel(
+        sub,
+        customer_id=customer_id,
+        checkin_id=last.checkin_id if last else None,
+        at=last.at if last else None,
+        store_id=last.store_id if last else None,
+        lon=last.lon if last else None,
+        lat=last.lat if last else None,
+        wallet_ids=(list(last.wallet_ids) or None) if last else None,
+        minute_start=last.minute_start if last else None,
+        minute_count=last.minute_count if last else None,
+        fixed_at=last.fixed_at if last else None,
+        history=history_map(kept.history),
+        live={wallet_id: expires.isoformat() for wallet_id, expires in kept.live.items()},
+    )
+
+
+def history_map(history: History) -> dict[str, dict[str, Any]]:
+    return {offer_id: history_entry(n, at) for offer_id, (n, at) in history.items()}
+
+
+def history_entry(n: int, at: datetime) -> dict[str, Any]:
+    """An offer's issue history as the item keeps it: times issued and the last time."""
+    return {"n": n, "at": at.isoformat()}
 
 
 def _offer(item: WalletModel) -> WalletOffer:

@@ -239,11 +239,11 @@ def test_a_check_in_racing_the_members_leaving_writes_nothing_under_the_erased_i
     )
     assert offer.status_code == 201, offer.json_body
     from chalicelib.services import checkins
-    from chalicelib.store import members as member_store
+    from chalicelib.store import activity as activity_store
 
-    read_before_leaving = member_store.get_member(SUB)
+    read_before_leaving = activity_store.read_member(SUB, with_activity=True)
     assert api.call("DELETE", "/v1/me", token).status_code == 204
-    monkeypatch.setattr(checkins.member_store, "get_member", lambda sub: read_before_leaving)
+    monkeypatch.setattr(checkins.activity_store, "read_member", lambda sub, **_: read_before_leaving)
 
     response = api.call("POST", "/v1/me/checkins", token, MITTE)
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from structlog.testing import capture_logs
 
-from chalicelib.services import issuing
 from chalicelib.store import catalog
 from scripts.token import mint
 
@@ -80,8 +79,12 @@ def test_later_check_ins_of_the_day_go_through_with_a_no_limit_check_in_offer(ap
 
 @pytest.fixture
 def stale_wallet_read(monkeypatch):
-    """As if another request issued the offer between our read of the wallet and our commit."""
-    monkeypatch.setattr(issuing, "history_of", lambda held: {})
+    """As if another request issued the offer between our read of the member's issue history
+    (their activity item) and our commit."""
+    from chalicelib.store import activity as activity_store
+
+    read = activity_store.to_activity
+    monkeypatch.setattr(activity_store, "to_activity", lambda item: dataclasses.replace(read(item), history={}))
 
 
 def skipped(logs):

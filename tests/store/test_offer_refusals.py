@@ -12,7 +12,8 @@ import pytest
 
 from chalicelib.domain.identity import Identity, Role
 from chalicelib.domain.offers import Limits, Offer, Trigger
-from chalicelib.services import checkins, issuing, members, purchases
+from chalicelib.services import checkins, members, purchases
+from chalicelib.store import activity as activity_store
 from chalicelib.store import catalog
 from chalicelib.store import wallet as wallet_store
 
@@ -76,7 +77,10 @@ def wallet_of(customer_id: str, offer_id: str) -> list[wallet_store.WalletOffer]
 
 @pytest.fixture
 def stale_wallet_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(issuing, "history_of", lambda held: {})
+    """As if another request issued the offer between our read of the member's issue history
+    (their activity item) and our commit."""
+    read = activity_store.to_activity
+    monkeypatch.setattr(activity_store, "to_activity", lambda item: dataclasses.replace(read(item), history={}))
 
 
 def test_a_purchase_commits_without_an_offer_whose_wallet_key_a_racing_issue_took(stale_wallet_read: None) -> None:

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.offers import Offer, Trigger
-from chalicelib.services.catalog_cache import CatalogCache, one_reading
+from chalicelib.services.catalog_cache import CatalogCache, one_reading, replaced, seen
+from chalicelib.store.catalog import CatalogVersion
 from scripts.seed import PROGRAM, STORES
 from tests.fakes import InMemoryCatalog
 
@@ -143,3 +144,23 @@ def test_the_beacon_list_is_the_same_object_until_a_write_so_the_eid_table_is_bu
     source.write(POPUP)
     with one_reading():
         assert cache.beacons() is not first
+
+
+def test_a_version_read_elsewhere_validates_only_a_cache_of_the_store_it_was_read_from():
+    """``seen`` primes the request's validation with a version the member's read brought from
+    DynamoDB; a cache reading another source (a fake here) must still read its own version."""
+    source = InMemoryCatalog(PROGRAM)
+    source.write(COOKIE)
+    with replaced(source) as cache, one_reading():
+        seen(CatalogVersion("another-database", 99))
+        assert [o.offer_id for o in cache.offers()] == ["offer_cookie"]
+    assert source.reads["version"] == 1
+
+
+def test_the_held_program_is_whatever_this_process_loaded_without_a_read():
+    source, cache = seeded()
+    assert cache.held_program() is None
+    with one_reading():
+        cache.program()
+    reads = dict(source.reads)
+    assert cache.held_program() == PROGRAM and source.reads == reads
