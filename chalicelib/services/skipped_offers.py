@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import structlog
 
 from chalicelib.domain.offers import Offer
+from chalicelib.domain.wallet import WalletOffer
 from chalicelib.store import ledger
 from chalicelib.store import wallet as wallet_store
 
@@ -55,7 +56,7 @@ def without_offers(change: ledger.MemberChange, offer_ids: Collection[str]) -> l
             return body
         return {**body, "offers_issued": [o for o in body["offers_issued"] if o["offer_id"] not in offer_ids]}
 
-    def kept(issued: tuple[tuple[Offer, Any], ...]) -> tuple[tuple[Offer, Any], ...]:
+    def kept(issued: tuple[tuple[Offer, WalletOffer], ...]) -> tuple[tuple[Offer, WalletOffer], ...]:
         return tuple((o, e) for o, e in issued if o.offer_id not in offer_ids)
 
     contact = change.contact

@@ -12,7 +12,6 @@ erasure (a job never conditions on the member) holds no more than segments and t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -22,6 +21,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.domain.contact import KEY_MEMORY
@@ -77,7 +77,7 @@ def set_segments(sub: str, segments: frozenset[str], now: datetime) -> None:
 
 def set_prediction(sub: str, prediction: Prediction | None, now: datetime) -> None:
     """The member's predicted next visit (None: the model has nothing to say), nothing else touched."""
-    actions: list[Any]
+    actions: list[Action]
     if prediction is None:
         actions = [FeaturesModel.next_visit_at.remove(), FeaturesModel.next_visit_model.remove()]
     else:
@@ -110,7 +110,7 @@ def delete_features(sub: str) -> None:
     FeaturesModel(sub).delete()
 
 
-def _touched(now: datetime) -> list[Any]:
+def _touched(now: datetime) -> list[Action]:
     return [FeaturesModel.updated_at.set(now), FeaturesModel.expires_at.set(now + KEY_MEMORY)]
 
 

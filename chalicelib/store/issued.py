@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain.changes import Notice
 from chalicelib.domain.checkins import Checkin
@@ -81,7 +82,7 @@ def save_checkin(
         raise Conflict("another check-in of yours got there first; try again", code="try_again") from error
 
 
-def _checkin_actions(checkin: Checkin) -> list[Any]:
+def _checkin_actions(checkin: Checkin) -> list[Action]:
     fields: list[tuple[Any, Any]] = [
         (ActivityModel.checkin_id, checkin.checkin_id),
         (ActivityModel.at, checkin.at),
@@ -96,11 +97,11 @@ def _checkin_actions(checkin: Checkin) -> list[Any]:
     return [attribute.remove() if value is None else attribute.set(value) for attribute, value in fields]
 
 
-def issue_actions(entries: Iterable[WalletOffer]) -> list[Any]:
+def issue_actions(entries: Iterable[WalletOffer]) -> list[Action]:
     """The activity item's update for these issues: each offer's count and last time, and its
     entry live until it expires. Only these paths are set, so a check-in and a purchase issuing
     at once never overwrite each other's counts (the wallet key refuses a second issue of one n)."""
-    actions: list[Any] = []
+    actions: list[Action] = []
     for entry in entries:
         actions.append(
             ActivityModel.history[entry.offer_id].set(history_entry(times_issued(entry.wallet_id), entry.issued_at))
