@@ -8,7 +8,9 @@ import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypedDict
+
+from chalicelib.domain.clock import isoformat
 
 RefundStatus = Literal["partially_refunded", "refunded"]
 
@@ -83,3 +85,58 @@ class RecordedPurchase:
         """The same purchase not listing the issued offers ``offer_ids`` (the store refused them)."""
         kept = tuple(o for o in self.offers_issued if o.get("offer_id") not in offer_ids)
         return dataclasses.replace(self, offers_issued=kept)
+
+
+class Receipt(TypedDict):
+    """What the till is told about a purchase (``PurchaseResult``), as the record keeps it: the
+    response, and the first keys of the stored body (``store.ledger.purchase_body``)."""
+
+    purchase_id: str
+    customer_id: str
+    store_id: str
+    merchant_id: str
+    at: str
+    amount: int
+    currency: str
+    discount_percent: int
+    discount: int
+    points_redeemed: int
+    redeemed_value: int
+    amount_due: int
+    points_earned: int
+    earn_multiplier_percent: int
+    promotion_ids: list[str]
+    offers_redeemed: list[str]
+    offers_issued: list[Mapping[str, object]]
+    offer_discount: int
+    points_balance: int
+    points_debt_repaid: int
+    tier: str
+    tier_upgraded: bool
+
+
+def receipt(record: RecordedPurchase) -> Receipt:
+    return {
+        "purchase_id": record.purchase_id,
+        "customer_id": record.customer_id,
+        "store_id": record.store_id,
+        "merchant_id": record.merchant_id,
+        "at": isoformat(record.at),
+        "amount": record.amount,
+        "currency": record.currency,
+        "discount_percent": record.discount_percent,
+        "discount": record.discount,
+        "points_redeemed": record.points_redeemed,
+        "redeemed_value": record.redeemed_value,
+        "amount_due": record.amount_due,
+        "points_earned": record.points_earned,
+        "earn_multiplier_percent": record.earn_multiplier_percent,
+        "promotion_ids": list(record.promotion_ids),
+        "offers_redeemed": list(record.offers_redeemed),
+        "offers_issued": [dict(offer) for offer in record.offers_issued],
+        "offer_discount": record.offer_discount,
+        "points_balance": record.points_balance,
+        "points_debt_repaid": record.points_debt_repaid,
+        "tier": record.tier,
+        "tier_upgraded": record.tier_upgraded,
+    }

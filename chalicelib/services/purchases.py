@@ -16,7 +16,7 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE
-from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase
+from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase, receipt
 from chalicelib.domain.purchases import LineItem, PurchaseDecision, Sale, apply_purchase
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import cards, cursors, issuing, places, policy, program, promotions, wallet
@@ -121,7 +121,7 @@ def _prepare(
     earned_offers = issuing.for_purchase(member, store, (i.category for i in items if i.category), now)
     issued = [wallet.wallet_view(entry, now) for _, entry in earned_offers]
     record = _recorded(member, sale, decision, rules.currency, redeemed_offers, issued, now)
-    response = dict(receipt(record, issued))
+    response = dict(receipt(record))
     return ledger.MemberChange(
         member,
         key,
@@ -181,60 +181,6 @@ def _recorded(
             for item, line in zip(sale.items, decision.quote.lines, strict=True)
         ),
     )
-
-
-class PurchaseReceipt(TypedDict):
-    """What the till is told (``PurchaseResult``); replayed as saved for a retried key."""
-
-    purchase_id: str
-    customer_id: str
-    store_id: str
-    merchant_id: str
-    at: str
-    amount: int
-    currency: str
-    discount_percent: int
-    discount: int
-    points_redeemed: int
-    redeemed_value: int
-    amount_due: int
-    points_earned: int
-    earn_multiplier_percent: int
-    promotion_ids: list[str]
-    offers_redeemed: list[str]
-    offers_issued: list[wallet.WalletView]
-    offer_discount: int
-    points_balance: int
-    points_debt_repaid: int
-    tier: str
-    tier_upgraded: bool
-
-
-def receipt(record: RecordedPurchase, issued: list[wallet.WalletView]) -> PurchaseReceipt:
-    return {
-        "purchase_id": record.purchase_id,
-        "customer_id": record.customer_id,
-        "store_id": record.store_id,
-        "merchant_id": record.merchant_id,
-        "at": isoformat(record.at),
-        "amount": record.amount,
-        "currency": record.currency,
-        "discount_percent": record.discount_percent,
-        "discount": record.discount,
-        "points_redeemed": record.points_redeemed,
-        "redeemed_value": record.redeemed_value,
-        "amount_due": record.amount_due,
-        "points_earned": record.points_earned,
-        "earn_multiplier_percent": record.earn_multiplier_percent,
-        "promotion_ids": list(record.promotion_ids),
-        "offers_redeemed": list(record.offers_redeemed),
-        "offers_issued": issued,
-        "offer_discount": record.offer_discount,
-        "points_balance": record.points_balance,
-        "points_debt_repaid": record.points_debt_repaid,
-        "tier": record.tier,
-        "tier_upgraded": record.tier_upgraded,
-    }
 
 
 def _wallet_offers(

@@ -30,7 +30,7 @@ from chalicelib.domain.contact import Contact
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
-from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase, RefundMade
+from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase, RefundMade, receipt
 from chalicelib.store import features as features_store
 from chalicelib.store.base import BaseMeta, OwnedWrite, owned_transaction, table_name
 from chalicelib.store.issued import record_issues, write_issued, write_notice
@@ -309,28 +309,7 @@ def purchase_body(record: RecordedPurchase) -> dict[str, Any]:
     what refunds need. The layout is the one purchases have always been written in, so that items of
     either age read alike (and the member's export shows it as stored)."""
     return {
-        "purchase_id": record.purchase_id,
-        "customer_id": record.customer_id,
-        "store_id": record.store_id,
-        "merchant_id": record.merchant_id,
-        "at": isoformat(record.at),
-        "amount": record.amount,
-        "currency": record.currency,
-        "discount_percent": record.discount_percent,
-        "discount": record.discount,
-        "points_redeemed": record.points_redeemed,
-        "redeemed_value": record.redeemed_value,
-        "amount_due": record.amount_due,
-        "points_earned": record.points_earned,
-        "earn_multiplier_percent": record.earn_multiplier_percent,
-        "promotion_ids": list(record.promotion_ids),
-        "offers_redeemed": list(record.offers_redeemed),
-        "offers_issued": [dict(offer) for offer in record.offers_issued],
-        "offer_discount": record.offer_discount,
-        "points_balance": record.points_balance,
-        "points_debt_repaid": record.points_debt_repaid,
-        "tier": record.tier,
-        "tier_upgraded": record.tier_upgraded,
+        **receipt(record),
         "tier_before": record.tier_before,
         "redeemed_lots": [list(lot) for lot in record.redeemed_lots],
         "lines": [
