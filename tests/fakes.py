@@ -7,10 +7,12 @@ from collections import Counter
 from typing import Any
 
 from chalicelib.domain.catalog import Beacon, Store
+from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
 from chalicelib.store.catalog import CatalogVersion
+from chalicelib.store.ledger import KeyAlreadyUsed, MemberChange, StaleRead, StoredResponse
 
 
 class InMemoryCatalog:
@@ -75,3 +77,37 @@ class InMemoryCatalog:
 
     def promotions(self) -> list[Promotion]:
         return self._all(Promotion)
+
+
+class InMemoryChanges:
+    """A ``repositories.Changes`` with the store's semantics that matter to a service: a change
+    that moves the member lands only on the revision it was read at (``StaleRead``), a key commits
+    once (``KeyAlreadyUsed``) and replays its response, ledger entries are numbered after the new
+    revision. ``revisions`` is the members' current revision, by sub."""
+
+    def __init__(self) -> None:
+        self.revisions: dict[str, int] = {}
+        self.responses: dict[str, StoredResponse] = {}
+        self.entries: dict[str, list[LedgerEntry]] = {}
+        self.applied: list[MemberChange] = []
+
+    def apply(self, change: MemberChange) -> None:
+        if change.idempotency_key in self.responses:
+            raise KeyAlreadyUsed(change.idempotency_key)
+        sub = change.member.sub
+        if change.moves_member:
+            if self.revisions.get(sub, 0) != change.member.revision:
+                raise StaleRead(sub)
+            self.revisions[sub] = change.member.revision + 1
+            self.entries.setdefault(change.member.customer_id, []).extend(change.entries())
+        self.responses[change.idempotency_key] = StoredResponse(
+            change.request_hash, change.response_status, change.response
+        )
+        self.applied.append(change)
+
+    def stored_response(self, key: str) -> StoredResponse | None:
+        return self.responses.get(key)
+
+    def another_writer_moves(self, sub: str) -> None:
+        """Another till's change lands first: a read taken before it is now stale."""
+        self.revisions[sub] = self.revisions.get(sub, 0) + 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib.domain.errors import DomainRefusal
 from chalicelib.errors import BadRequest, Conflict, LoyaltyError
+from chalicelib.services import repositories
 from chalicelib.services.skipped_offers import Skipped, without_offers
 from chalicelib.store import ledger
 from chalicelib.store import wallet as wallet_store
@@ -58,7 +59,7 @@ def request_hash(body: Any) -> str:
 
 def replay(key: str, fingerprint: str) -> Outcome | None:
     """The saved outcome of ``key``, if any; 409 if it was saved for a different request."""
-    stored = ledger.stored_response(key)
+    stored = repositories.changes().stored_response(key)
     if stored is None:
         return None
     if stored.request_hash != fingerprint:
@@ -93,7 +94,7 @@ def exactly_once(
                 return earlier
             raise
         try:
-            ledger.apply(change)
+            repositories.changes().apply(change)
         except wallet_store.OffersRefused as refusal:
             # Not a lost race on the member: decide again at once, without these offers.
             skipped.add(refusal)
