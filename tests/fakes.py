@@ -8,9 +8,11 @@ from typing import Any
 
 from chalicelib.domain.catalog import Beacon, Store
 from chalicelib.domain.ledger import LedgerEntry
+from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
+from chalicelib.store.activity import MemberRead
 from chalicelib.store.catalog import CatalogVersion
 from chalicelib.store.ledger import KeyAlreadyUsed, MemberChange, StaleRead, StoredResponse
 
@@ -111,3 +113,33 @@ class InMemoryChanges:
     def another_writer_moves(self, sub: str) -> None:
         """Another till's change lands first: a read taken before it is now stale."""
         self.revisions[sub] = self.revisions.get(sub, 0) + 1
+
+
+class InMemoryMembers:
+    """A ``repositories.Members``: members by sub and claims by (kind, value). A member is read at
+    the revision ``changes`` holds for them (so a change committed through the fake is seen as
+    moving the member), but the fake does not re-derive balances: a test reads what a change
+    decided from ``InMemoryChanges.applied``, not from the member."""
+
+    def __init__(self, changes: InMemoryChanges, *members: Member) -> None:
+        self.changes = changes
+        self.members: dict[str, Member] = {}
+        self.claims: dict[tuple[str, str], tuple[str, str]] = {}
+        for member in members:
+            self.add(member)
+
+    def add(self, member: Member) -> None:
+        self.members[member.sub] = member
+        self.changes.revisions.setdefault(member.sub, member.revision)
+        for kind, value in (("customer", member.customer_id), ("card", member.card_number), ("phone", member.phone)):
+            if value:
+                self.claims[(kind, value)] = (member.sub, member.customer_id)
+
+    def find_claim(self, kind: str, value: str) -> tuple[str, str] | None:
+        return self.claims.get((kind, value))
+
+    def read_member(self, sub: str, *, with_activity: bool = False) -> MemberRead:
+        member = self.members.get(sub)
+        if member is not None:
+            member = dataclasses.replace(member, revision=self.changes.revisions.get(sub, member.revision))
+        return MemberRead(member, None)

@@ -13,9 +13,7 @@ from chalicelib.domain.members import Member
 from chalicelib.domain.phones import looks_like_phone, phone_readings
 from chalicelib.domain.program import cumulative_discount_percent, redeemable_points
 from chalicelib.errors import InvalidField, NotFound
-from chalicelib.services import catalog_cache, policy, program, wallet
-from chalicelib.store import activity as activity_store
-from chalicelib.store import members as store
+from chalicelib.services import catalog_cache, policy, program, repositories, wallet
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ def claimed(kind: str, value: str) -> Holder | None:
 
 
 def _claimed(kind: str, value: str) -> Holder | None:
-    found = store.find_claim(kind, value)
+    found = repositories.members().find_claim(kind, value)
     if found is None:
         return None
     sub, customer_id = found
@@ -115,7 +113,7 @@ def _claimed(kind: str, value: str) -> Holder | None:
 def read_member(sub: str) -> Member | None:
     """The member, read with the catalog's version in one request (the catalog cache takes it as
     this request's validation, so a till's request reads nothing more before its transaction)."""
-    read = activity_store.read_member(sub)
+    read = repositories.members().read_member(sub)
     catalog_cache.seen(read.catalog_version)
     return read.member
 

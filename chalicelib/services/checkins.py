@@ -21,7 +21,7 @@ from chalicelib.domain.members import Member
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.geo.beacons import directory_of
 from chalicelib.ports import new_id
-from chalicelib.services import catalog_cache, issuing, places, program, wallet
+from chalicelib.services import catalog_cache, issuing, places, program, repositories, wallet
 from chalicelib.services.catalog_cache import cache
 from chalicelib.store import activity as activity_store
 
@@ -64,7 +64,7 @@ def record(identity: Identity, req: CheckIn, *, clock: Clock) -> CheckinView:
 
 
 def _load(sub: str, now: datetime) -> tuple[Member, Activity]:
-    read = activity_store.read_member(sub, with_activity=True)
+    read = repositories.members().read_member(sub, with_activity=True)
     if read.member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
     catalog_cache.seen(read.catalog_version)

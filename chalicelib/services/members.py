@@ -23,7 +23,7 @@ from chalicelib.domain.members import (
 from chalicelib.domain.phones import normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import places, program, purchases, wallet
+from chalicelib.services import places, program, purchases, repositories, wallet
 from chalicelib.store import erasure, ledger
 from chalicelib.store import features as features_store
 from chalicelib.store import members as store
@@ -174,7 +174,7 @@ def join(identity: Identity, req: Join, *, clock: Clock) -> ProfileView:
     check_birthday(req.birthday, program.local_time(rules, now).date())
     referred_by = None
     if req.referral_code is not None:
-        found = store.find_claim("referral", normalise_referral_code(req.referral_code))
+        found = repositories.members().find_claim("referral", normalise_referral_code(req.referral_code))
         if found is None:
             raise InvalidField("referral_code", "no member has this referral code", code="unknown_referral_code")
         referred_by = found[1]

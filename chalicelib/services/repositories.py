@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from chalicelib.store import activity as activity_store
 from chalicelib.store import ledger
+from chalicelib.store import members as members_store
 
 
 class Changes(Protocol):
@@ -23,6 +25,26 @@ class Changes(Protocol):
     def stored_response(self, key: str) -> ledger.StoredResponse | None: ...
 
 
+class Members(Protocol):
+    """Finding and reading members: what the till's lookups and the check-in read."""
+
+    def find_claim(self, kind: str, value: str) -> tuple[str, str] | None:
+        """The (sub, customer_id) holding a claim (``card``, ``phone``, ``customer``, ``referral``)."""
+        ...
+
+    def read_member(self, sub: str, *, with_activity: bool = False) -> activity_store.MemberRead:
+        """The member with the catalog's version (and their activity item), in one request."""
+        ...
+
+
+class _DynamoMembers:
+    def find_claim(self, kind: str, value: str) -> tuple[str, str] | None:
+        return members_store.find_claim(kind, value)
+
+    def read_member(self, sub: str, *, with_activity: bool = False) -> activity_store.MemberRead:
+        return activity_store.read_member(sub, with_activity=with_activity)
+
+
 class _DynamoChanges:
     def apply(self, change: ledger.MemberChange) -> None:
         ledger.apply(change)
@@ -34,6 +56,7 @@ class _DynamoChanges:
 @dataclasses.dataclass(frozen=True)
 class Repositories:
     changes: Changes = dataclasses.field(default_factory=_DynamoChanges)
+    members: Members = dataclasses.field(default_factory=_DynamoMembers)
 
 
 _current = Repositories()
@@ -43,9 +66,13 @@ def changes() -> Changes:
     return _current.changes
 
 
+def members() -> Members:
+    return _current.members
+
+
 @contextmanager
 def replaced(**bindings: Any) -> Iterator[Repositories]:
-    """Within: the process's repositories with ``bindings`` (``changes=``); the previous after."""
+    """Within: the process's repositories with ``bindings`` (``changes=``, ``members=``); the previous after."""
     global _current
     previous = _current
     _current = dataclasses.replace(previous, **bindings)
