@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib.domain.catalog import Beacon, Store
@@ -143,3 +144,23 @@ class InMemoryMembers:
         if member is not None:
             member = dataclasses.replace(member, revision=self.changes.revisions.get(sub, member.revision))
         return MemberRead(member, None)
+
+
+def alice(**changes: Any) -> Member:
+    """A member for tests of services on the fakes (Alice, Bronze, joined 2026-05-04)."""
+    joined = datetime(2026, 5, 4, 12, tzinfo=UTC)
+    member = Member(
+        customer_id="cus_alice",
+        sub="alice",
+        name="Alice",
+        phone="+4915123456789",
+        birthday=date(1990, 4, 12),
+        card_number="2000000000017",
+        referral_code="ABCDEFGH",
+        joined_at=joined,
+        marketing_consent=True,
+        consent_updated_at=joined,
+        timezone="Europe/Berlin",
+        tier="Bronze",
+    )
+    return dataclasses.replace(member, **changes)

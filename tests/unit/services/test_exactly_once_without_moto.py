@@ -4,7 +4,7 @@ every member change (purchases, refunds, check-ins) without moto."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,27 +14,13 @@ from chalicelib.errors import Conflict
 from chalicelib.services import repositories
 from chalicelib.services.idempotency import exactly_once
 from chalicelib.store import ledger
-from tests.fakes import InMemoryChanges
+from tests.fakes import InMemoryChanges, alice
 
 AT = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 def member(revision: int) -> Member:
-    return Member(
-        customer_id="c_1",
-        sub="alice",
-        name="Alice",
-        phone="+4915123456789",
-        birthday=date(1990, 4, 12),
-        card_number="2000000000017",
-        referral_code="ABCDEFGH",
-        joined_at=AT,
-        marketing_consent=True,
-        consent_updated_at=AT,
-        timezone="Europe/Berlin",
-        tier="Bronze",
-        revision=revision,
-    )
+    return alice(customer_id="c_1", revision=revision)
 
 
 @pytest.fixture

@@ -4,33 +4,19 @@ fixed clock: the till's recipe — find the member, decide, commit exactly once 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from chalicelib.domain.identity import Identity, Role
-from chalicelib.domain.members import Member
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import catalog_cache, purchases, repositories
 from scripts.seed import PROGRAM, STORES
-from tests.fakes import InMemoryCatalog, InMemoryChanges, InMemoryMembers
+from tests.fakes import InMemoryCatalog, InMemoryChanges, InMemoryMembers, alice
 
 NOON = datetime(2026, 11, 23, 11, tzinfo=UTC)
 CASHIER = Identity("cashier-1", frozenset({Role.CASHIER}), "m_kiez", "s_kiez_mitte")
-ALICE = Member(
-    customer_id="cus_alice",
-    sub="alice",
-    name="Alice",
-    phone="+4915123456789",
-    birthday=date(1990, 4, 12),
-    card_number="2000000000017",
-    referral_code="ABCDEFGH",
-    joined_at=NOON,
-    marketing_consent=True,
-    consent_updated_at=NOON,
-    timezone="Europe/Berlin",
-    tier="Bronze",
-)
+ALICE = alice()
 
 
 @pytest.fixture
