@@ -26,6 +26,7 @@ from chalicelib.domain.program import (
     window_totals,
 )
 from chalicelib.domain.promotions import Promotion, multiplier_for
+from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase
 
 
 class PurchaseRejected(DomainRefusal):
@@ -329,3 +330,48 @@ def allocate(total: int, weights: Sequence[int], caps: Sequence[int] | None = No
         if not progressed:  # the caps cannot hold it all (a 100% cap on tiny lines): ignore them
             limits = [total] * len(weights)
     return parts
+
+
+def record_of(
+    customer_id: str,
+    sale: Sale,
+    decision: PurchaseDecision,
+    currency: str,
+    offers_redeemed: tuple[str, ...],
+    offers_issued: tuple[Mapping[str, object], ...],
+    at: datetime,
+) -> RecordedPurchase:
+    """The purchase as refunds will read it: what the till is told, and what a refund needs to undo it."""
+    quote = decision.quote
+    return RecordedPurchase(
+        purchase_id=sale.purchase_id,
+        customer_id=customer_id,
+        store_id=sale.store_id,
+        merchant_id=sale.merchant_id,
+        at=at,
+        amount=quote.amount,
+        currency=currency,
+        discount_percent=quote.discount_percent,
+        discount=quote.discount,
+        points_redeemed=quote.points_redeemed,
+        redeemed_value=quote.redeemed_value,
+        amount_due=quote.amount_due,
+        points_earned=quote.points_earned,
+        earn_multiplier_percent=quote.earn_multiplier_percent,
+        promotion_ids=quote.promotion_ids,
+        offers_redeemed=offers_redeemed,
+        offers_issued=offers_issued,
+        offer_discount=quote.offer_discount,
+        points_debt_repaid=decision.points_repaid,
+        points_balance=decision.points.points.balance,
+        tier=quote.tier_after,
+        tier_upgraded=quote.tier_after != quote.tier_before,
+        tier_before=quote.tier_before,
+        redeemed_lots=decision.redeemed_lots,
+        lines=tuple(
+            RecordedLine(
+                item.sku, item.qty, item.price_minor, item.category, item.on_sale, line.due, line.points, line.redeemed
+            )
+            for item, line in zip(sale.items, quote.lines, strict=True)
+        ),
+    )

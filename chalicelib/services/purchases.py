@@ -16,8 +16,8 @@ from chalicelib.domain.identity import Identity
 from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import ALREADY_REDEEMED, EXPIRED, UNUSABLE
-from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase, receipt
-from chalicelib.domain.purchases import LineItem, PurchaseDecision, Sale, apply_purchase
+from chalicelib.domain.purchase_record import receipt
+from chalicelib.domain.purchases import LineItem, Sale, apply_purchase, record_of
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.services import cards, cursors, issuing, places, policy, program, promotions, wallet
 from chalicelib.services.idempotency import Outcome, exactly_once, request_hash, scoped_key
@@ -120,7 +120,8 @@ def _prepare(
     decision = apply_purchase(rules, member.standing, sale, live, [e.reward for e in redeemed_offers], now)
     earned_offers = issuing.for_purchase(member, store, (i.category for i in items if i.category), now)
     issued = [wallet.wallet_view(entry, now) for _, entry in earned_offers]
-    record = _recorded(member, sale, decision, rules.currency, redeemed_offers, issued, now)
+    offers_redeemed = tuple(entry.offer_id for entry in redeemed_offers)
+    record = record_of(member.customer_id, sale, decision, rules.currency, offers_redeemed, tuple(issued), now)
     response = dict(receipt(record))
     return ledger.MemberChange(
         member,
@@ -135,51 +136,6 @@ def _prepare(
         redeem_wallet=tuple(entry.wallet_id for entry in redeemed_offers),
         issue_offers=tuple(earned_offers),
         purchase=ledger.Purchase(record, cashier_sub=identity.sub),
-    )
-
-
-def _recorded(
-    member: Member,
-    sale: Sale,
-    decision: PurchaseDecision,
-    currency: str,
-    redeemed: list[wallet_store.WalletOffer],
-    issued: list[wallet.WalletView],
-    now: datetime,
-) -> RecordedPurchase:
-    """The purchase as refunds will read it: what the till is told, and what a refund needs to undo it."""
-    quote = decision.quote
-    return RecordedPurchase(
-        purchase_id=sale.purchase_id,
-        customer_id=member.customer_id,
-        store_id=sale.store_id,
-        merchant_id=sale.merchant_id,
-        at=now,
-        amount=quote.amount,
-        currency=currency,
-        discount_percent=quote.discount_percent,
-        discount=quote.discount,
-        points_redeemed=quote.points_redeemed,
-        redeemed_value=quote.redeemed_value,
-        amount_due=quote.amount_due,
-        points_earned=quote.points_earned,
-        earn_multiplier_percent=quote.earn_multiplier_percent,
-        promotion_ids=quote.promotion_ids,
-        offers_redeemed=tuple(entry.offer_id for entry in redeemed),
-        offers_issued=tuple(issued),
-        offer_discount=quote.offer_discount,
-        points_debt_repaid=decision.points_repaid,
-        points_balance=decision.points.points.balance,
-        tier=quote.tier_after,
-        tier_upgraded=quote.tier_after != quote.tier_before,
-        tier_before=quote.tier_before,
-        redeemed_lots=decision.redeemed_lots,
-        lines=tuple(
-            RecordedLine(
-                item.sku, item.qty, item.price_minor, item.category, item.on_sale, line.due, line.points, line.redeemed
-            )
-            for item, line in zip(sale.items, decision.quote.lines, strict=True)
-        ),
     )
 
 

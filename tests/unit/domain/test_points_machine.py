@@ -15,7 +15,6 @@ The ``test_bug_*`` tests at the end fail on purpose: each pins down a bug in the
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -41,8 +40,25 @@ from chalicelib.domain.program import (
     window_totals,
 )
 from chalicelib.domain.promotions import Promotion
-from chalicelib.domain.purchases import LineItem, MemberState, PurchaseRejected, Sale, apply_purchase, quote_purchase
-from chalicelib.domain.refunds import LineTotals, PurchaseTotals, RefundRejected, Sold, apply_refund, quote_refund
+from chalicelib.domain.purchase_record import RecordedPurchase
+from chalicelib.domain.purchases import (
+    LineItem,
+    MemberState,
+    PurchaseRejected,
+    Sale,
+    apply_purchase,
+    quote_purchase,
+    record_of,
+)
+from chalicelib.domain.refunds import (
+    LineTotals,
+    PurchaseTotals,
+    RefundRejected,
+    apply_refund,
+    quote_refund,
+    sold,
+    with_refund,
+)
 
 MERCHANT = "m_kiez"
 STORE = "s_kiez_mitte"
@@ -118,19 +134,25 @@ LINES = st.builds(
 
 @dataclass
 class Recorded:
-    """A purchase as the store keeps it: what the quote said, and the refunds' running totals."""
+    """A purchase as the store keeps it (the domain's record, refunds added by ``with_refund``), and
+    what the machine knew when it was made."""
 
-    purchase_id: str
-    at: datetime
-    totals: PurchaseTotals
-    tier_before: str
-    tier: str
-    tier_upgraded: bool
+    record: RecordedPurchase
     bill_after_discount: int
     redeemable: int
     refunds: list[tuple[int, int, int, int]] = field(default_factory=list)  # (amount, money, take, give)
-    #: The lots the redemption took from, not yet given back (a refund restores them).
-    redeemed_lots: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def purchase_id(self) -> str:
+        return self.record.purchase_id
+
+    @property
+    def at(self) -> datetime:
+        return self.record.at
+
+    @property
+    def totals(self) -> PurchaseTotals:
+        return sold(self.record).totals
 
 
 @dataclass(frozen=True)
@@ -246,14 +268,8 @@ class PointsMachine(RuleBasedStateMachine):
         before = self.snapshot()
         purchase_id = f"pur_{len(self.purchases):04d}"
         try:
-            decision = apply_purchase(
-                rules,
-                self.standing(),
-                Sale(purchase_id, MERCHANT, STORE, amount, items, points_asked),
-                live,
-                (),
-                self.now,
-            )
+            sale = Sale(purchase_id, MERCHANT, STORE, amount, items, points_asked)
+            decision = apply_purchase(rules, self.standing(), sale, live, (), self.now)
         except PurchaseRejected as exc:
             rejected = exc.code
         else:
@@ -317,24 +333,9 @@ class PointsMachine(RuleBasedStateMachine):
         self.tier = quote.tier_after
         self.purchases.append(
             Recorded(
-                purchase_id=purchase_id,
-                at=self.now,
-                totals=PurchaseTotals(
-                    amount=quote.amount,
-                    amount_due=quote.amount_due,
-                    points_earned=quote.points_earned,
-                    points_redeemed=quote.points_redeemed,
-                    lines=tuple(
-                        LineTotals(i.sku, i.qty, i.price_minor, line.due, line.points, line.redeemed)
-                        for i, line in zip(items, quote.lines, strict=True)
-                    ),
-                ),
-                tier_before=quote.tier_before,
-                tier=quote.tier_after,
-                tier_upgraded=upgraded,
+                record_of("cus_machine", sale, decision, rules.currency, (), (), self.now),
                 bill_after_discount=bill,
                 redeemable=allowed,
-                redeemed_lots=decision.redeemed_lots,
             )
         )
 
@@ -362,19 +363,9 @@ class PointsMachine(RuleBasedStateMachine):
             )
 
         before = self.snapshot()
-        sold = Sold(
-            recorded.purchase_id,
-            MERCHANT,
-            STORE,
-            recorded.at,
-            totals,
-            recorded.tier_before,
-            recorded.tier,
-            recorded.tier_upgraded,
-            recorded.redeemed_lots,
-        )
+        bought = sold(recorded.record)
         try:
-            decision = apply_refund(self.rules, self.standing(), sold, amount, items, self.now)
+            decision = apply_refund(self.rules, self.standing(), bought, amount, items, self.now)
         except RefundRejected as exc:
             event(f"refund rejected: {exc.code}")
             assert self.snapshot() == before
@@ -387,13 +378,12 @@ class PointsMachine(RuleBasedStateMachine):
         # Balance less debt moves by exactly what the refund gives and takes back.
         assert points.balance - points.debt == previous.balance - previous.debt + quote.give_back - quote.take_back
         # Redeemed points go back to the lots they were taken from (beyond the record: never expire).
-        given = Counter(dict(recorded.redeemed_lots))
+        given = Counter(dict(recorded.record.redeemed_lots))
         given.subtract(Counter(dict(decision.redeemed_lots_left)))
         assert all(n >= 0 for n in given.values())
         for day, n in given.items():
             self.credit(day, n)
         self.credit(NEVER, quote.give_back - sum(given.values()))
-        recorded.redeemed_lots = decision.redeemed_lots_left
         complete = decision.complete
         assert complete == (quote.refunded_amount_after == totals.amount)
         tier_before = self.tier
@@ -411,7 +401,9 @@ class PointsMachine(RuleBasedStateMachine):
         # A refund may undo the upgrade its purchase bought, never more, and never raises the tier.
         assert NAMES.index(self.tier) <= NAMES.index(tier_before)
         if self.tier != tier_before:
-            assert recorded.tier_upgraded and NAMES.index(self.tier) >= NAMES.index(recorded.tier_before)
+            assert recorded.record.tier_upgraded
+            bought_at = recorded.record.tier_before
+            assert bought_at is not None and NAMES.index(self.tier) >= NAMES.index(bought_at)
         entries = decision.points.postings
         moved = points != previous or quote.take_back or quote.give_back
         assert len(entries) == (1 if moved else 0)
@@ -427,17 +419,7 @@ class PointsMachine(RuleBasedStateMachine):
         self.points = points
         self.expiry_due = decision.points.expiry_due
         recorded.refunds.append((quote.amount, quote.money, quote.take_back, quote.give_back))
-        recorded.totals = dataclasses.replace(
-            totals,
-            refunded_amount=quote.refunded_amount_after,
-            refunded_money=totals.refunded_money + quote.money,
-            points_taken_back=totals.points_taken_back + quote.take_back,
-            points_returned=totals.points_returned + quote.give_back,
-            lines=tuple(
-                dataclasses.replace(line, refunded_qty=done)
-                for line, done in zip(totals.lines, quote.refunded_qty_after, strict=True)
-            ),
-        )
+        recorded.record = with_refund(recorded.record, decision, f"ref_{len(recorded.refunds):04d}", self.now)
         if complete:
             # A full refund (whatever partial ones came before) reverses the purchase exactly.
             done = recorded.totals
