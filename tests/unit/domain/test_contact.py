@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,6 +29,7 @@ from chalicelib.domain.contact import (
 )
 from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member, QuietHours
+from tests.fakes import alice
 
 BERLIN = ZoneInfo("Europe/Berlin")
 JOINED = datetime(2026, 1, 5, 10, tzinfo=UTC)
@@ -41,21 +41,7 @@ ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathm
 
 
 def member(**changes: object) -> Member:
-    base = Member(
-        customer_id="c_1",
-        sub="alice",
-        name="Alice",
-        phone="+4915123456789",
-        birthday=date(1990, 4, 12),
-        card_number="2000000000017",
-        referral_code="ABCDEFGH",
-        joined_at=JOINED,
-        marketing_consent=True,
-        consent_updated_at=JOINED,
-        timezone="Europe/Berlin",
-        tier="Bronze",
-    )
-    return dataclasses.replace(base, **changes)
+    return alice(customer_id="c_1", joined_at=JOINED, consent_updated_at=JOINED, **changes)
 
 
 NOBODY = Features("alice")
