@@ -18,6 +18,8 @@ LOCAL_STAGE = "local"
 LOCAL_DEV_JWT_SECRET = "local-dev-only-secret-never-use-in-aws"  # noqa: S105 - published on purpose
 LOCAL_CARD_SECRET = "local-card-only-secret-never-use-in-aws"  # noqa: S105 - published on purpose
 LOCAL_CURSOR_SECRET = "local-cursor-only-secret-never-use-in-aws"  # noqa: S105 - published on purpose
+#: Where the local stack's FCM v1 endpoint listens (``scripts/fcm_local.py``, started by ``make run``).
+LOCAL_FCM_URL = "http://127.0.0.1:9099"
 
 
 class ConfigError(RuntimeError):
@@ -46,6 +48,16 @@ class Settings:
     dynamodb_read_timeout_s: int
     #: The ledger table's stream (AWS): its records keep the report counters.
     ledger_stream_arn: str | None
+    #: The inbox table's stream (AWS): each new message to push goes on the push queue from there.
+    inbox_stream_arn: str | None = None
+    #: Base URL of the FCM HTTP v1 API (``{fcm_url}/v1/projects/{project}/messages:send``).
+    fcm_url: str = "https://fcm.googleapis.com"
+    fcm_project_id: str = "loyalty-local"
+    #: A service account JSON file for FCM (AWS); None: anonymous credentials (the local endpoint).
+    fcm_credentials_file: str | None = None
+    fcm_timeout_s: float = 10.0
+    #: SQS endpoint (the local stack's moto server); None: AWS's for the region.
+    sqs_endpoint: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -90,6 +102,14 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         dynamodb_connect_timeout_s=int(env.get("LOYALTY_DYNAMODB_CONNECT_TIMEOUT_S", "2")),
         dynamodb_read_timeout_s=int(env.get("LOYALTY_DYNAMODB_READ_TIMEOUT_S", "5")),
         ledger_stream_arn=env.get("LOYALTY_LEDGER_STREAM_ARN") or None,
+        inbox_stream_arn=env.get("LOYALTY_INBOX_STREAM_ARN") or None,
+        fcm_url=(env.get("LOYALTY_FCM_URL") or (LOCAL_FCM_URL if is_local else "https://fcm.googleapis.com")).rstrip(
+            "/"
+        ),
+        fcm_project_id=env.get("LOYALTY_FCM_PROJECT") or "loyalty-local",
+        fcm_credentials_file=env.get("LOYALTY_FCM_CREDENTIALS") or None,
+        fcm_timeout_s=float(env.get("LOYALTY_FCM_TIMEOUT_S", "10")),
+        sqs_endpoint=env.get("LOYALTY_SQS_ENDPOINT") or None,
     )
 
 

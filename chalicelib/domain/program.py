@@ -58,6 +58,82 @@ class TierReview:
 
 
 @dataclass(frozen=True)
+class ContactPolicy:
+    """How often and when the program may speak to a member (``domain/contact.py`` applies it)."""
+
+    #: Marketing messages per member in any rolling 7 days, counted across every job and campaign.
+    marketing_per_week: int = 1
+    #: Quiet hours (local wall-clock HH:MM, may wrap midnight) for a member who set none.
+    quiet_start: str = "21:00"
+    quiet_end: str = "09:00"
+    #: The monthly minimum: a consenting member who has heard nothing useful for this many days
+    #: gets one ``keep_in_touch`` message (0 turns it off).
+    keep_in_touch_after_days: int = 30
+
+
+@dataclass(frozen=True)
+class BirthdayMoment:
+    enabled: bool = True
+    #: Points given with the greeting (0: a greeting alone).
+    bonus_points: int = 100
+    #: An offer (trigger ``birthday``) the greeting brings, if the member may get it.
+    offer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SurpriseMoment:
+    """A small unexpected reward for regulars: ``min_visits`` within ``within_days``."""
+
+    enabled: bool = True
+    min_visits: int = 4
+    within_days: int = 30
+    points: int = 50
+    #: Points all surprises of a calendar month (program time zone) may give, together.
+    monthly_budget_points: int = 5000
+    #: Never the same member twice within this many months.
+    not_again_months: int = 3
+
+
+@dataclass(frozen=True)
+class ReminderMoment:
+    """A reminder ``days_before`` the member's predicted next visit."""
+
+    enabled: bool = True
+    days_before: int = 2
+    #: Visits needed before a member has a rhythm worth predicting from.
+    min_visits: int = 3
+    offer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WinbackMoment:
+    """A word to a member ``margin_days`` past their predicted visit, once per lapse."""
+
+    enabled: bool = True
+    margin_days: int = 14
+    offer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ExpiringPointsMoment:
+    """A service message ``days_before`` points expire."""
+
+    enabled: bool = True
+    days_before: int = 14
+
+
+@dataclass(frozen=True)
+class Moments:
+    """The program's settings for each moment it speaks at (the jobs in ``chalicelib/jobs``)."""
+
+    birthday: BirthdayMoment = field(default_factory=BirthdayMoment)
+    surprise: SurpriseMoment = field(default_factory=SurpriseMoment)
+    reminder: ReminderMoment = field(default_factory=ReminderMoment)
+    winback: WinbackMoment = field(default_factory=WinbackMoment)
+    points_expiring: ExpiringPointsMoment = field(default_factory=ExpiringPointsMoment)
+
+
+@dataclass(frozen=True)
 class ProgramRules:
     name: str
     currency: str
@@ -75,6 +151,9 @@ class ProgramRules:
     #: it became (always a current one). Stored tiers are never rewritten, which would need a
     #: scan of the members: :func:`current_tier` reads them through this instead.
     tier_migrations: dict[str, str] = field(default_factory=dict)
+    #: The contact policy and the moments the program speaks at.
+    contact: ContactPolicy = field(default_factory=ContactPolicy)
+    moments: Moments = field(default_factory=Moments)
     version: int = 1
 
     @property

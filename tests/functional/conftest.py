@@ -24,7 +24,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from chalicelib import ports
+from chalicelib import ports, queues
 from chalicelib.store import catalog, tables
 from scripts import seed
 from scripts.local_gateway import Gateway
@@ -37,6 +37,8 @@ CASHIER = {"sub": "demo-cashier-mitte", "roles": ["cashier"], "merchant_id": "m_
 def aws() -> Iterator[None]:
     with mock_aws():
         tables.create_missing_tables()
+        queues.reset_clients()
+        queues.create_missing()
         catalog.put(seed.PROGRAM)
         for thing in (*seed.MERCHANTS, *seed.STORES, *seed.BEACONS, *seed.STAFF):
             catalog.put(thing)
