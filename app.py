@@ -1,8 +1,10 @@
 """The Chalice app: wiring only. The whole HTTP surface is the blueprints below."""
 
-from chalice.app import Chalice, Cron, DynamoDBEvent
+from typing import Any
 
-from chalicelib import jobs, logs
+from chalice.app import Chalice, Cron, DynamoDBEvent, SQSEvent
+
+from chalicelib import jobs, logs, queues
 from chalicelib.api.admin import admin
 from chalicelib.api.http import answer_undeclared_methods
 from chalicelib.api.marketing import marketing
@@ -14,6 +16,7 @@ from chalicelib.api.pos import pos
 from chalicelib.api.reports import reports_bp
 from chalicelib.api.system import system
 from chalicelib.config import settings
+from chalicelib.jobs import fanout
 from chalicelib.ports import now
 from chalicelib.services import reports
 
@@ -49,3 +52,17 @@ if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (script
 @app.schedule(Cron(jobs.DAILY_AT_UTC["tier_review"][1], jobs.DAILY_AT_UTC["tier_review"][0], "*", "*", "?", "*"))
 def tier_review_daily(event: object) -> None:
     jobs.run("tier_review", now())
+
+
+@app.schedule(Cron(min(jobs.HOURLY_AT_MINUTE.values(), default=5), "*", "*", "*", "?", "*"))
+def moments_hourly(event: object) -> None:
+    """Every moment, each hour: each selects the members whose moment has come in their time zone
+    and fans out on the contacts queue (cheap: the deciding happens in ``contact_members``)."""
+    for name in jobs.HOURLY_AT_MINUTE:
+        jobs.run(name, now())
+
+
+@app.on_sqs_message(queue=queues.queue_name(queues.CONTACTS), batch_size=10)
+def contact_members(event: SQSEvent) -> dict[str, Any]:
+    """Members a moment or a campaign selected: each decided through the issuing service."""
+    return queues.handle_batch(event.to_dict(), fanout.on_contacts)

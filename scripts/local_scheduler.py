@@ -13,13 +13,23 @@ def next_run(now: datetime, hour: int, minute: int) -> datetime:
     return today if today > now else today + timedelta(days=1)
 
 
+def next_hourly_run(now: datetime, minute: int) -> datetime:
+    this_hour = now.replace(minute=minute, second=0, microsecond=0)
+    return this_hour if this_hour > now else this_hour + timedelta(hours=1)
+
+
+def due_next(now: datetime) -> tuple[str, datetime]:
+    """The job that runs next, and when: the daily ones at their hour, the hourly ones every hour."""
+    daily = ((name, next_run(now, h, m)) for name, (h, m) in jobs.DAILY_AT_UTC.items())
+    hourly = ((name, next_hourly_run(now, m)) for name, m in jobs.HOURLY_AT_MINUTE.items())
+    return min((*daily, *hourly), key=lambda p: p[1])
+
+
 def start(stopping: threading.Event) -> threading.Thread:
     def loop() -> None:
         while not stopping.is_set():
             now = datetime.now(UTC)
-            name, at = min(
-                ((name, next_run(now, h, m)) for name, (h, m) in jobs.DAILY_AT_UTC.items()), key=lambda p: p[1]
-            )
+            name, at = due_next(now)
             if stopping.wait((at - now).total_seconds()):
                 return
             try:

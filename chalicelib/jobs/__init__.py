@@ -8,20 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from chalicelib.config import settings
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.jobs import check_as_of
 from chalicelib.errors import NotFound
-from chalicelib.jobs import expire_points, tier_review
+from chalicelib.jobs import expire_points, fanout, tier_review
 from chalicelib.services.catalog_cache import one_reading
 
 #: What a job's run says it did.
-JobSummary = expire_points.ExpiryRun | tier_review.TierReviewRun
+JobSummary = expire_points.ExpiryRun | tier_review.TierReviewRun | fanout.FanoutRun
 
 JOBS: dict[str, Callable[[datetime], JobSummary]] = {
     expire_points.NAME: expire_points.run,
     tier_review.NAME: tier_review.run,
+    # The moments: each selects through its index and fans out on the contacts queue.
+    **{name: partial(fanout.run, moment) for name, moment in fanout.MOMENTS.items()},
 }
 
 #: When each job runs by itself, daily, as (hour, minute) UTC: app.py's schedules on AWS and the
@@ -30,6 +33,10 @@ DAILY_AT_UTC: dict[str, tuple[int, int]] = {
     expire_points.NAME: (1, 15),
     tier_review.NAME: (1, 45),
 }
+#: Jobs that run every hour at this minute (UTC): the moments, because each member's day and
+#: quiet hours begin at their own time zone's hour, and a message deferred by quiet hours is
+#: decided again on a later run.
+HOURLY_AT_MINUTE: dict[str, int] = {}
 
 
 def run(name: str, at: datetime) -> JobSummary:

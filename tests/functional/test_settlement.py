@@ -1,7 +1,7 @@
 """Settlement between partners, from counters the ledger's stream keeps (moto's stream here)."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -41,8 +41,10 @@ def buy(api, card, amount, store, token, **extra):
 
 
 def report(api):
-    today = datetime.now(UTC).date().isoformat()
-    return api.call("GET", f"/v1/reports/settlement?from={today}&to={today}", ADMIN)
+    # Around today: the report's days are the program's, which may be a day off UTC's.
+    today = datetime.now(UTC).date()
+    since, until = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+    return api.call("GET", f"/v1/reports/settlement?from={since}&to={until}", ADMIN)
 
 
 def test_points_earned_at_the_cafe_and_spent_at_the_boutique_are_owed_by_the_cafe(api, drain):

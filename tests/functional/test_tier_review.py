@@ -1,9 +1,11 @@
 """Tiers go down only at a review, after a grace period: the tier_review job."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from chalicelib.domain.program import add_months
+from scripts import seed
 from scripts.token import mint
 
 ADMIN = mint("demo-admin", ["admin"])
@@ -24,7 +26,7 @@ def test_a_tier_bought_a_year_ago_gets_a_grace_month_then_goes_down(api):
     body = {"card": card, "store_id": "s_kiez_mitte", "amount": 40_000, "currency": "EUR"}
     bought = api.call("POST", "/v1/purchases", api.cashier(), body, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert bought.json_body["tier"] == "Silver"
-    today = datetime.now(UTC).date()
+    today = datetime.now(ZoneInfo(seed.PROGRAM.timezone)).date()  # the program's day, not UTC's
     due = add_months(today, 12)
     assert profile(api)["tier_review_on"] == due.isoformat()
 

@@ -97,14 +97,16 @@ def test_a_request_racing_its_own_retries_applies_once(running: LocalStack) -> N
 
 def test_the_settlement_counts_purchases_from_the_ledgers_stream(running: LocalStack) -> None:
     import time
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     admin = {"Authorization": f"Bearer {mint('demo-admin', ['admin'])}"}
-    today = datetime.now(UTC).date().isoformat()
+    # Around today: the report's days are the program's, which may be a day off UTC's.
+    today = datetime.now(UTC).date()
+    since, until = (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
 
     def issued_by_nordlicht() -> int:
         report = requests.get(
-            running.url("/reports/settlement"), params={"from": today, "to": today}, headers=admin, timeout=10
+            running.url("/reports/settlement"), params={"from": since, "to": until}, headers=admin, timeout=10
         )
         assert report.status_code == 200, report.text
         return next(m["points_issued"] for m in report.json()["merchants"] if m["merchant_id"] == "m_nordlicht")

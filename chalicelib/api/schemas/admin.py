@@ -151,8 +151,15 @@ class TierReviewRun(Response):
     lowered: int
 
 
+class MomentRun(Response):
+    job: Literal["birthdays", "surprises", "reminders", "winback", "keep_in_touch", "points_expiring"]
+    at: datetime
+    selected: int = Field(description="Members the job's index selected (each once)")
+    messages: int = Field(description="Queue messages enqueued for the contacts consumer (up to 100 members each)")
+
+
 class JobRunResult(Response):
-    result: Annotated[ExpiryRun | TierReviewRun, Field(discriminator="job")]
+    result: Annotated[ExpiryRun | TierReviewRun | MomentRun, Field(discriminator="job")]
 
 
 # --- places --------------------------------------------------------------------------------
