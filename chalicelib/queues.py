@@ -93,19 +93,46 @@ def _send_batch(short: str, entries: list[dict[str, str]]) -> int:
     raise RuntimeError(f"SQS refused {len(entries)} message(s) on {queue_name(short)}")
 
 
+#: SQS's longest visibility timeout: the furthest a received message can be put off.
+MAX_DELAY_S = 12 * 60 * 60
+
+
+class Later(Exception):
+    """Raised by a record's handler: not now, hand this record back in ``seconds`` (a push due
+    after the member's quiet hours). The record is left on the queue, invisible until then."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"later: {seconds:.0f} s")
+        self.seconds = seconds
+
+
 def handle_batch(event: Mapping[str, Any], handle: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Lambda's partial-batch answer for an SQS ``event``: each record's JSON body goes to
     ``handle``; a record whose handling raises is listed in ``batchItemFailures`` (and comes back
-    after the visibility timeout, then to the dead-letter queue), the others are done."""
+    after the visibility timeout, then to the dead-letter queue), the others are done. A record
+    whose handler raises :class:`Later` comes back when it asked to (each return counts as a
+    receive: a record put off more than ``MAX_RECEIVES`` times reaches the dead-letter queue)."""
     failures = []
     for record in event.get("Records", []):
         try:
             handle(json.loads(record["body"]))
+        except Later as later:
+            _put_off(record, later.seconds)
+            failures.append({"itemIdentifier": record["messageId"]})
         except Exception as exc:  # noqa: BLE001 - one record's failure must not fail its batch
             # The type only: a message may quote personal data.
             log.warning("queue_record_failed", error=type(exc).__name__, receive_count=_receives(record))
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+def _put_off(record: Mapping[str, Any], seconds: float) -> None:
+    queue = str(record["eventSourceARN"]).rsplit(":", 1)[-1]
+    delay = max(0, min(MAX_DELAY_S, round(seconds)))
+    queue_url = str(_client().get_queue_url(QueueName=queue)["QueueUrl"])
+    _client().change_message_visibility(
+        QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=delay
+    )
 
 
 def receive_count(record: Mapping[str, Any]) -> int:

@@ -38,3 +38,19 @@ def test_only_the_failed_records_come_back(aws: None) -> None:
     client = queues._client()
     attrs = client.get_queue_attributes(QueueUrl=queues.url(queues.PUSH), AttributeNames=["All"])["Attributes"]
     assert int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 1
+
+
+def test_a_record_put_off_comes_back_when_it_asked_and_not_before(aws: None) -> None:
+    queues.send(queues.PUSH, [{"n": 1}])
+    seen: list[int] = []
+
+    def not_yet(body: dict[str, Any]) -> None:
+        seen.append(body["n"])
+        raise queues.Later(3600)
+
+    handler = lambda event, context: queues.handle_batch(event, not_yet)  # noqa: E731
+    assert queues.poll_once(queues.PUSH, handler) == 1
+    assert queues.poll_once(queues.PUSH, handler) == 0  # invisible for the hour it asked for
+    attrs = queues._client().get_queue_attributes(QueueUrl=queues.url(queues.PUSH), AttributeNames=["All"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert seen == [1]
