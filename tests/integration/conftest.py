@@ -83,11 +83,17 @@ class LocalStack:
         self.data_dir = workdir / "data"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        #: The stack's own FCM v1 endpoint and SQS server, on ports of their own (a developer's
+        #: `make run` may hold the defaults).
+        self.fcm_url = f"http://127.0.0.1:{free_port()}"
+        self.sqs_endpoint = f"http://127.0.0.1:{free_port()}"
         self.env = {
             **os.environ,
             "PORT": str(self.port),
             "HOST": "127.0.0.1",
             "DATA_DIR": str(self.data_dir),
+            "LOYALTY_FCM_URL": self.fcm_url,
+            "LOYALTY_SQS_ENDPOINT": self.sqs_endpoint,
             "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen[bytes] | None = None
