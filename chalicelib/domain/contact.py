@@ -19,22 +19,29 @@ from chalicelib.domain.changes import Notice
 from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member, QuietHours
 from chalicelib.domain.offers import Offer
+from chalicelib.domain.program import ContactPolicy
 from chalicelib.domain.wallet import WalletOffer
 
 
 class Purpose(Enum):
-    #: The answer to the member's own act: no consent needed, no cap, any hour.
+    #: The answer to what the member is doing right now (amends handed over at the till): no
+    #: consent needed, no cap, and no waiting for the morning.
     TRANSACTIONAL = "transactional"
-    #: Something we want to tell them: consent, the cap and quiet hours apply.
+    #: About their account (a receipt, points earned or about to expire, a tier change): no consent
+    #: needed and not capped, but a push in quiet hours waits for their end.
+    SERVICE = "service"
+    #: Something we want to tell them: consent, the weekly cap and quiet hours apply.
     MARKETING = "marketing"
 
 
 #: Every kind of message, and what it is for. A kind not listed here cannot be sent, so a new
 #: one has to be classified before its first message.
 KINDS: dict[str, Purpose] = {
-    "receipt": Purpose.TRANSACTIONAL,
     "amends": Purpose.TRANSACTIONAL,
-    "points_expiring": Purpose.TRANSACTIONAL,
+    "receipt": Purpose.SERVICE,
+    "points_earned": Purpose.SERVICE,
+    "points_expiring": Purpose.SERVICE,
+    "tier_change": Purpose.SERVICE,
     "birthday": Purpose.MARKETING,
     "surprise": Purpose.MARKETING,
     "reminder": Purpose.MARKETING,
@@ -43,12 +50,9 @@ KINDS: dict[str, Purpose] = {
     "campaign": Purpose.MARKETING,
 }
 
-#: The frequency cap (DESIGN.md: "by default at most one a week"): marketing messages per member
-#: in any rolling window, not per calendar week, so Sunday night and Monday morning are not two.
-MARKETING_PER_WINDOW = 1
+#: The window the weekly cap counts over: rolling, not per calendar week, so Sunday night and
+#: Monday morning are not two weeks.
 FREQUENCY_WINDOW = timedelta(days=7)
-#: Quiet hours for a member who set none (local time in their time zone).
-DEFAULT_QUIET_HOURS = QuietHours(start="21:00", end="09:00")
 #: How long a contact key is remembered: longer than a year, so ``birthday#<year>`` holds for its year.
 KEY_MEMORY = timedelta(days=400)
 
@@ -56,20 +60,14 @@ NOT_A_MEMBER = "not_a_member"
 NO_CONSENT = "no_marketing_consent"
 FREQUENCY_CAP = "frequency_cap"
 ALREADY_CONTACTED = "already_contacted"
-QUIET_HOURS = "quiet_hours"
 
 
 @dataclass(frozen=True)
 class Allowed:
     purpose: Purpose
-
-
-@dataclass(frozen=True)
-class Deferred:
-    """Not now: ask again at ``until`` (the end of the member's quiet hours)."""
-
-    until: datetime
-    reason: str = QUIET_HOURS
+    #: The push waits until then (the end of the member's quiet hours); the message itself is
+    #: written to the inbox now. None: push at once.
+    push_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -77,15 +75,16 @@ class Refused:
     reason: str
 
 
-Decision = Allowed | Deferred | Refused
+Decision = Allowed | Refused
 
 
 @dataclass(frozen=True)
 class Contact:
     """A message the policy let through, as the caller's member change commits it: the inbox
-    message, the member's features after it (their ``revision`` is the one the decision read) and
-    whether it is marketing (then the commit also requires the member's consent to still hold).
-    Its offers are written like any change's ``issue_offers``: one the store refuses is left out."""
+    message, the member's features after it (their ``revision`` is the one the decision read),
+    whether it is marketing (then the commit also requires the member's consent to still hold) and
+    when its push may go. Its offers are written like any change's ``issue_offers``: one the store
+    refuses is left out."""
 
     key: str
     notice: Notice
@@ -93,6 +92,7 @@ class Contact:
     purpose: Purpose
     #: The offer the message brings, into the wallet with its own inbox message and budget.
     offers: tuple[tuple[Offer, WalletOffer], ...] = ()
+    push_after: datetime | None = None
 
     @property
     def marketing(self) -> bool:
@@ -116,9 +116,12 @@ def purpose_of(kind: str) -> Purpose:
         raise ValueError(f"unknown message kind {kind!r}: classify it in contact.KINDS") from None
 
 
-def decide(member: Member | None, features: Features, kind: str, key: str, now: datetime) -> Decision:
-    """May a message of ``kind``, sent once per ``key``, reach ``member`` at ``now``? ``member``
-    None is someone who left (or never joined)."""
+def decide(
+    member: Member | None, features: Features, kind: str, key: str, now: datetime, policy: ContactPolicy
+) -> Decision:
+    """May a message of ``kind``, sent once per ``key``, reach ``member`` at ``now`` under the
+    program's contact ``policy``? ``member`` None is someone who left (or never joined). Quiet
+    hours never refuse: the message is written now and its push waits for their end."""
     purpose = purpose_of(kind)
     if member is not None and features.sub != member.sub:
         raise ValueError("the features are another member's")
@@ -129,14 +132,13 @@ def decide(member: Member | None, features: Features, kind: str, key: str, now: 
         return Refused(ALREADY_CONTACTED)
     if purpose is Purpose.TRANSACTIONAL:
         return Allowed(purpose)
-    if not member.marketing_consent:
-        return Refused(NO_CONSENT)
-    if features.marketing_since(now - FREQUENCY_WINDOW) >= MARKETING_PER_WINDOW:
-        return Refused(FREQUENCY_CAP)
-    quiet_until = quiet_hours_end(member.quiet_hours or DEFAULT_QUIET_HOURS, ZoneInfo(member.timezone), now)
-    if quiet_until is not None:
-        return Deferred(quiet_until)
-    return Allowed(purpose)
+    if purpose is Purpose.MARKETING:
+        if not member.marketing_consent:
+            return Refused(NO_CONSENT)
+        if features.marketing_since(now - FREQUENCY_WINDOW) >= policy.marketing_per_week:
+            return Refused(FREQUENCY_CAP)
+    quiet = member.quiet_hours or QuietHours(policy.quiet_start, policy.quiet_end)
+    return Allowed(purpose, quiet_hours_end(quiet, ZoneInfo(member.timezone), now))
 
 
 def in_quiet_hours(quiet: QuietHours, zone: ZoneInfo, at: datetime) -> bool:

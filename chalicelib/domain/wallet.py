@@ -41,6 +41,8 @@ class Message:
     title: str
     body: str | None
     offer_id: str | None
+    #: When the member opened it in the app (None: unread).
+    read_at: datetime | None = None
 
 
 def wallet_id(offer_id: str, times_issued: int) -> str:

@@ -19,7 +19,8 @@ import structlog
 
 from chalicelib import queues
 from chalicelib.domain.clock import isoformat
-from chalicelib.domain.contact import Deferred, Refused
+from chalicelib.domain.contact import Refused
+from chalicelib.services.catalog_cache import one_reading
 from chalicelib.services.issuing import Sent
 
 #: Members per queue message: a consumer's batch (10 messages) is then up to 1,000 members.
@@ -27,9 +28,9 @@ SUBS_PER_MESSAGE = 100
 
 log = structlog.get_logger("loyalty.jobs")
 
-#: What deciding for one member came to: sent (or replayed), deferred to the end of quiet hours
-#: (a later run selects them again), refused by the policy, or None (nothing to say to them).
-Outcome = Sent | Deferred | Refused | None
+#: What deciding for one member came to: sent (or replayed), refused by the policy, or None
+#: (nothing to say to them).
+Outcome = Sent | Refused | None
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,17 @@ def on_contacts(body: Mapping[str, Any]) -> None:
     comes back whole: those already sent replay, nobody is contacted twice."""
     fanout = MOMENTS[str(body["job"])]
     at = datetime.fromisoformat(str(body["at"]))
-    counts = {"sent": 0, "replayed": 0, "deferred": 0, "refused": 0, "nothing": 0, "failed": 0}
+    counts = {"sent": 0, "replayed": 0, "refused": 0, "nothing": 0, "failed": 0}
     failure: Exception | None = None
-    for sub in body["subs"]:
-        try:
-            outcome = fanout.contact(str(sub), at)
-        except Exception as exc:  # noqa: BLE001 - the others in the message are still decided
-            counts["failed"] += 1
-            failure = exc
-            continue
-        counts[_counted(outcome)] += 1
+    with one_reading():  # the program's rules and offers read once for the whole message
+        for sub in body["subs"]:
+            try:
+                outcome = fanout.contact(str(sub), at)
+            except Exception as exc:  # noqa: BLE001 - the others in the message are still decided
+                counts["failed"] += 1
+                failure = exc
+                continue
+            counts[_counted(outcome)] += 1
     log.info("contacts_decided", job=fanout.name, **counts)
     if failure is not None:
         raise failure
@@ -91,8 +93,6 @@ def on_contacts(body: Mapping[str, Any]) -> None:
 def _counted(outcome: Outcome) -> str:
     if isinstance(outcome, Sent):
         return "replayed" if outcome.replayed else "sent"
-    if isinstance(outcome, Deferred):
-        return "deferred"
     if isinstance(outcome, Refused):
         return "refused"
     return "nothing"

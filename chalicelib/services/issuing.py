@@ -6,7 +6,7 @@ eligibility, limits, budget, cooldown) and builds their wallet entries (``domain
 the caller's transaction adds them with their inbox messages: a check-in's through
 :func:`commit_checkin`, a member change's through ``MemberChange.issue_offers``.
 A message (a greeting, a campaign, amends) passes the contact policy (``domain.contact``:
-consent, quiet hours, the frequency cap, once per key) in :func:`message`, which gives the
+consent, the frequency cap, once per key; quiet hours hold the push back) in :func:`message`, which gives the
 caller's ``MemberChange`` its ``contact``; :func:`send` is a message alone, exactly once.
 An offer the transaction refuses (a racing issue of the same n, a spent budget) never sinks the
 caller's change: ``Skipped`` leaves it out, logs it, and the change commits without it.
@@ -27,7 +27,7 @@ from chalicelib.domain.catalog import Store
 from chalicelib.domain.changes import Notice
 from chalicelib.domain.checkins import CheckinDecision
 from chalicelib.domain.clock import Clock, isoformat
-from chalicelib.domain.contact import Contact, Deferred, Refused
+from chalicelib.domain.contact import Contact, Refused
 from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
@@ -159,14 +159,14 @@ def message(
     body: str | None,
     now: datetime,
     offer: Offer | None = None,
-) -> Contact | Deferred | Refused:
+) -> Contact | Refused:
     """A message of ``kind`` to ``member`` once per contact ``key``, if the contact policy lets it
     reach them now: the ``Contact`` the caller's ``MemberChange`` carries (the inbox message, the
-    features after it, and ``offer`` issued into the wallet), or why not (``Deferred`` until quiet
-    hours end, ``Refused``). The offer passes the same rules as a check-in's (trigger, targeting
+    features after it, ``offer`` issued into the wallet, and when its push may go: after the
+    member's quiet hours), or why not (``Refused``). The offer passes the same rules as a check-in's (trigger, targeting
     with the member's segments, limits, budget); a message promising an offer the member cannot
     get is refused (``OFFER_UNAVAILABLE``) rather than sent without it."""
-    decision = contact.decide(member, features, kind, key, now)
+    decision = contact.decide(member, features, kind, key, now, program.rules().contact)
     if not isinstance(decision, contact.Allowed):
         return decision
     if member is None:  # the policy never allows a message to nobody; this says so to the type checker
@@ -178,7 +178,9 @@ def message(
         if not issued:
             return Refused(OFFER_UNAVAILABLE)
     notice = Notice(kind, title, body, offer.offer_id if offer is not None else None)
-    return Contact(key, notice, contact.recorded(features, kind, key, now), decision.purpose, tuple(issued))
+    return Contact(
+        key, notice, contact.recorded(features, kind, key, now), decision.purpose, tuple(issued), decision.push_after
+    )
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ class Sent:
 class _NotSent(Exception):
     """The policy's answer when it is not "send", out of ``exactly_once``'s preparation."""
 
-    def __init__(self, decision: Deferred | Refused) -> None:
+    def __init__(self, decision: Refused) -> None:
         super().__init__(decision.reason)
         self.decision = decision
 
@@ -212,7 +214,7 @@ def send(
     *,
     clock: Clock,
     offer: Offer | None = None,
-) -> Sent | Deferred | Refused:
+) -> Sent | Refused:
     """A message alone, exactly once per member and contact ``key``: a campaign's
     (``contact.campaign_key``), a birthday greeting (``contact.birthday_key``). Sending the same
     key again answers with the first send (``replayed``) while its idempotency record lives (a

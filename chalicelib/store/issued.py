@@ -152,9 +152,12 @@ def write_issued(tx: OwnedWrite, customer_id: str, offer: Offer, entry: WalletOf
     catalog.count_issue(tx, offer, owner=OfferItem(offer.offer_id, BUDGET_SPENT))
 
 
-def write_notice(tx: OwnedWrite, customer_id: str, at: datetime, notice: Notice, key: str) -> None:
+def write_notice(
+    tx: OwnedWrite, customer_id: str, at: datetime, notice: Notice, key: str, push_after: datetime | None = None
+) -> None:
     """In ``tx``: a message to the member's inbox (a greeting, a campaign) sent once per contact
-    ``key``, under :func:`keyed_message_id`."""
+    ``key``, under :func:`keyed_message_id`, to be pushed (from the inbox's stream) once
+    ``push_after`` has come."""
     tx.save(
         InboxModel(
             customer_id,
@@ -164,6 +167,8 @@ def write_notice(tx: OwnedWrite, customer_id: str, at: datetime, notice: Notice,
             title=notice.title,
             body=notice.body,
             offer_id=notice.offer_id,
+            push=True,
+            push_after=push_after,
         )
     )
 

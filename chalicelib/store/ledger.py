@@ -244,7 +244,9 @@ def apply(change: MemberChange) -> None:
                 write_issued(tx, customer_id, offer, wallet_entry)
             record_issues(tx, change.member.sub, customer_id, [entry for _, entry in change.offers_issued()])
             if change.contact is not None:
-                write_notice(tx, customer_id, change.at, change.contact.notice, change.contact.key)
+                write_notice(
+                    tx, customer_id, change.at, change.contact.notice, change.contact.key, change.contact.push_after
+                )
                 features_store.write_contact(tx, change.contact.features, change.at)
             for wallet_id in change.redeem_wallet:
                 tx.update(

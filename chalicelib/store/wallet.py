@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -105,6 +106,8 @@ class WalletModel(Model):
 class InboxModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("inbox")
+        #: The inbox is the outbox: a new message to push goes from this stream to the push queue.
+        stream_view_type = "NEW_IMAGE"
 
     customer_id = UnicodeAttribute(hash_key=True)
     message_id = UnicodeAttribute(range_key=True)
@@ -113,6 +116,18 @@ class InboxModel(Model):
     title = UnicodeAttribute()
     body = UnicodeAttribute(null=True)
     offer_id = UnicodeAttribute(null=True)
+    #: Pushed to the member's devices: every message the issuing service sends, not the lines of
+    #: the offers a check-in answers with (the member is looking at them in the app).
+    push = BooleanAttribute(null=True)
+    #: Not pushed before this: the end of the member's quiet hours when the message was decided.
+    push_after = UTCDateTimeAttribute(null=True)
+    #: ``sending`` (claimed by a consumer at ``push_claimed_at``), ``sent``, ``no_device``,
+    #: ``dead_letter``, or ``replay`` (an admin sent a dead letter back); absent: not yet tried.
+    push_state = UnicodeAttribute(null=True)
+    push_claimed_at = UTCDateTimeAttribute(null=True)
+    pushed_at = UTCDateTimeAttribute(null=True)
+    #: When the app reported the member opened it (the campaign funnel's "opened").
+    read_at = UTCDateTimeAttribute(null=True)
 
 
 #: Why an offer's items were refused in a transaction.
@@ -227,6 +242,6 @@ def inbox(customer_id: str, limit: int, before: str | None) -> list[Message]:
     """Newest first, ``limit`` of them, older than the message id ``before`` if given."""
     condition = InboxModel.message_id < before if before else None
     return [
-        Message(i.message_id, i.at, i.kind, i.title, i.body, i.offer_id)
+        Message(i.message_id, i.at, i.kind, i.title, i.body, i.offer_id, i.read_at)
         for i in InboxModel.query(customer_id, condition, scan_index_forward=False, limit=limit)
     ]

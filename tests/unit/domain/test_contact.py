@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,23 +13,21 @@ from hypothesis import strategies as st
 from chalicelib.domain import contact
 from chalicelib.domain.contact import (
     ALREADY_CONTACTED,
-    DEFAULT_QUIET_HOURS,
     FREQUENCY_CAP,
     FREQUENCY_WINDOW,
     KEY_MEMORY,
     NO_CONSENT,
     NOT_A_MEMBER,
     Allowed,
-    Deferred,
     Purpose,
     Refused,
-    decide,
     in_quiet_hours,
     quiet_hours_end,
     recorded,
 )
 from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member, QuietHours
+from chalicelib.domain.program import ContactPolicy
 from tests.fakes import alice
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -37,6 +36,11 @@ JOINED = datetime(2026, 1, 5, 10, tzinfo=UTC)
 NOON = datetime(2026, 11, 24, 11, tzinfo=UTC)
 MARKETING = [kind for kind, purpose in contact.KINDS.items() if purpose is Purpose.MARKETING]
 TRANSACTIONAL = [kind for kind, purpose in contact.KINDS.items() if purpose is Purpose.TRANSACTIONAL]
+SERVICE = [kind for kind, purpose in contact.KINDS.items() if purpose is Purpose.SERVICE]
+#: The program's defaults: one marketing message a week, quiet 21:00-09:00 for who set none.
+POLICY = ContactPolicy()
+DEFAULT_QUIET_HOURS = QuietHours(POLICY.quiet_start, POLICY.quiet_end)
+decide = partial(contact.decide, policy=POLICY)
 ZONES = ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC", "Pacific/Apia"]
 
 
@@ -84,26 +88,52 @@ def test_transactional_messages_are_neither_capped_nor_counted_nor_held_by_conse
     nobody_wants_marketing = member(marketing_consent=False)
     for kind in TRANSACTIONAL:
         assert decide(nobody_wants_marketing, capped, kind, f"{kind}#1", at_night) == Allowed(Purpose.TRANSACTIONAL)
-    receipts = recorded(NOBODY, "receipt", "receipt#p1", NOON)
+    receipts = recorded(NOBODY, "amends", "amends#p1", NOON)
     assert receipts.marketing_sent == ()
     assert decide(member(), receipts, "campaign", "campaign#c1", NOON) == Allowed(Purpose.MARKETING)
 
 
-def test_marketing_in_quiet_hours_waits_for_their_end_in_the_members_time_zone():
+def test_service_messages_need_no_consent_and_no_room_under_the_cap_but_their_push_waits_out_quiet_hours():
+    at_night = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
+    capped = recorded(NOBODY, "campaign", "campaign#c1", at_night - timedelta(hours=1))
+    nobody_wants_marketing = member(marketing_consent=False)
+    morning = datetime(2026, 11, 25, 9, tzinfo=BERLIN)
+    for kind in SERVICE:
+        decision = decide(nobody_wants_marketing, capped, kind, f"{kind}#1", at_night)
+        assert decision == Allowed(Purpose.SERVICE, push_after=morning)
+        assert decide(nobody_wants_marketing, capped, kind, f"{kind}#1", NOON) == Allowed(Purpose.SERVICE)
+    assert recorded(NOBODY, "points_expiring", "points_expiring#2026-12-01", NOON).marketing_sent == ()
+
+
+def test_marketing_in_quiet_hours_is_decided_now_and_its_push_waits_for_their_end_in_the_members_zone():
     late = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
-    assert decide(member(), NOBODY, "campaign", "campaign#c1", late) == Deferred(
-        datetime(2026, 11, 25, 9, tzinfo=BERLIN)
+    assert decide(member(), NOBODY, "campaign", "campaign#c1", late) == Allowed(
+        Purpose.MARKETING, push_after=datetime(2026, 11, 25, 9, tzinfo=BERLIN)
     )
     # Early morning, before the default end: the same day's end.
     early = datetime(2026, 11, 25, 6, tzinfo=UTC)
-    assert decide(member(), NOBODY, "campaign", "campaign#c1", early) == Deferred(
-        datetime(2026, 11, 25, 9, tzinfo=BERLIN)
+    assert decide(member(), NOBODY, "campaign", "campaign#c1", early) == Allowed(
+        Purpose.MARKETING, push_after=datetime(2026, 11, 25, 9, tzinfo=BERLIN)
     )
     # The member's own hours, in their own zone: 23:30 in Berlin is 17:30 in New York.
     own = member(timezone="America/New_York", quiet_hours=QuietHours("17:00", "18:15"))
-    assert decide(own, NOBODY, "campaign", "campaign#c1", late) == Deferred(
-        datetime(2026, 11, 24, 18, 15, tzinfo=ZoneInfo("America/New_York"))
+    assert decide(own, NOBODY, "campaign", "campaign#c1", late) == Allowed(
+        Purpose.MARKETING, push_after=datetime(2026, 11, 24, 18, 15, tzinfo=ZoneInfo("America/New_York"))
     )
+
+
+def test_the_programs_policy_sets_the_cap_and_the_default_quiet_hours():
+    generous = ContactPolicy(marketing_per_week=2, quiet_start="23:00", quiet_end="07:00")
+    once = recorded(NOBODY, "birthday", "birthday#2026", NOON - timedelta(days=1))
+    assert contact.decide(member(), once, "campaign", "campaign#c1", NOON, generous) == Allowed(Purpose.MARKETING)
+    twice = recorded(once, "campaign", "campaign#c1", NOON)
+    later = NOON + timedelta(hours=1)
+    assert contact.decide(member(), twice, "reminder", "reminder#x", later, generous) == Refused(FREQUENCY_CAP)
+    ten_pm = datetime(2026, 11, 24, 21, tzinfo=UTC)  # 22:00 in Berlin: quiet by default, not under this policy
+    assert contact.decide(member(), NOBODY, "campaign", "campaign#c2", ten_pm, generous) == Allowed(Purpose.MARKETING)
+    assert decide(member(), NOBODY, "campaign", "campaign#c2", ten_pm).push_after is not None
+    silent = ContactPolicy(marketing_per_week=0)
+    assert contact.decide(member(), NOBODY, "campaign", "campaign#c1", NOON, silent) == Refused(FREQUENCY_CAP)
 
 
 def test_equal_start_and_end_mean_no_quiet_hours():
@@ -155,14 +185,22 @@ def histories(draw: st.DrawFn) -> tuple[Features, datetime]:
 
 
 @given(members, histories(), st.sampled_from(sorted(contact.KINDS)), st.integers(0, 3))
-def test_marketing_never_goes_without_consent_nor_in_quiet_hours_nor_over_the_cap(member_, history, kind, n):
+def test_marketing_never_goes_without_consent_nor_over_the_cap_and_no_push_goes_in_quiet_hours(
+    member_, history, kind, n
+):
     features, now = history
     decision = decide(member_, features, kind, f"{kind}#{n}", now)
-    if contact.KINDS[kind] is Purpose.MARKETING and isinstance(decision, Allowed):
+    if not isinstance(decision, Allowed):
+        return
+    if contact.KINDS[kind] is Purpose.MARKETING:
         assert member_.marketing_consent
+        assert features.marketing_since(now - FREQUENCY_WINDOW) < POLICY.marketing_per_week
+    if contact.KINDS[kind] is not Purpose.TRANSACTIONAL:
         quiet = member_.quiet_hours or DEFAULT_QUIET_HOURS
-        assert not in_quiet_hours(quiet, ZoneInfo(member_.timezone), now)
-        assert features.marketing_since(now - FREQUENCY_WINDOW) < contact.MARKETING_PER_WINDOW
+        zone = ZoneInfo(member_.timezone)
+        assert (decision.push_after is not None) == in_quiet_hours(quiet, zone, now)
+        if decision.push_after is not None:
+            assert decision.push_after > now and not in_quiet_hours(quiet, zone, decision.push_after)
 
 
 @given(members, histories(), st.sampled_from(TRANSACTIONAL), st.integers(0, 3))
