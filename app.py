@@ -18,7 +18,7 @@ from chalicelib.api.system import system
 from chalicelib.config import settings
 from chalicelib.jobs import fanout
 from chalicelib.ports import now
-from chalicelib.services import reports
+from chalicelib.services import push, reports
 
 logs.configure()
 
@@ -66,3 +66,18 @@ def moments_hourly(event: object) -> None:
 def contact_members(event: SQSEvent) -> dict[str, Any]:
     """Members a moment or a campaign selected: each decided through the issuing service."""
     return queues.handle_batch(event.to_dict(), fanout.on_contacts)
+
+
+INBOX_STREAM_ARN = settings().inbox_stream_arn
+if INBOX_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scripts/serve.py)
+
+    @app.on_dynamodb_record(stream_arn=INBOX_STREAM_ARN, batch_size=100)
+    def queue_pushes(event: DynamoDBEvent) -> None:
+        """The inbox is the outbox: each new message to push goes on the push queue."""
+        push.on_inbox_records((r.event_name, r.new_image) for r in event)
+
+
+@app.on_sqs_message(queue=queues.queue_name(queues.PUSH), batch_size=10)
+def push_messages(event: SQSEvent) -> dict[str, Any]:
+    """New inbox messages to the members' phones through FCM (partial-batch answer)."""
+    return push.deliver(event.to_dict(), clock=now)

@@ -117,7 +117,7 @@ def handle_batch(event: Mapping[str, Any], handle: Callable[[dict[str, Any]], No
         try:
             handle(json.loads(record["body"]))
         except Later as later:
-            _put_off(record, later.seconds)
+            put_off(record, later.seconds)
             failures.append({"itemIdentifier": record["messageId"]})
         except Exception as exc:  # noqa: BLE001 - one record's failure must not fail its batch
             # The type only: a message may quote personal data.
@@ -126,7 +126,8 @@ def handle_batch(event: Mapping[str, Any], handle: Callable[[dict[str, Any]], No
     return {"batchItemFailures": failures}
 
 
-def _put_off(record: Mapping[str, Any], seconds: float) -> None:
+def put_off(record: Mapping[str, Any], seconds: float) -> None:
+    """Hand ``record`` back to its queue in ``seconds`` (at most 12 hours)."""
     queue = str(record["eventSourceARN"]).rsplit(":", 1)[-1]
     delay = max(0, min(MAX_DELAY_S, round(seconds)))
     queue_url = str(_client().get_queue_url(QueueName=queue)["QueueUrl"])

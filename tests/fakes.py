@@ -164,3 +164,36 @@ def alice(**changes: Any) -> Member:
         tier="Bronze",
     )
     return dataclasses.replace(member, **changes)
+
+
+class FakeSender:
+    """A push sender that answers as scripted per token (``Delivered`` when nothing is scripted)
+    and records every batch it was given. ``script[token]`` is a list of outcome makers used in
+    turn, e.g. ``[lambda t: Retry(t, "UNAVAILABLE"), lambda t: Delivered(t, "n")]``; ``raises``
+    makes the whole call fail, as a broken network would."""
+
+    def __init__(self) -> None:
+        from collections.abc import Callable
+
+        from chalicelib.push import Outcome
+
+        self.script: dict[str, list[Callable[[str], Outcome]]] = {}
+        self.batches: list[list[Any]] = []
+        self.raises: Exception | None = None
+
+    def send(self, pushes: Any) -> list[Any]:
+        from chalicelib.push import MAX_BATCH, Delivered
+
+        assert 0 < len(pushes) <= MAX_BATCH, "a batch holds 1 to 500 pushes"
+        if self.raises is not None:
+            raise self.raises
+        self.batches.append(list(pushes))
+        answers = []
+        for push in pushes:
+            scripted = self.script.get(push.token)
+            maker = scripted.pop(0) if scripted else (lambda t: Delivered(t, f"projects/p/messages/{t}"))
+            answers.append(maker(push.token))
+        return answers
+
+    def sent_to(self, token: str) -> list[Any]:
+        return [p for batch in self.batches for p in batch if p.token == token]

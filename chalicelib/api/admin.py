@@ -5,9 +5,10 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.api.http import ADMIN, STAFF, Call, command, operation
-from chalicelib.api.schemas.admin import ProgramRulesBody, ProgramRulesOut
+from chalicelib.api.schemas.admin import DeadLetterOut, DeadLetterPage, ProgramRulesBody, ProgramRulesOut
+from chalicelib.api.schemas.common import PageQuery
 from chalicelib.ports import now
-from chalicelib.services import program
+from chalicelib.services import program, push
 
 admin = Blueprint(__name__)
 
@@ -28,3 +29,28 @@ def get_program(call: Call[None, None]) -> program.ProgramRulesView:
 )
 def put_program(call: Call[ProgramRulesBody, None]) -> program.ProgramRulesView:
     return program.update(command(program.RulesDraft, call.body), clock=now)
+
+
+@operation(
+    admin,
+    "GET",
+    "/push/dead-letters",
+    summary="Pushes that failed after their retries, newest first",
+    roles=ADMIN,
+    query=PageQuery,
+    response=DeadLetterPage,
+)
+def list_dead_letters(call: Call[None, PageQuery]) -> push.DeadLetterPage:
+    return push.dead_letters(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    admin,
+    "POST",
+    "/push/dead-letters/{dead_letter_id}/replay",
+    summary="Push a dead letter's message again (once: a second replay answers the first)",
+    roles=ADMIN,
+    response=DeadLetterOut,
+)
+def replay_dead_letter(call: Call[None, None], dead_letter_id: str) -> push.DeadLetterView:
+    return push.replay(dead_letter_id, clock=now)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, Valid
 from pydantic_core import ErrorDetails
 
 from chalicelib import jobs
-from chalicelib.api.schemas.common import CardCode, DeviceToken, Identifier
+from chalicelib.api.schemas.common import CardCode, DeadLetterId, DeviceToken, Identifier, MessageId
 from chalicelib.auth import authenticate
 from chalicelib.config import settings
 from chalicelib.domain.errors import DomainRefusal
@@ -104,6 +104,8 @@ _COMMAND_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 PATH_PARAMETERS: Mapping[str, object] = {
     "token": DeviceToken,
     "code": CardCode,
+    "message_id": MessageId,
+    "dead_letter_id": DeadLetterId,
     # The document names the jobs there are; another name is still API.md's 404, not a 422.
     "name": Annotated[Identifier, Field(json_schema_extra={"enum": list[JsonValue](sorted(jobs.JOBS))})],
 }

@@ -16,6 +16,7 @@ from chalicelib.api.schemas.customer import (
     InboxPage,
     JoinRequest,
     LedgerPage,
+    MessageOut,
     Profile,
     UpdateProfileRequest,
     WalletPage,
@@ -143,3 +144,15 @@ def my_offers(call: Call[None, None]) -> wallet.WalletPage:
 )
 def my_inbox(call: Call[None, PageQuery]) -> wallet.InboxPage:
     return wallet.my_inbox(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    me,
+    "POST",
+    "/inbox/{message_id}/read",
+    summary="The app reports the member opened a message (the first report is kept)",
+    roles=ANY_MEMBER,
+    response=MessageOut,
+)
+def read_message(call: Call[None, None], message_id: str) -> wallet.MessageView:
+    return wallet.mark_read(call.identity, message_id, clock=now)

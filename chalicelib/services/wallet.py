@@ -82,6 +82,8 @@ class MessageView(TypedDict):
     title: str
     body: str | None
     offer_id: str | None
+    read: bool
+    read_at: str | None
 
 
 class WalletPage(TypedDict):
@@ -115,6 +117,8 @@ def message_view(m: Message) -> MessageView:
         "title": m.title,
         "body": m.body,
         "offer_id": m.offer_id,
+        "read": m.read_at is not None,
+        "read_at": isoformat(m.read_at) if m.read_at is not None else None,
     }
 
 
@@ -135,3 +139,15 @@ def my_inbox(identity: Identity, limit: int, cursor: str | None) -> InboxPage:
     items = [message_view(m) for m in messages]
     last = messages[-1].message_id if len(messages) == limit else None
     return {"items": items, "next_cursor": cursors.next_cursor(identity, "inbox", last)}
+
+
+def mark_read(identity: Identity, message_id: str, *, clock: Clock) -> MessageView:
+    """The app reports the member opened a message (the campaign funnel's "opened"); the first
+    report's moment is kept."""
+    member = member_store.get_member(identity.sub)
+    if member is None:
+        raise NotFound("you are not a member of the program yet", code="not_a_member")
+    message = wallet_store.mark_read(member.customer_id, message_id, clock())
+    if message is None:
+        raise NotFound(f"no message {message_id!r} in your inbox", code="message_not_found", field="message_id")
+    return message_view(message)

@@ -29,6 +29,7 @@ from chalicelib.store.counters import CounterModel
 from chalicelib.store.features import FeaturesModel, delete_features
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel, new_entry_id
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, claim_key, devices_of, get_member
+from chalicelib.store.push import DeadLetterModel
 from chalicelib.store.wallet import ActivityModel, Checkin, CheckinModel, InboxModel, Message, WalletModel, WalletOffer
 
 FORFEIT_REASON = "forfeited_on_leaving"
@@ -102,6 +103,11 @@ POLICIES: dict[type[Model], Policy] = {
         "report totals per merchant and day hold no member; dedup markers name the customer_id for 3 days",
     ),
     CatalogItem: Policy(Retention.NOTHING_PERSONAL, "program, merchants, stores, beacons, staff, offers"),
+    DeadLetterModel: Policy(
+        Retention.EXPIRES,
+        "a push that failed: the random customer_id, the message id and FCM's error code, never a token "
+        "or the text; 30 days, then TTL (after leaving, the message it names is gone)",
+    ),
 }
 
 

@@ -141,7 +141,7 @@ def write_issued(tx: OwnedWrite, customer_id: str, offer: Offer, entry: WalletOf
     tx.save(
         InboxModel(
             customer_id,
-            f"{entry.issued_at:%Y%m%dT%H%M%S.%f}Z#{uuid.uuid4().hex[:8]}",
+            message_id(entry.issued_at, uuid.uuid4().hex[:8]),
             at=entry.issued_at,
             kind="offer",
             title=entry.title,
@@ -178,4 +178,10 @@ def keyed_message_id(at: datetime, key: str) -> str:
     the rest is the contact key's digest instead of a random draw, so a message says which key
     sent it and two attempts at one key at one instant could not both land. Exactly-once itself
     rests on the idempotency record and the features' contact keys, committed with the message."""
-    return f"{at.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z#{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    return message_id(at, hashlib.sha256(key.encode()).hexdigest()[:8])
+
+
+def message_id(at: datetime, suffix: str) -> str:
+    """``<UTC time to the microsecond>Z-<8 hex>``: time-ordered, and safe in a URL path as it is
+    (messages from before this used ``#``, which a client has to escape as ``%23``)."""
+    return f"{at.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z-{suffix}"

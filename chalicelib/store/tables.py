@@ -13,6 +13,7 @@ from chalicelib.store.counters import CounterModel
 from chalicelib.store.features import FeaturesModel
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel
+from chalicelib.store.push import DeadLetterModel
 from chalicelib.store.wallet import ActivityModel, CheckinModel, InboxModel, WalletModel
 
 MODELS: tuple[type[Model], ...] = (
@@ -29,6 +30,7 @@ MODELS: tuple[type[Model], ...] = (
     WalletModel,
     InboxModel,
     FeaturesModel,
+    DeadLetterModel,
 )
 
 

@@ -33,13 +33,14 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.domain.activity import Activity, History
 from chalicelib.domain.checkins import Checkin as Checkin
 from chalicelib.domain.wallet import Message as Message
 from chalicelib.domain.wallet import WalletOffer as WalletOffer
-from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.base import BaseMeta, condition_failed, table_name
 
 
 class CheckinModel(Model):
@@ -245,3 +246,20 @@ def inbox(customer_id: str, limit: int, before: str | None) -> list[Message]:
         Message(i.message_id, i.at, i.kind, i.title, i.body, i.offer_id, i.read_at)
         for i in InboxModel.query(customer_id, condition, scan_index_forward=False, limit=limit)
     ]
+
+
+def mark_read(customer_id: str, message_id: str, now: datetime) -> Message | None:
+    """The member opened the message: the first time is kept (None: no such message of theirs)."""
+    try:
+        InboxModel(customer_id, message_id).update(
+            actions=[InboxModel.read_at.set(now)],
+            condition=InboxModel.message_id.exists() & InboxModel.read_at.does_not_exist(),
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+    try:
+        i = InboxModel.get(customer_id, message_id, consistent_read=True)
+    except InboxModel.DoesNotExist:
+        return None
+    return Message(i.message_id, i.at, i.kind, i.title, i.body, i.offer_id, i.read_at)

@@ -272,3 +272,21 @@ class StoreList(Response):
 
 class BeaconQuery(PageQuery):
     store_id: Identifier | None = None
+
+
+# --- push ----------------------------------------------------------------------------------
+
+
+class DeadLetterOut(Response):
+    dead_letter_id: str
+    customer_id: str
+    message_id: str
+    reason: str = Field(description="FCM's error codes for the devices that failed, or why the consumer gave up")
+    tokens_failed: int = Field(description="How many of the member's devices failed (the tokens are not shown)")
+    failed_at: datetime
+    replayed_at: datetime | None
+
+
+class DeadLetterPage(Response):
+    items: list[DeadLetterOut]
+    next_cursor: str | None

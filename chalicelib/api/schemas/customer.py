@@ -303,6 +303,8 @@ class MessageOut(Response):
     title: str
     body: str | None
     offer_id: str | None
+    read: bool = Field(description="The app reported the member opened it (POST /v1/me/inbox/{id}/read)")
+    read_at: datetime | None
 
 
 class InboxPage(Response):
