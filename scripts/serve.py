@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
 
 from scripts import dynamodb_local
 
@@ -24,13 +27,63 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 PARENT_CHECK_S = 0.2
 
 
+#: Where the local SQS server listens unless LOYALTY_SQS_ENDPOINT says otherwise.
+LOCAL_SQS_ENDPOINT = "http://127.0.0.1:9324"
+
+
 def configure_environment(endpoint: str) -> None:
     """The settings the app reads, pointing it at the local DynamoDB (set before importing it)."""
     os.environ["LOYALTY_STAGE"] = "local"
     os.environ["LOYALTY_DYNAMODB_ENDPOINT"] = endpoint
+    os.environ.setdefault("LOYALTY_SQS_ENDPOINT", LOCAL_SQS_ENDPOINT)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+
+
+def _local_port(url: str) -> int | None:
+    """The port of a URL on this machine (None: somewhere else, which the stack does not start)."""
+    parts = urlsplit(url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return parts.port or 80
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start_local_fcm() -> Any:
+    """The FCM v1 endpoint pushes go to, unless LOYALTY_FCM_URL points elsewhere."""
+    from chalicelib.config import LOCAL_FCM_URL
+    from scripts import fcm_local
+
+    url = os.environ.setdefault("LOYALTY_FCM_URL", LOCAL_FCM_URL)
+    port = _local_port(url)
+    if port is None:
+        return None
+    if not _port_free(port):
+        sys.exit(f"make run: port {port} for the local FCM endpoint (LOYALTY_FCM_URL={url}) is taken; set another")
+    server, _ = fcm_local.start("127.0.0.1", port)
+    return server
+
+
+def start_local_sqs() -> Any:
+    """moto's SQS server on LOYALTY_SQS_ENDPOINT's port."""
+    from scripts import sqs_local
+
+    url = os.environ["LOYALTY_SQS_ENDPOINT"]
+    port = _local_port(url)
+    if port is None:
+        return None
+    if not _port_free(port):
+        sys.exit(f"make run: port {port} for the local SQS server (LOYALTY_SQS_ENDPOINT={url}) is taken; set another")
+    return sqs_local.start_server(url)
 
 
 def _status_field(pid: int, name: str) -> str | None:
@@ -101,12 +154,15 @@ def main() -> None:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     dynamo = None
+    fcm = sqs = None
     try:
         try:
             dynamo, endpoint = dynamodb_local.start(data_dir)
         except dynamodb_local.LocalStackError as exc:
             sys.exit(f"make run: {exc}")
         configure_environment(endpoint)
+        fcm = start_local_fcm()
+        sqs = start_local_sqs()
         from app import app
         from scripts import dev_server, seed
 
@@ -117,11 +173,13 @@ def main() -> None:
         else:
             for key, value in seed.seed().items():
                 print(f"seed {key}: {value}", flush=True)
+        from chalicelib import queues
         from chalicelib.ports import now
-        from chalicelib.services import reports
+        from chalicelib.services import push, reports
         from chalicelib.store import streams
         from chalicelib.store.ledger import LedgerEntryModel
-        from scripts import local_scheduler
+        from chalicelib.store.wallet import InboxModel
+        from scripts import local_scheduler, sqs_local
 
         local_scheduler.start(stopping)
         streams.follow(
@@ -131,15 +189,34 @@ def main() -> None:
             ),
             stopping,
         )
+        # The inbox is the outbox: its stream feeds the push queue; the queues feed the same
+        # handlers Lambda calls on AWS.
+        queues.create_missing()
+        streams.follow(
+            InboxModel,
+            lambda records: push.on_inbox_records((r["eventName"], r["dynamodb"].get("NewImage")) for r in records),
+            stopping,
+        )
+        import app as handlers
+
+        sqs_local.follow(queues.PUSH, handlers.push_messages, stopping)
+        sqs_local.follow(queues.CONTACTS, handlers.contact_members, stopping)
         server = dev_server.create(app, args.host, args.port)
         print(
-            f"API on http://{args.host}:{args.port}/v1 (DynamoDB Local on {endpoint}, data in {data_dir})", flush=True
+            f"API on http://{args.host}:{args.port}/v1 (DynamoDB Local on {endpoint}, SQS on "
+            f"{os.environ['LOYALTY_SQS_ENDPOINT']}, FCM {'local on ' if fcm else 'at '}"
+            f"{os.environ.get('LOYALTY_FCM_URL', '')}, data in {data_dir})",
+            flush=True,
         )
         server.serve_forever()
     except KeyboardInterrupt:
         print("stopping", flush=True)
     finally:
         stopping.set()
+        if sqs is not None:
+            sqs.stop()
+        if fcm is not None:
+            fcm.shutdown()
         if dynamo is not None:
             dynamodb_local.stop(dynamo)
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain import contact
 from chalicelib.domain.activity import History
+from chalicelib.domain.bonus import Bonus, grant
 from chalicelib.domain.catalog import Store
 from chalicelib.domain.changes import Notice
 from chalicelib.domain.checkins import CheckinDecision
@@ -30,7 +31,7 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.contact import Contact, Refused
 from chalicelib.domain.features import Features
 from chalicelib.domain.members import Member
-from chalicelib.domain.offers import Customer, Moment, Offer, choose_offers
+from chalicelib.domain.offers import Customer, Moment, Offer, affinity, choose_offers
 from chalicelib.domain.wallet import WalletOffer, wallet_entry
 from chalicelib.services import program
 from chalicelib.services.catalog_cache import cache
@@ -125,6 +126,31 @@ def _issue(
     return [(offer, wallet_entry(offer, moment.store_id, moment.merchant_id, moment.at, history)) for offer in chosen]
 
 
+def offer_for(member: Member, trigger: str, now: datetime, preferred: str | None = None) -> Offer | None:
+    """The offer a message at this moment brings the member: ``preferred`` (an offer the program
+    names for the moment) if they may get it, else the best active offer with ``trigger`` their
+    tier, categories and limits fit; None when none fits."""
+    offers = _cached_offers()
+    preferred_ones = [o for o in offers if o.offer_id == preferred] if preferred else []
+    customer = _customer(member, {})
+    rest = sorted(
+        (o for o in offers if o.trigger.type == trigger and o.status == "active" and o.offer_id != preferred),
+        key=lambda o: (-o.priority, -affinity(o, customer), o.offer_id),
+    )
+    history: list[History] = []
+
+    def read_once() -> History:
+        if not history:
+            history.append(_history(member, now))
+        return history[0]
+
+    for offer in [*preferred_ones, *rest]:
+        moment = Moment(trigger, now, merchant_id=offer.merchant_id, timezone=program_timezone())
+        if _issue([offer], moment, member, 1, read_once):
+            return offer
+    return None
+
+
 def commit_checkin(
     member: Member,
     decision: CheckinDecision,
@@ -214,12 +240,14 @@ def send(
     *,
     clock: Clock,
     offer: Offer | None = None,
+    bonus: Bonus | None = None,
 ) -> Sent | Refused:
     """A message alone, exactly once per member and contact ``key``: a campaign's
     (``contact.campaign_key``), a birthday greeting (``contact.birthday_key``). Sending the same
     key again answers with the first send (``replayed``) while its idempotency record lives (a
     day) and ``Refused(already_contacted)`` after, for as long as the features remember the key
-    (``contact.KEY_MEMORY``); a racing send of another key that would pass the frequency cap
+    (``contact.KEY_MEMORY``). ``bonus``: points given with the message, in the same change (no
+    message, no points); a racing send of another key that would pass the frequency cap
     with this one makes one of them read again and be refused. ``offer``: see :func:`message`."""
     first = members_store.get_member(sub)
     if first is None:
@@ -239,6 +267,7 @@ def send(
         decided = message(member, features_store.get_features(sub), kind, key, title, body, at, offer)
         if not isinstance(decided, Contact):
             raise _NotSent(decided)
+        points = grant(member, program.rules(), bonus, at) if bonus is not None else None
         response = {
             "customer_id": customer_id,
             "kind": kind,
@@ -246,8 +275,9 @@ def send(
             "message_id": issued_store.keyed_message_id(at, key),
             "sent_at": isoformat(at),
             "offers_issued": [{"offer_id": o.offer_id, "wallet_id": e.wallet_id} for o, e in decided.offers],
+            "bonus_points": bonus.points if bonus is not None else 0,
         }
-        return ledger.MemberChange(member, idempotency_key, fingerprint, at, response, contact=decided)
+        return ledger.MemberChange(member, idempotency_key, fingerprint, at, response, points=points, contact=decided)
 
     try:
         outcome = exactly_once(idempotency_key, fingerprint, prepare)

@@ -2,13 +2,14 @@
 
 Models never leave this package: repositories return domain objects. The key design, per table:
 
-``members`` (hash ``sub``; GSIs ``by_expiry``, ``by_tier_review``)
+``members`` (hash ``sub``; GSIs ``by_expiry``, ``by_tier_review``, ``by_birthday``)
     The member item, keyed by the user's token subject so ``GET /v1/me`` is one GetItem.
     Holds the profile, the balance with its debt and FIFO expiry lots, the per-month spend and
     visits of the tier window, and a ``revision`` every balance change is conditioned on.
     ``by_expiry`` (``expiry_month`` / ``expiry_due``) and ``by_tier_review`` (``review_month`` /
     ``tier_review_due``) are sparse, keys-only: the daily jobs query "due on or before today" in
-    this month (and the months since their last run), never scan.
+    this month (and the months since their last run), never scan. ``by_birthday``
+    (``birthday_md`` = ``MM-DD``, keys-only) finds the members whose birthday is on a day.
 ``activity`` (hash ``sub``; see ``activity.py``)
     One small item per member beside the member item (not in it: every purchase is conditioned
     on the member's revision, and check-ins must not contend with the till): the last check-in,
@@ -48,7 +49,12 @@ Models never leave this package: repositories return domain objects. The key des
     offers keyed by (offer, the customer's n-th issue of it) so a racing issue is refused and a
     later one never collides (TTL ``purge_at``: 400 days after the entry expired; readers other
     than the customer's own history read only the live keys ``activity`` names), and every
-    message, newest first.
+    message, newest first. The inbox is the outbox: its stream (NEW_IMAGE) puts each new message
+    to push on the push queue, and the item keeps the push's state (claimed once, sent, no device,
+    dead letter) and when the member read it.
+``dead_letters`` (hash ``queue``, range ``dead_letter_id``; see ``push.py``)
+    Pushes that failed after their retries, newest first for the admin, TTL 30 days; the
+    member's random ``customer_id`` and the message id, never a token.
 ``features`` (hash ``sub``; see ``features.py``)
     Marketing's per-member item beside the member: segments, when messages reached the member
     (per kind, within the frequency window, per contact key) and the predicted next visit. No

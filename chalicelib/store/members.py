@@ -58,6 +58,16 @@ class TierReviewIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped
     tier_review_due = UnicodeAttribute(range_key=True)
 
 
+class BirthdayIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-call]
+    """Members by the month and day of their birthday (``MM-DD``): the birthdays job's query."""
+
+    class Meta:
+        index_name = "by_birthday"
+        projection = KeysOnlyProjection()
+
+    birthday_md = UnicodeAttribute(hash_key=True)
+
+
 class MemberModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("members")
@@ -97,6 +107,10 @@ class MemberModel(Model):
     tier_review_due = UnicodeAttribute(null=True)
     tier_grace_until = UnicodeAttribute(null=True)
     by_tier_review = TierReviewIndex()
+    #: ``MM-DD`` of the birthday, for the ``by_birthday`` index (written at join; members from
+    #: before it get it from ``tables.backfill``).
+    birthday_md = UnicodeAttribute(null=True)
+    by_birthday = BirthdayIndex()
 
 
 class ClaimModel(Model):
@@ -213,6 +227,7 @@ def _to_item(member: Member) -> MemberModel:
         lots=[list(lot) for lot in member.lots] or None,
         expiry_month=member.expiry_due[:7] if member.expiry_due else None,
         expiry_due=member.expiry_due,
+        birthday_md=member.birthday.strftime("%m-%d"),
     )
 
 
@@ -354,3 +369,26 @@ def subs_with_points_expiring(month: str, through: str) -> list[str]:
 def subs_due_tier_review(month: str, through: str) -> list[str]:
     """Members whose tier review falls in ``month`` (``YYYY-MM``) on or before ``through``."""
     return [item.sub for item in MemberModel.by_tier_review.query(month, MemberModel.tier_review_due <= through)]
+
+
+def subs_born_on(month_day: str) -> list[str]:
+    """Every member whose birthday is on ``MM-DD`` (any year), through the ``by_birthday`` index."""
+    return [item.sub for item in MemberModel.by_birthday.query(month_day)]
+
+
+def backfill_birthday_index() -> int:
+    """Give ``birthday_md`` to members written before the index existed; returns how many. A scan,
+    once, when the index is added (``tables.create_missing_tables``), never on a request or a job."""
+    done = 0
+    for item in MemberModel.scan(MemberModel.birthday_md.does_not_exist()):
+        try:
+            item.update(
+                actions=[MemberModel.birthday_md.set(date.fromisoformat(item.birthday).strftime("%m-%d"))],
+                condition=MemberModel.sub.exists(),
+            )
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+            continue  # the member left meanwhile
+        done += 1
+    return done

@@ -1,0 +1,60 @@
+"""The moments the program speaks at, as pure rules: whose day it is, and what to say."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+
+#: Time zones run from UTC-12 to UTC+14: at any instant, "today" is one of the dates in that span.
+EARLIEST_OFFSET = timedelta(hours=-12)
+LATEST_OFFSET = timedelta(hours=14)
+LEAP_DAY = "02-29"
+
+
+def month_day(day: date) -> str:
+    return day.strftime("%m-%d")
+
+
+def dates_somewhere(at: datetime) -> list[date]:
+    """Every calendar date it is somewhere on Earth at ``at`` (two, sometimes three)."""
+    first, last = (at + EARLIEST_OFFSET).date(), (at + LATEST_OFFSET).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def birthday_month_days(at: datetime) -> list[str]:
+    """The ``MM-DD`` of every birthday that is today somewhere at ``at``: 29 February is
+    celebrated on 28 February in a year without one."""
+    days = []
+    for day in dates_somewhere(at):
+        days.append(month_day(day))
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            days.append(LEAP_DAY)
+    return sorted(set(days))
+
+
+def is_birthday(birthday: date, day: date) -> bool:
+    if (birthday.month, birthday.day) == (day.month, day.day):
+        return True
+    leapling = (birthday.month, birthday.day) == (2, 29)
+    return leapling and (day.month, day.day) == (2, 28) and not calendar.isleap(day.year)
+
+
+def first_name(name: str) -> str:
+    parts = name.split()
+    return parts[0] if parts else name
+
+
+def birthday_greeting(name: str, bonus_points: int, offer_title: str | None) -> tuple[str, str]:
+    """The greeting's title and body, in the member's own name, with what comes with it."""
+    title = f"Happy birthday, {first_name(name)}!"
+    gifts = []
+    if bonus_points:
+        gifts.append(f"{bonus_points} birthday points are on your card")
+    if offer_title:
+        gifts.append(
+            f"and a treat is waiting in your wallet: {offer_title}"
+            if gifts
+            else f"A treat is waiting in your wallet: {offer_title}"
+        )
+    body = (" ".join(gifts) + ". Enjoy your day!") if gifts else "Have a wonderful day, from all of us."
+    return title, body[0].upper() + body[1:]
