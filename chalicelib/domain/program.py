@@ -166,6 +166,10 @@ class ProgramRules:
 MAX_CUMULATIVE_DISCOUNT_PERCENT = 50
 
 
+#: The monthly minimum's shortest silence: under a week it would be a second weekly message.
+MIN_KEEP_IN_TOUCH_DAYS = 7
+
+
 class InvalidRules(DomainRefusal):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, field=field, code="invalid_rules")
@@ -202,6 +206,11 @@ def check_rules(rules: ProgramRules) -> None:
         )
     if rules.expiry.mode not in ("fifo", "inactivity"):
         raise InvalidRules("expiry.mode", "must be fifo or inactivity")
+    if 0 < rules.contact.keep_in_touch_after_days < MIN_KEEP_IN_TOUCH_DAYS:
+        raise InvalidRules(
+            "contact.keep_in_touch_after_days",
+            f"0 (off) or at least {MIN_KEEP_IN_TOUCH_DAYS}: a member who heard from us days ago has not drifted away",
+        )
 
 
 def current_tier(rules: ProgramRules, stored: str) -> str:

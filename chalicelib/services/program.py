@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import (
+    ContactPolicy,
     CumulativeDiscount,
     ExpiryRules,
+    Moments,
     ProgramRules,
     RedemptionRules,
     Tier,
@@ -25,7 +27,7 @@ from chalicelib.domain.program import (
     retargeted_tiers,
 )
 from chalicelib.domain.promotions import Promotion
-from chalicelib.errors import Conflict, Unavailable
+from chalicelib.errors import Conflict, InvalidField, Unavailable
 from chalicelib.services.catalog_cache import cache
 from chalicelib.store import catalog, ledger
 
@@ -84,6 +86,8 @@ class ProgramRulesView(TypedDict):
     expiry: ExpiryView
     tier_review: TierReviewView
     tier_migrations: dict[str, str]
+    contact: dict[str, Any]
+    moments: dict[str, Any]
     version: int
 
 
@@ -110,6 +114,8 @@ class RulesDraft:
     tier_review: TierReview
     tier_migrations: dict[str, str]
     version: int | None
+    contact: ContactPolicy = field(default_factory=ContactPolicy)
+    moments: Moments = field(default_factory=Moments)
 
 
 def update(draft: RulesDraft, *, clock: Clock) -> ProgramRulesView:
@@ -125,6 +131,8 @@ def update(draft: RulesDraft, *, clock: Clock) -> ProgramRulesView:
         cumulative_discount=draft.cumulative_discount,
         expiry=draft.expiry,
         tier_review=draft.tier_review,
+        contact=draft.contact,
+        moments=draft.moments,
     )
     return _out(save(rules, draft.version, clock=clock, tier_migrations=draft.tier_migrations))
 
@@ -163,6 +171,8 @@ def _out(saved: ProgramRules) -> ProgramRulesView:
         "expiry": {"mode": expiry.mode, "months": expiry.months},
         "tier_review": {"every_months": review.every_months, "grace_months": review.grace_months},
         "tier_migrations": dict(saved.tier_migrations),
+        "contact": dataclasses.asdict(saved.contact),
+        "moments": dataclasses.asdict(saved.moments),
         "version": saved.version,
     }
 
@@ -180,6 +190,7 @@ def save(
     now on; the saved rules keep every migration so far (see ``domain.program.current_tier``)."""
     current = catalog.program_rules()
     check_rules(rules)
+    _check_moment_offers(rules)
     rules = dataclasses.replace(rules, tier_migrations=migrate_tiers(current, rules, dict(tier_migrations or {})))
     if current is not None and rules.currency != current.currency and ledger.any_purchase():
         raise Conflict(
@@ -190,6 +201,25 @@ def save(
         )
     retargeted = _retargeted(rules)
     return catalog.save_program(rules, expected_version, clock(), also=retargeted)
+
+
+#: The trigger an offer a moment names must have, by moment: it is issued through that trigger.
+MOMENT_OFFER_TRIGGERS = {"birthday": "birthday", "reminder": "campaign", "winback": "campaign"}
+
+
+def _check_moment_offers(rules: ProgramRules) -> None:
+    for moment, trigger in MOMENT_OFFER_TRIGGERS.items():
+        offer_id = getattr(getattr(rules.moments, moment), "offer_id", None)
+        if offer_id is None:
+            continue
+        offer = catalog.get(Offer, offer_id)
+        where = f"moments.{moment}.offer_id"
+        if offer is None:
+            raise InvalidField(where, f"no offer {offer_id!r}", code="offer_not_found")
+        if offer.trigger.type != trigger:
+            raise InvalidField(
+                where, f"the {moment} moment brings an offer with trigger {trigger!r}, not {offer.trigger.type!r}"
+            )
 
 
 def _retargeted(rules: ProgramRules) -> list[Offer | Promotion]:

@@ -86,6 +86,65 @@ class TierReviewBody(Request):
     grace_months: Annotated[int, Field(ge=0, le=12)] = 1
 
 
+WallClock = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Days = Annotated[int, Field(ge=1, le=365)]
+BonusPoints = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class ContactPolicyBody(Request):
+    marketing_per_week: Annotated[int, Field(ge=0, le=7)] = Field(
+        default=1, description="Marketing messages a member may get in any 7 days, across every job and campaign."
+    )
+    quiet_start: WallClock = Field(default="21:00", description="Quiet hours for members who set none (local).")
+    quiet_end: WallClock = "09:00"
+    keep_in_touch_after_days: Annotated[int, Field(ge=0, le=90)] = Field(
+        default=30,
+        description="The monthly minimum: a consenting member who heard nothing useful this long gets one"
+        " keep_in_touch message (0: off; otherwise at least 7).",
+    )
+
+
+class BirthdayMomentBody(Request):
+    enabled: bool = True
+    bonus_points: BonusPoints = 100
+    offer_id: Identifier | None = Field(default=None, description="An offer with trigger birthday.")
+
+
+class SurpriseMomentBody(Request):
+    enabled: bool = True
+    min_visits: Annotated[int, Field(ge=1, le=1000)] = 4
+    within_days: Days = 30
+    points: Annotated[int, Field(ge=1, le=100_000)] = 50
+    monthly_budget_points: Annotated[int, Field(ge=0, le=10**9)] = 5000
+    not_again_months: Annotated[int, Field(ge=1, le=36)] = 3
+
+
+class ReminderMomentBody(Request):
+    enabled: bool = True
+    days_before: Annotated[int, Field(ge=0, le=30)] = 2
+    min_visits: Annotated[int, Field(ge=2, le=1000)] = 3
+    offer_id: Identifier | None = Field(default=None, description="An offer with trigger campaign.")
+
+
+class WinbackMomentBody(Request):
+    enabled: bool = True
+    margin_days: Days = 14
+    offer_id: Identifier | None = Field(default=None, description="An offer with trigger campaign.")
+
+
+class ExpiringPointsMomentBody(Request):
+    enabled: bool = True
+    days_before: Annotated[int, Field(ge=1, le=90)] = 14
+
+
+class MomentsBody(Request):
+    birthday: BirthdayMomentBody = BirthdayMomentBody()
+    surprise: SurpriseMomentBody = SurpriseMomentBody()
+    reminder: ReminderMomentBody = ReminderMomentBody()
+    winback: WinbackMomentBody = WinbackMomentBody()
+    points_expiring: ExpiringPointsMomentBody = ExpiringPointsMomentBody()
+
+
 class ProgramRulesBody(Request):
     name: Name
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -103,6 +162,8 @@ class ProgramRulesBody(Request):
         description="For each tier of the current rules that these drop or rename, the kept tier its members"
         ' hold from now on (e.g. {"Gold": "Platinum"}); a save that drops a tier without one is refused.',
     )
+    contact: ContactPolicyBody = ContactPolicyBody()
+    moments: MomentsBody = MomentsBody()
     version: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="The version you edited: the save is refused (409) if another came since."
     )
@@ -123,6 +184,8 @@ class ProgramRulesOut(Response):
     tier_migrations: dict[str, str] = Field(
         description="Every tier name members may still hold that the tiers no longer have, and the tier it now is."
     )
+    contact: ContactPolicyBody
+    moments: MomentsBody
     version: int
 
 
