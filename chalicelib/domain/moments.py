@@ -58,3 +58,13 @@ def birthday_greeting(name: str, bonus_points: int, offer_title: str | None) -> 
         )
     body = (" ".join(gifts) + ". Enjoy your day!") if gifts else "Have a wonderful day, from all of us."
     return title, body[0].upper() + body[1:]
+
+
+def expiring_notice(points: int, on: date, balance: int) -> tuple[str, str]:
+    """What a member is told before their points expire."""
+    title = f"{points} points expire on {on:%d %B}"
+    rest = balance - points
+    body = f"Use them by {on:%d %B %Y}: they are worth a discount at your next visit."
+    if rest > 0:
+        body += f" The other {rest} points on your card stay."
+    return title, body

@@ -366,6 +366,11 @@ def subs_with_points_expiring(month: str, through: str) -> list[str]:
     return [item.sub for item in MemberModel.by_expiry.query(month, MemberModel.expiry_due <= through)]
 
 
+def subs_with_points_expiring_on(day: str) -> list[str]:
+    """Members whose next points expire on ``day`` (``YYYY-MM-DD``)."""
+    return [item.sub for item in MemberModel.by_expiry.query(day[:7], MemberModel.expiry_due == day)]
+
+
 def subs_due_tier_review(month: str, through: str) -> list[str]:
     """Members whose tier review falls in ``month`` (``YYYY-MM``) on or before ``through``."""
     return [item.sub for item in MemberModel.by_tier_review.query(month, MemberModel.tier_review_due <= through)]
