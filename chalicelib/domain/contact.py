@@ -164,19 +164,35 @@ def quiet_hours_end(quiet: QuietHours, zone: ZoneInfo, now: datetime) -> datetim
         day += timedelta(days=1)
 
 
-def recorded(features: Features, kind: str, key: str, now: datetime) -> Features:
+#: Kinds that do not count as hearing something useful from the program: a receipt answers a
+#: purchase, amends answer a complaint; neither keeps a member in touch.
+NOT_KEEPING_IN_TOUCH = frozenset({"receipt", "amends"})
+
+
+def recorded(
+    features: Features, kind: str, key: str, now: datetime, keep_in_touch_after: timedelta | None = None
+) -> Features:
     """The features after a message of ``kind`` under ``key`` reached the member at ``now``;
     what no rule will read again (marketing sent before the window, keys older than their
-    memory) is dropped, so the item does not grow with the member's history."""
+    memory) is dropped, so the item does not grow with the member's history. A useful message
+    moves the member's keep-in-touch day ``keep_in_touch_after`` on (None: the minimum is off)."""
     marketing = purpose_of(kind) is Purpose.MARKETING
     window_start = now - FREQUENCY_WINDOW
     sent = tuple(at for at in features.marketing_sent if at > window_start) + ((now,) if marketing else ())
     keys = {k: at for k, at in features.keys.items() if at > now - KEY_MEMORY}
     keys[key] = now
+    touch_due = features.touch_due
+    if kind not in NOT_KEEPING_IN_TOUCH:
+        touch_due = (now + keep_in_touch_after).date() if keep_in_touch_after else None
     return dataclasses.replace(
         features,
         last_contact={**features.last_contact, kind: now},
         marketing_sent=sent,
         keys=keys,
+        touch_due=touch_due,
         updated_at=now,
     )
+
+
+def keep_in_touch_after(policy: ContactPolicy) -> timedelta | None:
+    return timedelta(days=policy.keep_in_touch_after_days) if policy.keep_in_touch_after_days else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Features:
     #: "once per key", for longer than an idempotency record lives.
     keys: Mapping[str, datetime] = field(default_factory=dict)
     prediction: Prediction | None = None
+    #: The day the member is due a keep-in-touch message if nothing useful reaches them before
+    #: (the monthly minimum); moved on by every useful contact, in the same write.
+    touch_due: date | None = None
     updated_at: datetime | None = None
     #: Bumped by every contact recorded (not by segment or prediction writes): a contact decided
     #: on a stale read of the features never lands, so two racing messages cannot both pass a cap.

@@ -68,3 +68,17 @@ def expiring_notice(points: int, on: date, balance: int) -> tuple[str, str]:
     if rest > 0:
         body += f" The other {rest} points on your card stay."
     return title, body
+
+
+def keep_in_touch_message(
+    name: str, balance: int, expiring: tuple[int, date] | None, next_tier: str | None, visits_needed: int | None
+) -> tuple[str, str]:
+    """The monthly minimum: something true and useful, from the member's own account."""
+    title = f"{first_name(name)}, here is where your card stands"
+    lines = [f"You have {balance} points." if balance else "Your card is ready for your next visit."]
+    if expiring is not None:
+        points, on = expiring
+        lines.append(f"{points} of them expire on {on:%d %B}: use them before.")
+    if next_tier and visits_needed:
+        lines.append(f"{visits_needed} more visit{'s' if visits_needed != 1 else ''} and you are {next_tier}.")
+    return title, " ".join(lines)

@@ -14,7 +14,7 @@ from chalicelib.config import settings
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.jobs import check_as_of
 from chalicelib.errors import NotFound
-from chalicelib.jobs import birthdays, expire_points, fanout, points_expiring, tier_review
+from chalicelib.jobs import birthdays, expire_points, fanout, keep_in_touch, points_expiring, tier_review
 from chalicelib.services.catalog_cache import one_reading
 
 #: What a job's run says it did.
@@ -36,7 +36,7 @@ DAILY_AT_UTC: dict[str, tuple[int, int]] = {
 #: Jobs that run every hour at this minute (UTC): the moments, because each member's day and
 #: quiet hours begin at their own time zone's hour, and a message deferred by quiet hours is
 #: decided again on a later run.
-HOURLY_AT_MINUTE: dict[str, int] = {birthdays.NAME: 5, points_expiring.NAME: 5}
+HOURLY_AT_MINUTE: dict[str, int] = {birthdays.NAME: 5, points_expiring.NAME: 5, keep_in_touch.NAME: 5}
 
 
 def run(name: str, at: datetime) -> JobSummary:

@@ -192,7 +192,8 @@ def message(
     member's quiet hours), or why not (``Refused``). The offer passes the same rules as a check-in's (trigger, targeting
     with the member's segments, limits, budget); a message promising an offer the member cannot
     get is refused (``OFFER_UNAVAILABLE``) rather than sent without it."""
-    decision = contact.decide(member, features, kind, key, now, program.rules().contact)
+    policy = program.rules().contact
+    decision = contact.decide(member, features, kind, key, now, policy)
     if not isinstance(decision, contact.Allowed):
         return decision
     if member is None:  # the policy never allows a message to nobody; this says so to the type checker
@@ -205,7 +206,12 @@ def message(
             return Refused(OFFER_UNAVAILABLE)
     notice = Notice(kind, title, body, offer.offer_id if offer is not None else None)
     return Contact(
-        key, notice, contact.recorded(features, kind, key, now), decision.purpose, tuple(issued), decision.push_after
+        key,
+        notice,
+        contact.recorded(features, kind, key, now, contact.keep_in_touch_after(policy)),
+        decision.purpose,
+        tuple(issued),
+        decision.push_after,
     )
 
 

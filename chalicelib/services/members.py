@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TypedDict
 
 from chalicelib.config import settings
@@ -198,7 +198,7 @@ def join(identity: Identity, req: Join, *, clock: Clock) -> ProfileView:
             home_store_id=req.home_store_id,
         )
         try:
-            store.create_member(member)
+            store.create_member(member, _first_touch_due(rules, member))
         except store.CodeTaken:
             continue
         return profile_view(member, rules, clock)
@@ -356,3 +356,9 @@ def _member(identity: Identity) -> Member:
     if member is None:
         raise NotFound("you are not a member of the program yet: POST /v1/me to join", code="not_a_member")
     return member
+
+
+def _first_touch_due(rules: ProgramRules, member: Member) -> date | None:
+    """A new member is first due a keep-in-touch message a whole silence after joining."""
+    after = rules.contact.keep_in_touch_after_days
+    return (member.joined_at + timedelta(days=after)).date() if after else None

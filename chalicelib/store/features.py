@@ -11,7 +11,7 @@ erasure (a job never conditions on the member) holds no more than segments and t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -21,12 +21,24 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.domain.contact import KEY_MEMORY
 from chalicelib.domain.features import Features, Prediction
-from chalicelib.store.base import BaseMeta, OwnedWrite, table_name
+from chalicelib.store.base import BaseMeta, OwnedWrite, condition_failed, table_name
+
+
+class TouchDueIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-call]
+    """Members due a keep-in-touch message on a day (``YYYY-MM-DD``): the monthly minimum's query."""
+
+    class Meta:
+        index_name = "by_touch_due"
+        projection = KeysOnlyProjection()
+
+    touch_due = UnicodeAttribute(hash_key=True)
 
 
 class FeaturesModel(Model):
@@ -34,6 +46,8 @@ class FeaturesModel(Model):
         table_name = table_name("features")
 
     sub = UnicodeAttribute(hash_key=True)
+    touch_due = UnicodeAttribute(null=True)
+    by_touch_due = TouchDueIndex()
     segments = UnicodeSetAttribute(null=True)
     #: ``{"last": {kind: at}, "marketing": [at, ...], "keys": {key: at}}``, ISO-8601 UTC: one
     #: attribute, so a contact replaces it whole under the revision it read.
@@ -60,6 +74,7 @@ def get_features(sub: str) -> Features:
         marketing_sent=tuple(_moment(at) for at in contacts.get("marketing", [])),
         keys={key: _moment(at) for key, at in contacts.get("keys", {}).items()},
         prediction=prediction,
+        touch_due=date.fromisoformat(item.touch_due) if item.touch_due else None,
         updated_at=item.updated_at,
         revision=int(item.revision or 0),
     )
@@ -98,12 +113,59 @@ def write_contact(tx: OwnedWrite, after: Features, now: datetime, *, owner: obje
         "marketing": [_iso(at) for at in after.marketing_sent],
         "keys": {key: _iso(at) for key, at in sorted(after.keys.items())},
     }
+    touch = (
+        FeaturesModel.touch_due.set(after.touch_due.isoformat())
+        if after.touch_due is not None
+        else FeaturesModel.touch_due.remove()
+    )
     tx.update(
         FeaturesModel(after.sub),
-        actions=[FeaturesModel.contacts.set(contacts), FeaturesModel.revision.set(read + 1), *_touched(now)],
+        actions=[FeaturesModel.contacts.set(contacts), FeaturesModel.revision.set(read + 1), touch, *_touched(now)],
         condition=condition,
         owner=owner,
     )
+
+
+def set_touch_due(sub: str, day: date | None, now: datetime) -> None:
+    """Move the member's keep-in-touch day (a member nothing may be sent to is looked at again
+    then, not every day), nothing else touched."""
+    action = FeaturesModel.touch_due.set(day.isoformat()) if day is not None else FeaturesModel.touch_due.remove()
+    FeaturesModel(sub).update(actions=[action, *_touched(now)])
+
+
+def subs_due_touch(day: date) -> list[str]:
+    """Members whose keep-in-touch day is ``day``, through the ``by_touch_due`` index."""
+    return [item.sub for item in FeaturesModel.by_touch_due.query(day.isoformat())]
+
+
+def new_member_features(sub: str, touch_due: date | None, now: datetime) -> FeaturesModel:
+    """A new member's features item, written in the join transaction: their first keep-in-touch day."""
+    return FeaturesModel(
+        sub, touch_due=touch_due.isoformat() if touch_due else None, updated_at=now, expires_at=now + KEY_MEMORY
+    )
+
+
+def backfill_touch_due(first_due: date, now: datetime) -> int:
+    """Give a keep-in-touch day to members from before the index; returns how many. A scan of the
+    members, once, when the index is added (``tables.create_missing_tables``), never in a job."""
+    from chalicelib.store.members import MemberModel
+
+    done = 0
+    for member in MemberModel.scan(attributes_to_get=["sub"]):
+        _backfill_one(member.sub, first_due, now)
+        done += 1
+    return done
+
+
+def _backfill_one(sub: str, first_due: date, now: datetime) -> None:
+    try:
+        FeaturesModel(sub).update(
+            actions=[FeaturesModel.touch_due.set(first_due.isoformat()), *_touched(now)],
+            condition=FeaturesModel.touch_due.does_not_exist(),
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
 
 
 def delete_features(sub: str) -> None:

@@ -21,6 +21,7 @@ from chalicelib.domain.members import Device, Member, ProfileChanges, QuietHours
 from chalicelib.domain.points import NEVER
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store.base import BaseMeta, condition_failed, failed_items, table_name, transaction
+from chalicelib.store.features import new_member_features
 from chalicelib.store.wallet import activity_item
 
 MAX_DEVICES_PER_MEMBER = 10
@@ -231,7 +232,7 @@ def _to_item(member: Member) -> MemberModel:
     )
 
 
-def create_member(member: Member) -> None:
+def create_member(member: Member, touch_due: date | None = None) -> None:
     """Write the member and all its uniqueness claims in one transaction.
 
     Raises ``Conflict(already_member)`` if this ``sub`` has joined, ``Conflict(phone_taken)`` if
@@ -259,6 +260,8 @@ def create_member(member: Member) -> None:
             # Last, so the failed items' indexes above keep naming the member and its claims. A
             # new member's check-ins then never look for records from before this item.
             tx.save(activity_item(member.sub, member.customer_id))
+            # Their marketing features start with the day the monthly minimum is due.
+            tx.save(new_member_features(member.sub, touch_due, member.joined_at))
     except TransactWriteError as error:
         failed = failed_items(error)
         if not failed:

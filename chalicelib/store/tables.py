@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 from pynamodb.models import Model
 
+from chalicelib.domain.program import ContactPolicy
 from chalicelib.store.base import BaseMeta
 from chalicelib.store.catalog import CatalogItem
 from chalicelib.store.counters import CounterModel
-from chalicelib.store.features import FeaturesModel
+from chalicelib.store.features import FeaturesModel, backfill_touch_due
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, backfill_birthday_index
 from chalicelib.store.push import DeadLetterModel
@@ -42,7 +44,13 @@ def declared() -> tuple[type[Model], ...]:
 
 
 #: What fills an index added to a table that already had items: run once when the index is added.
-BACKFILLS: dict[str, Callable[[], int]] = {"by_birthday": backfill_birthday_index}
+BACKFILLS: dict[str, Callable[[], int]] = {
+    "by_birthday": backfill_birthday_index,
+    # Members from before the monthly minimum are first due it a default silence after the migration.
+    "by_touch_due": lambda: backfill_touch_due(
+        (datetime.now(UTC) + timedelta(days=ContactPolicy().keep_in_touch_after_days)).date(), datetime.now(UTC)
+    ),
+}
 
 
 def create_missing_tables() -> list[str]:
