@@ -18,7 +18,7 @@ from chalicelib.api.system import system
 from chalicelib.config import settings
 from chalicelib.jobs import fanout
 from chalicelib.ports import now
-from chalicelib.services import push, reports
+from chalicelib.services import prediction, push, reports
 
 logs.configure()
 
@@ -46,7 +46,10 @@ if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (script
 
     @app.on_dynamodb_record(stream_arn=LEDGER_STREAM_ARN, batch_size=100)
     def count_ledger_entries(event: DynamoDBEvent) -> None:
-        reports.on_ledger_records(((r.event_name, r.new_image) for r in event), clock=now)
+        """New ledger entries: the report counters, and the members' rhythm (their visits)."""
+        records = [(r.event_name, r.new_image) for r in event]
+        reports.on_ledger_records(records, clock=now)
+        prediction.on_ledger_records(records, clock=now)
 
 
 @app.schedule(Cron(jobs.DAILY_AT_UTC["tier_review"][1], jobs.DAILY_AT_UTC["tier_review"][0], "*", "*", "?", "*"))

@@ -175,20 +175,19 @@ def main() -> None:
                 print(f"seed {key}: {value}", flush=True)
         from chalicelib import queues
         from chalicelib.ports import now
-        from chalicelib.services import push, reports
+        from chalicelib.services import prediction, push, reports
         from chalicelib.store import streams
         from chalicelib.store.ledger import LedgerEntryModel
         from chalicelib.store.wallet import InboxModel
         from scripts import local_scheduler, sqs_local
 
         local_scheduler.start(stopping)
-        streams.follow(
-            LedgerEntryModel,
-            lambda records: reports.on_ledger_records(
-                ((r["eventName"], r["dynamodb"].get("NewImage")) for r in records), clock=now
-            ),
-            stopping,
-        )
+        def on_ledger(records: list[dict[str, Any]]) -> None:
+            entries = [(r["eventName"], r["dynamodb"].get("NewImage")) for r in records]
+            reports.on_ledger_records(entries, clock=now)
+            prediction.on_ledger_records(entries, clock=now)
+
+        streams.follow(LedgerEntryModel, on_ledger, stopping)
         # The inbox is the outbox: its stream feeds the push queue; the queues feed the same
         # handlers Lambda calls on AWS.
         queues.create_missing()

@@ -39,6 +39,8 @@ class Features:
     #: The day the member is due a keep-in-touch message if nothing useful reaches them before
     #: (the monthly minimum); moved on by every useful contact, in the same write.
     touch_due: date | None = None
+    #: The member's recent visit days (a day with a purchase, program time), oldest first.
+    visit_days: tuple[date, ...] = ()
     updated_at: datetime | None = None
     #: Bumped by every contact recorded (not by segment or prediction writes): a contact decided
     #: on a stale read of the features never lands, so two racing messages cannot both pass a cap.
@@ -46,3 +48,10 @@ class Features:
 
     def marketing_since(self, since: datetime) -> int:
         return sum(at > since for at in self.marketing_sent)
+
+    @property
+    def last_visit_day(self) -> date | None:
+        return self.visit_days[-1] if self.visit_days else None
+
+    def visits_since(self, day: date) -> int:
+        return sum(d >= day for d in self.visit_days)

@@ -82,3 +82,43 @@ def keep_in_touch_message(
     if next_tier and visits_needed:
         lines.append(f"{visits_needed} more visit{'s' if visits_needed != 1 else ''} and you are {next_tier}.")
     return title, " ".join(lines)
+
+
+def reminder_message(name: str, offer_title: str | None) -> tuple[str, str]:
+    """A few days before the member would usually come back."""
+    title = f"See you soon, {first_name(name)}?"
+    body = (
+        f"{offer_title} is waiting for you on your next visit."
+        if offer_title
+        else "Your next visit is on us to plan: we are open as usual."
+    )
+    return title, body
+
+
+def winback_message(name: str, offer_title: str | None) -> tuple[str, str]:
+    """A word to a member past their usual interval."""
+    title = f"We miss you, {first_name(name)}"
+    body = (
+        f"Come back soon: {offer_title} is in your wallet."
+        if offer_title
+        else "It has been a while: your card and your points are waiting for you."
+    )
+    return title, body
+
+
+def surprise_message(name: str, points: int) -> tuple[str, str]:
+    """A small unexpected reward for a regular."""
+    return (
+        f"A little surprise for you, {first_name(name)}",
+        f"Thank you for coming by so often: {points} points are on your card, just because.",
+    )
+
+
+def fair_order(subs: list[str], seed: str) -> list[str]:
+    """The order candidates are offered a limited reward in: a shuffle seeded by ``seed`` (logged
+    with the run), so the draw is fair and can be replayed for an audit."""
+    import random
+
+    ordered = sorted(set(subs))
+    random.Random(seed).shuffle(ordered)  # noqa: S311 - fairness, not secrecy: the seed is published
+    return ordered

@@ -14,7 +14,17 @@ from chalicelib.config import settings
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.jobs import check_as_of
 from chalicelib.errors import NotFound
-from chalicelib.jobs import birthdays, expire_points, fanout, keep_in_touch, points_expiring, tier_review
+from chalicelib.jobs import (
+    birthdays,
+    expire_points,
+    fanout,
+    keep_in_touch,
+    points_expiring,
+    reminders,
+    surprises,
+    tier_review,
+    winback,
+)
 from chalicelib.services.catalog_cache import one_reading
 
 #: What a job's run says it did.
@@ -33,10 +43,11 @@ DAILY_AT_UTC: dict[str, tuple[int, int]] = {
     expire_points.NAME: (1, 15),
     tier_review.NAME: (1, 45),
 }
-#: Jobs that run every hour at this minute (UTC): the moments, because each member's day and
-#: quiet hours begin at their own time zone's hour, and a message deferred by quiet hours is
-#: decided again on a later run.
-HOURLY_AT_MINUTE: dict[str, int] = {birthdays.NAME: 5, points_expiring.NAME: 5, keep_in_touch.NAME: 5}
+#: Jobs that run every hour at this minute (UTC): the moments, because each member's day begins
+#: at their own time zone's midnight (the contact key keeps each message once however often
+#: they run; quiet hours hold the push, not the decision).
+MOMENTS = (birthdays, points_expiring, keep_in_touch, reminders, winback, surprises)
+HOURLY_AT_MINUTE: dict[str, int] = {moment.NAME: 5 for moment in MOMENTS}
 
 
 def run(name: str, at: datetime) -> JobSummary:

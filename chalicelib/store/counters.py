@@ -5,6 +5,7 @@
     stores that day (program time zone). ``seen#<customer_id>#<entry_id>`` / ``-``: a marker
     written in the same transaction as the counter update, so a stream record delivered twice
     counts once. Reports query a merchant's days by key, never the ledger.
+    ``budget#<name>`` / ``<YYYY-MM>``: points a monthly reward budget (the surprises') has given.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name, transaction
+from chalicelib.store.base import BaseMeta, condition_failed, table_name, transaction
 from chalicelib.store.ledger import LedgerEntryModel
 
 #: Stream records live 24 hours; a marker outlives any redelivery.
 MARKER_TTL = timedelta(days=3)
+#: A month's budget counter is kept a year after it was last touched, for the reports.
+BUDGET_TTL = timedelta(days=400)
 
 
 class CounterModel(Model):
@@ -92,3 +95,33 @@ def merchant_totals(merchant_id: str, first_day: str, last_day: str) -> tuple[in
         issued += int(item.points_issued)
         redeemed += int(item.points_redeemed)
     return issued, redeemed
+
+
+def reserve_budget(name: str, month: str, points: int, ceiling: int, now: datetime) -> bool:
+    """Take ``points`` from a monthly budget (``budget#<name>`` / ``<YYYY-MM>``, counted in
+    ``points_issued``) only if it stays within ``ceiling``: one conditional update, so racing
+    consumers can never overspend it together. False: the month's budget cannot cover it."""
+    if points > ceiling:
+        return False
+    try:
+        CounterModel(f"budget#{name}", month).update(
+            actions=[CounterModel.points_issued.add(points), CounterModel.expires_at.set(now + BUDGET_TTL)],
+            condition=CounterModel.points_issued.does_not_exist() | (CounterModel.points_issued <= ceiling - points),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def release_budget(name: str, month: str, points: int) -> None:
+    """Give back a reservation the reward it was for did not use (its message was refused)."""
+    CounterModel(f"budget#{name}", month).update(actions=[CounterModel.points_issued.add(-points)])
+
+
+def budget_spent(name: str, month: str) -> int:
+    try:
+        return int(CounterModel.get(f"budget#{name}", month, consistent_read=True).points_issued or 0)
+    except CounterModel.DoesNotExist:
+        return 0

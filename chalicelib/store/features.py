@@ -41,6 +41,26 @@ class TouchDueIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-c
     touch_due = UnicodeAttribute(hash_key=True)
 
 
+class NextVisitIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-call]
+    """Members predicted back on a day (``YYYY-MM-DD``): reminders before it, win-back after it."""
+
+    class Meta:
+        index_name = "by_next_visit"
+        projection = KeysOnlyProjection()
+
+    next_visit_day = UnicodeAttribute(hash_key=True)
+
+
+class LastVisitIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-call]
+    """Members by the day of their last visit: the surprises' regulars are among the recent days'."""
+
+    class Meta:
+        index_name = "by_last_visit"
+        projection = KeysOnlyProjection()
+
+    last_visit_day = UnicodeAttribute(hash_key=True)
+
+
 class FeaturesModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("features")
@@ -48,6 +68,13 @@ class FeaturesModel(Model):
     sub = UnicodeAttribute(hash_key=True)
     touch_due = UnicodeAttribute(null=True)
     by_touch_due = TouchDueIndex()
+    #: Recent visit days (``YYYY-MM-DD``), added atomically from the ledger's stream (a record
+    #: delivered twice adds nothing), bounded to the last ``prediction.VISITS_KEPT``.
+    visit_days = UnicodeSetAttribute(null=True)
+    last_visit_day = UnicodeAttribute(null=True)
+    by_last_visit = LastVisitIndex()
+    next_visit_day = UnicodeAttribute(null=True)
+    by_next_visit = NextVisitIndex()
     segments = UnicodeSetAttribute(null=True)
     #: ``{"last": {kind: at}, "marketing": [at, ...], "keys": {key: at}}``, ISO-8601 UTC: one
     #: attribute, so a contact replaces it whole under the revision it read.
@@ -75,6 +102,7 @@ def get_features(sub: str) -> Features:
         keys={key: _moment(at) for key, at in contacts.get("keys", {}).items()},
         prediction=prediction,
         touch_due=date.fromisoformat(item.touch_due) if item.touch_due else None,
+        visit_days=tuple(sorted(date.fromisoformat(d) for d in item.visit_days or ())),
         updated_at=item.updated_at,
         revision=int(item.revision or 0),
     )
@@ -182,3 +210,42 @@ def _iso(at: datetime) -> str:
 
 def _moment(raw: str) -> datetime:
     return datetime.fromisoformat(raw)
+
+
+def add_visit(sub: str, day: date, now: datetime) -> tuple[date, ...]:
+    """Add a visit day (atomically; again is nothing) and return the member's visit days."""
+    FeaturesModel(sub).update(actions=[FeaturesModel.visit_days.add({day.isoformat()}), *_touched(now)])
+    kept = tuple(sorted(date.fromisoformat(d) for d in FeaturesModel.get(sub, consistent_read=True).visit_days or ()))
+    return kept
+
+
+def set_rhythm(
+    sub: str, visit_days: tuple[date, ...], kept: tuple[date, ...], prediction: Prediction | None, now: datetime
+) -> None:
+    """The member's last visit, their predicted next one (and its day for the index), and the
+    visit days beyond the ``kept`` ones dropped."""
+    actions: list[Action] = [FeaturesModel.last_visit_day.set(kept[-1].isoformat()), *_touched(now)]
+    dropped = {d.isoformat() for d in visit_days} - {d.isoformat() for d in kept}
+    if dropped:
+        actions.append(FeaturesModel.visit_days.delete(dropped))
+    if prediction is None:
+        actions += [
+            FeaturesModel.next_visit_at.remove(),
+            FeaturesModel.next_visit_model.remove(),
+            FeaturesModel.next_visit_day.remove(),
+        ]
+    else:
+        actions += [
+            FeaturesModel.next_visit_at.set(prediction.next_visit_at),
+            FeaturesModel.next_visit_model.set(prediction.model),
+            FeaturesModel.next_visit_day.set(prediction.next_visit_at.date().isoformat()),
+        ]
+    FeaturesModel(sub).update(actions=actions)
+
+
+def subs_next_visit_on(day: date) -> list[str]:
+    return [item.sub for item in FeaturesModel.by_next_visit.query(day.isoformat())]
+
+
+def subs_last_visit_on(day: date) -> list[str]:
+    return [item.sub for item in FeaturesModel.by_last_visit.query(day.isoformat())]
