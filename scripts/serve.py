@@ -182,6 +182,7 @@ def main() -> None:
         from scripts import local_scheduler, sqs_local
 
         local_scheduler.start(stopping)
+
         def on_ledger(records: list[dict[str, Any]]) -> None:
             entries = [(r["eventName"], r["dynamodb"].get("NewImage")) for r in records]
             reports.on_ledger_records(entries, clock=now)

@@ -8,6 +8,7 @@ import pytest
 
 from app import app
 from chalicelib.api.openapi import document
+from chalicelib.api.schemas.common import DEAD_LETTER_ID_PATTERN, MESSAGE_ID_PATTERN
 from chalicelib.store.members import DeviceModel
 from scripts.token import mint
 
@@ -106,6 +107,8 @@ def test_a_path_id_in_the_bounds_that_names_nothing_is_404(api):
 
 
 ASCII_ONLY = "^[A-Za-z0-9_\\-:.]+$"
+#: Ids of a fixed ASCII shape (inbox messages, dead letters) are bounded the same way.
+ASCII_PATTERNS = (ASCII_ONLY, MESSAGE_ID_PATTERN, DEAD_LETTER_ID_PATTERN)
 
 
 @pytest.mark.parametrize(
@@ -117,9 +120,9 @@ def test_the_document_bounds_every_path_parameter_within_a_dynamodb_key(path, me
         assert schema["type"] == "string"
         assert schema["minLength"] >= 1
         # An ASCII-only pattern makes a character one byte; otherwise UTF-8 may take four.
-        bytes_per_char = 1 if schema["pattern"] == ASCII_ONLY else 4
+        bytes_per_char = 1 if schema["pattern"] in ASCII_PATTERNS else 4
         assert schema["maxLength"] * bytes_per_char <= RANGE_KEY_BYTES
-        assert schema["pattern"] in (ASCII_ONLY, "^[^\\x00-\\x1f\\x7f]*$"), "no control characters"
+        assert schema["pattern"] in (*ASCII_PATTERNS, "^[^\\x00-\\x1f\\x7f]*$"), "no control characters"
 
 
 def test_the_document_says_which_kind_of_value_each_path_parameter_is():

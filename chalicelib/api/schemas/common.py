@@ -76,9 +76,11 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, patte
 #: index's hash key: 1024 ASCII characters is DynamoDB's range-key limit (1024 bytes) exactly.
 DeviceToken = Annotated[str, StringConstraints(min_length=8, max_length=1024, pattern=r"^[A-Za-z0-9_\-:.]+$")]
 #: An inbox message's id (``store/issued.message_id``; ``#`` in ids from before ``-``).
-MessageId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z[-#][0-9a-f]{8}$")]
+MESSAGE_ID_PATTERN = r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z[-#][0-9a-f]{8}$"
+MessageId = Annotated[str, StringConstraints(min_length=32, max_length=32, pattern=MESSAGE_ID_PATTERN)]
 #: A dead letter's id (``store/push.add_dead_letter``).
-DeadLetterId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[0-9a-f]{8}$")]
+DEAD_LETTER_ID_PATTERN = r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[0-9a-f]{8}$"
+DeadLetterId = Annotated[str, StringConstraints(min_length=32, max_length=32, pattern=DEAD_LETTER_ID_PATTERN)]
 #: What the till types or scans: a card number, a QR payload or a phone number, never a key as it is.
 CardCode = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=NO_CONTROL_CHARS)]
 Timezone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_timezone)]
