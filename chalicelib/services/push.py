@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypedDict
 
 import structlog
@@ -38,6 +41,9 @@ from chalicelib.store import push as push_store
 
 log = structlog.get_logger("loyalty.push")
 
+#: Messages whose reads and writes go at once (DynamoDB answers each in milliseconds; in a row,
+#: a batch of hundreds would wait on them one by one).
+PARALLEL = 32
 #: Sends of a batch's retryable pushes, the first included.
 ATTEMPTS = 4
 #: Seconds the retries of one batch may wait in all: well inside a consumer's timeout, and the
@@ -95,63 +101,83 @@ class _Job:
 
 
 def deliver(event: Mapping[str, Any], *, clock: Clock, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    """The push queue's consumer: Lambda's partial-batch answer for one SQS ``event``."""
+    """The push queue's consumer: Lambda's partial-batch answer for one SQS ``event``. A batch
+    costs one read of all its messages, one transaction claiming them, a devices query per
+    member (in parallel), the sender's calls, and one transaction recording the outcomes."""
+    records = list(event.get("Records", []))
     failures: list[dict[str, str]] = []
-    jobs: list[_Job] = []
-    for record in event.get("Records", []):
-        try:
-            job = _prepare(record, clock)
-        except queues.Later as later:
-            queues.put_off(record, later.seconds)
-            failures.append({"itemIdentifier": record["messageId"]})
-            continue
-        except Exception as exc:  # noqa: BLE001 - one record's failure must not fail its batch
-            if not _give_up(record, None, exc, clock):
-                failures.append({"itemIdentifier": record["messageId"]})
-            continue
-        if job is not None:
-            jobs.append(job)
-    sendable = [job for job in jobs if job.pushes]
-    if sendable:
-        try:
+    try:
+        jobs = _claimed_jobs(records, failures, clock)
+        sendable = [job for job in jobs if job.pushes]
+        if sendable:
             outcomes = _send_with_retries([p for job in sendable for p in job.pushes], sleep)
-        except Exception as exc:  # noqa: BLE001 - the sender broke: these records come back (their claims lapse)
+            start = 0
             for job in sendable:
-                if not _give_up(job.record, job.message, exc, clock):
-                    failures.append({"itemIdentifier": job.record["messageId"]})
-            jobs = [job for job in jobs if not job.pushes]
-            sendable = []
-        start = 0
-        for job in sendable:
-            job.outcomes = outcomes[start : start + len(job.pushes)]
-            start += len(job.pushes)
-    for job in jobs:
-        try:
-            _settle(job, clock)
-        except Exception as exc:  # noqa: BLE001
-            if not _give_up(job.record, job.message, exc, clock):
-                failures.append({"itemIdentifier": job.record["messageId"]})
+                job.outcomes = outcomes[start : start + len(job.pushes)]
+                start += len(job.pushes)
+        _settle(jobs, clock)
+    except Exception as exc:  # noqa: BLE001 - the batch's records come back (their claims lapse), or give up
+        failed = {f["itemIdentifier"] for f in failures}
+        for record in records:
+            if record["messageId"] not in failed and not _give_up(record, None, exc, clock):
+                failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
 
 
-def _prepare(record: Mapping[str, Any], clock: Clock) -> _Job | None:
-    body = json.loads(record["body"])
-    message = push_store.outgoing(str(body["customer_id"]), str(body["message_id"]))
-    if message is None or not message.push or message.state in push_store.DONE:
-        return None  # the member left, or a second delivery of a message already pushed
+def _claimed_jobs(records: list[Mapping[str, Any]], failures: list[dict[str, str]], clock: Clock) -> list[_Job]:
+    """The batch's messages that are due, claimed, with a push per device of their member;
+    records to look at again later are put off (and listed in ``failures``)."""
     now = clock()
+    keyed: list[tuple[Mapping[str, Any], tuple[str, str]]] = []
+    for record in records:
+        body = json.loads(record["body"])
+        keyed.append((record, (str(body["customer_id"]), str(body["message_id"]))))
+    found = push_store.read_many(list(dict.fromkeys(key for _, key in keyed)))
+    candidates: dict[tuple[str, str], tuple[Mapping[str, Any], push_store.Outgoing]] = {}
+    for record, key in keyed:
+        message = found.get(key)
+        wait = _wait(message, now) if key not in candidates else None
+        if wait is not None:
+            _later(record, wait, failures)
+        elif message is not None and key not in candidates and _claimable(message, now):
+            candidates[key] = (record, message)
+        # else: gone, not to push, done, or a second record of a message in this batch
+    claimed = {
+        (m.customer_id, m.message_id): m for m in push_store.claim_many([m for _, m in candidates.values()], now)
+    }
+    for key, (record, _) in candidates.items():
+        if key not in claimed:
+            _later(record, 1, failures)  # another consumer moved it meanwhile: look again
+    jobs = [_Job(candidates[key][0], message) for key, message in claimed.items()]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, max(1, len(jobs)))) as pool:
+        for job, devices in zip(
+            jobs, pool.map(lambda j: member_store.devices_of(j.message.customer_id), jobs), strict=True
+        ):
+            job.pushes = [_push(job.message, device.token, device.platform) for device in devices]
+    return jobs
+
+
+def _claimable(message: push_store.Outgoing, now: datetime) -> bool:
+    return message.push and message.state not in push_store.DONE and _wait(message, now) is None
+
+
+def _wait(message: push_store.Outgoing | None, now: datetime) -> float | None:
+    """Seconds until the message may be claimed (quiet hours, another consumer's live claim);
+    None when it may be now, or never (then :func:`_claimable` says no)."""
+    if message is None or not message.push or message.state in push_store.DONE:
+        return None
     if message.push_after is not None and message.push_after > now:
-        raise queues.Later((message.push_after - now).total_seconds())
+        return (message.push_after - now).total_seconds()
     if message.state == push_store.SENDING and message.claimed_at is not None:
         fresh_until = message.claimed_at + push_store.SENDING_LEASE
-        if fresh_until > now:  # another consumer is on it: look again when its lease is over
-            raise queues.Later((fresh_until - now).total_seconds() + 1)
-    if not push_store.claim(message, now):
-        raise queues.Later(push_store.SENDING_LEASE.total_seconds())
-    job = _Job(record, message)
-    devices = member_store.devices_of(message.customer_id)
-    job.pushes = [_push(message, device.token, device.platform) for device in devices]
-    return job
+        if fresh_until > now:
+            return (fresh_until - now).total_seconds() + 1
+    return None
+
+
+def _later(record: Mapping[str, Any], seconds: float, failures: list[dict[str, str]]) -> None:
+    queues.put_off(record, seconds)
+    failures.append({"itemIdentifier": record["messageId"]})
 
 
 def _push(message: push_store.Outgoing, token: str, platform: str) -> Push:
@@ -196,31 +222,30 @@ def _send_with_retries(pushes: Sequence[Push], sleep: Callable[[float], None]) -
     return outcomes
 
 
-def _settle(job: _Job, clock: Clock) -> None:
-    message, now = job.message, clock()
-    dead = [o for o in job.outcomes if isinstance(o, DeadToken)]
-    for outcome in dead:
-        push_store.forget_token(message.customer_id, outcome.token)
-    delivered = sum(isinstance(o, Delivered) for o in job.outcomes)
-    failed = [o for o in job.outcomes if isinstance(o, Retry | Rejected)]
-    if delivered:
-        state = push_store.SENT
-    elif failed:
-        reason = ",".join(sorted({o.reason for o in failed}))
-        push_store.add_dead_letter(message, reason, len(failed), now)
-        state = push_store.DEAD_LETTER
-    else:
-        state = push_store.NO_DEVICE
-    push_store.finish(message, state, now)
-    log.info(
-        "push_settled",
-        kind=message.kind,
-        state=state,
-        devices=len(job.pushes),
-        delivered=delivered,
-        dead_tokens=len(dead),
-        failed=len(failed),
-    )
+def _settle(jobs: list[_Job], clock: Clock) -> None:
+    """Dead tokens out of the members' devices, dead letters for what failed, and every claimed
+    message's state in one transaction per 100."""
+    now = clock()
+    dead = [(job.message.customer_id, o.token) for job in jobs for o in job.outcomes if isinstance(o, DeadToken)]
+    if dead:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(dead))) as pool:
+            list(pool.map(lambda pair: push_store.forget_token(*pair), dead))
+    states: list[tuple[push_store.Outgoing, str]] = []
+    for job in jobs:
+        delivered = sum(isinstance(o, Delivered) for o in job.outcomes)
+        failed = [o for o in job.outcomes if isinstance(o, Retry | Rejected)]
+        if delivered:
+            state = push_store.SENT
+        elif failed:
+            reason = ",".join(sorted({o.reason for o in failed}))
+            push_store.add_dead_letter(job.message, reason, len(failed), now)
+            state = push_store.DEAD_LETTER
+        else:
+            state = push_store.NO_DEVICE
+        states.append((job.message, state))
+    push_store.finish_many(states, now)
+    counts = Counter(state for _, state in states)
+    log.info("pushes_settled", messages=len(states), dead_tokens=len(dead), **counts)
 
 
 def _give_up(record: Mapping[str, Any], message: push_store.Outgoing | None, error: Exception, clock: Clock) -> bool:

@@ -27,6 +27,8 @@ class BaseMeta:
     connect_timeout_seconds: float | None = None
     read_timeout_seconds: float | None = None
     max_retry_attempts = 3
+    #: Connections per process: the push consumer works on many messages at once.
+    max_pool_connections = 64
 
 
 @lru_cache(maxsize=1)

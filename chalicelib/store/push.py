@@ -12,16 +12,18 @@ They hold the member's random ``customer_id`` and the message id, never a device
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, condition_failed, table_name, transaction
+from chalicelib.store.base import BaseMeta, condition_failed, failed_items, table_name, transaction
 from chalicelib.store.members import DeviceModel
 from chalicelib.store.wallet import InboxModel
 
@@ -88,9 +90,13 @@ def outgoing(customer_id: str, message_id: str) -> Outgoing | None:
         item = InboxModel.get(customer_id, message_id, consistent_read=True)
     except InboxModel.DoesNotExist:
         return None
+    return _outgoing(item)
+
+
+def _outgoing(item: InboxModel) -> Outgoing:
     return Outgoing(
-        customer_id,
-        message_id,
+        item.customer_id,
+        item.message_id,
         item.kind,
         item.title,
         item.body,
@@ -102,25 +108,84 @@ def outgoing(customer_id: str, message_id: str) -> Outgoing | None:
     )
 
 
-def claim(message: Outgoing, now: datetime) -> bool:
-    """Take the message for sending if its push state is still the one read; False if another
-    consumer got there first (or the member left)."""
+#: TransactWriteItems' limit of actions.
+TRANSACTION_ITEMS = 100
+
+
+def read_many(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Outgoing]:
+    """The messages by (customer_id, message_id), read strongly consistent in batches of 100
+    (one request for a whole SQS batch, not one per message); missing ones are left out."""
+    found: dict[tuple[str, str], Outgoing] = {}
+    for item in InboxModel.batch_get(keys, consistent_read=True):
+        found[(item.customer_id, item.message_id)] = _outgoing(item)
+    return found
+
+
+def claim_many(messages: list[Outgoing], now: datetime) -> list[Outgoing]:
+    """Claim each message, conditioned on the push state it was read in, 100 to a transaction:
+    one request for a batch. A message whose state moved meanwhile (a racing consumer) is left
+    out, and the others are claimed again without it. Returns the claimed ones."""
+    claimed: list[Outgoing] = []
+    for start in range(0, len(messages), TRANSACTION_ITEMS):
+        chunk = messages[start : start + TRANSACTION_ITEMS]
+        while chunk:
+            try:
+                with transaction() as tx:
+                    for message in chunk:
+                        tx.update(
+                            InboxModel(message.customer_id, message.message_id),
+                            actions=[InboxModel.push_state.set(SENDING), InboxModel.push_claimed_at.set(now)],
+                            condition=_as_read(message),
+                        )
+            except TransactWriteError as error:
+                failed = set(failed_items(error))
+                if not failed:
+                    raise
+                chunk = [m for i, m in enumerate(chunk) if i not in failed]
+                continue
+            claimed += [dataclasses.replace(m, state=SENDING, claimed_at=now) for m in chunk]
+            break
+    return claimed
+
+
+def finish_many(outcomes: list[tuple[Outgoing, str]], now: datetime) -> None:
+    """Each claimed message's outcome, 100 to a transaction; a message gone meanwhile (its member
+    left) is left out."""
+    for start in range(0, len(outcomes), TRANSACTION_ITEMS):
+        chunk = outcomes[start : start + TRANSACTION_ITEMS]
+        while chunk:
+            try:
+                with transaction() as tx:
+                    for message, state in chunk:
+                        tx.update(
+                            InboxModel(message.customer_id, message.message_id),
+                            actions=_finished(state, now),
+                            condition=InboxModel.message_id.exists(),
+                        )
+            except TransactWriteError as error:
+                failed = set(failed_items(error))
+                if not failed:
+                    raise
+                chunk = [pair for i, pair in enumerate(chunk) if i not in failed]
+                continue
+            break
+
+
+def _as_read(message: Outgoing) -> Any:
     state = InboxModel.push_state.does_not_exist() if message.state is None else InboxModel.push_state == message.state
     claimed = (
         InboxModel.push_claimed_at.does_not_exist()
         if message.claimed_at is None
         else InboxModel.push_claimed_at == message.claimed_at
     )
-    try:
-        InboxModel(message.customer_id, message.message_id).update(
-            actions=[InboxModel.push_state.set(SENDING), InboxModel.push_claimed_at.set(now)],
-            condition=InboxModel.message_id.exists() & state & claimed,
-        )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    return True
+    return InboxModel.message_id.exists() & state & claimed
+
+
+def _finished(state: str, now: datetime) -> list[Action]:
+    actions: list[Action] = [InboxModel.push_state.set(state)]
+    if state == SENT:
+        actions.append(InboxModel.pushed_at.set(now))
+    return actions
 
 
 def finish(message: Outgoing, state: str, now: datetime) -> None:

@@ -3,6 +3,7 @@ messages, read by the contact policy and the export, and never in a till's way."
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime, timedelta
 
@@ -40,8 +41,10 @@ def buy(api, card):
     return response.json_body
 
 
-def test_a_member_nothing_was_written_about_has_empty_features(card):
-    assert features_store.get_features("alice") == Features("alice")
+def test_a_new_member_has_empty_features_but_for_their_first_keep_in_touch_day(card):
+    features = features_store.get_features("alice")
+    assert features.touch_due is not None
+    assert dataclasses.replace(features, touch_due=None, updated_at=None) == Features("alice")
 
 
 def test_segments_prediction_and_contacts_are_written_without_overwriting_each_other(clock, now):
