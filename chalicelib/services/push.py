@@ -142,18 +142,22 @@ def _claimed_jobs(records: list[Mapping[str, Any]], failures: list[dict[str, str
         elif message is not None and key not in candidates and _claimable(message, now):
             candidates[key] = (record, message)
         # else: gone, not to push, done, or a second record of a message in this batch
-    claimed = {
-        (m.customer_id, m.message_id): m for m in push_store.claim_many([m for _, m in candidates.values()], now)
-    }
-    for key, (record, _) in candidates.items():
-        if key not in claimed:
-            _later(record, 1, failures)  # another consumer moved it meanwhile: look again
-    jobs = [_Job(candidates[key][0], message) for key, message in claimed.items()]
-    with ThreadPoolExecutor(max_workers=min(PARALLEL, max(1, len(jobs)))) as pool:
-        for job, devices in zip(
-            jobs, pool.map(lambda j: member_store.devices_of(j.message.customer_id), jobs), strict=True
-        ):
-            job.pushes = [_push(job.message, device.token, device.platform) for device in devices]
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        # The devices are looked up while the claims commit: a message not claimed (rare) only
+        # wasted its lookup.
+        devices = {key: pool.submit(member_store.devices_of, key[0]) for key in candidates}
+        claimed = {
+            (m.customer_id, m.message_id): m for m in push_store.claim_many([m for _, m in candidates.values()], now)
+        }
+        jobs = []
+        for key, (record, _) in candidates.items():
+            message = claimed.get(key)
+            if message is None:
+                _later(record, 1, failures)  # another consumer moved it meanwhile: look again
+                continue
+            job = _Job(record, message)
+            job.pushes = [_push(message, device.token, device.platform) for device in devices[key].result()]
+            jobs.append(job)
     return jobs
 
 
