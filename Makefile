@@ -64,6 +64,8 @@ bench: install
 	$(PY) -m scripts.bench_purchases
 	$(PY) -m scripts.bench_geo
 	$(PY) -m scripts.bench_checkins
+	$(PY) -m scripts.bench_push
+	$(PY) -m scripts.bench_moments
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis
