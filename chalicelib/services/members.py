@@ -164,6 +164,8 @@ class MarketingView(TypedDict):
     marketing_sent: list[str]
     contact_keys: dict[str, str]
     predicted_next_visit: PredictionView | None
+    visit_days: list[str]
+    keep_in_touch_due: str | None
     updated_at: str | None
 
 
@@ -314,6 +316,8 @@ def _marketing_view(features: Features) -> MarketingView:
         "predicted_next_visit": {"next_visit_at": isoformat(prediction.next_visit_at), "model": prediction.model}
         if prediction is not None
         else None,
+        "visit_days": [day.isoformat() for day in features.visit_days],
+        "keep_in_touch_due": features.touch_due.isoformat() if features.touch_due is not None else None,
         "updated_at": isoformat(features.updated_at) if features.updated_at is not None else None,
     }
 

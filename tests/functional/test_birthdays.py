@@ -103,3 +103,14 @@ def test_the_program_can_turn_birthdays_off(members):
     )
     assert run(members)["selected"] == 0
     assert inbox(members, "alice") == []
+
+
+def test_a_run_interrupted_before_its_consumers_and_run_again_greets_nobody_twice(members):
+    # The first run's members were enqueued but not decided (the consumers stopped); a second
+    # run enqueues them again; then both messages are consumed.
+    for _ in range(2):
+        assert members.call("POST", "/v1/jobs/birthdays/run", ADMIN, {"at": NOW.isoformat()}).status_code == 200
+    assert queues.poll_once(queues.CONTACTS, handlers.contact_members, max_messages=1) == 1
+    while queues.poll_once(queues.CONTACTS, handlers.contact_members):
+        pass
+    assert len(inbox(members, "alice")) == 1 and bonuses(members, "alice") == [100]

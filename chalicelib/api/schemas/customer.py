@@ -196,6 +196,8 @@ class MarketingExport(Response):
     marketing_sent: list[datetime] = Field(description="Marketing messages within the frequency window.")
     contact_keys: dict[str, datetime] = Field(description="Messages sent once per key (a campaign, a year's greeting).")
     predicted_next_visit: PredictionExport | None
+    visit_days: list[date] = Field(description="The days I bought something (the last 20): my rhythm.")
+    keep_in_touch_due: date | None = Field(description="When I hear from the program if nothing else reaches me first.")
     updated_at: datetime | None
 
 
