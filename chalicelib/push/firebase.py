@@ -15,6 +15,7 @@ account file.
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import threading
 import warnings
 from collections.abc import Sequence
@@ -82,13 +83,17 @@ class FirebaseSender:
 def _initialise(config: Settings) -> Any:
     import firebase_admin
 
+    # One app per configuration: a process (a test run) that talks to two endpoints or projects
+    # must not send one's messages through the other's.
+    identity = f"{config.fcm_project_id}|{config.fcm_url}|{config.fcm_credentials_file}|{config.fcm_timeout_s}"
+    name = f"{APP_NAME}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
     try:
-        app = firebase_admin.get_app(APP_NAME)
+        app = firebase_admin.get_app(name)
     except ValueError:
         app = firebase_admin.initialize_app(
             _credential(config),
             {"projectId": config.fcm_project_id, "httpTimeout": config.fcm_timeout_s},
-            name=APP_NAME,
+            name=name,
         )
     _point_at(app, config.fcm_url)
     return app
@@ -110,8 +115,8 @@ def fcm_endpoint(base_url: str, project_id: str) -> str:
 
 
 def _point_at(app: Any, base_url: str) -> None:
-    """Send to ``base_url`` instead of Google's FCM, with the SDK's own quick retry of 500/503
-    there too (it mounts that adapter for Google's host only), but without its waiting out a
+    """Send to ``base_url`` instead of Google's FCM, with a quick retry of 500/503 there too (the
+    SDK mounts its retrying adapter for Google's host only), but without waiting out a
     ``Retry-After`` inside the call: urllib3 would sleep that long, four times, in a Lambda. A 429
     comes back as ``Retry`` with the wait, and the delivery pipeline decides (back off, or put the
     message off on its queue)."""
@@ -120,7 +125,10 @@ def _point_at(app: Any, base_url: str) -> None:
 
     service = messaging._get_messaging_service(app)
     service._fcm_url = fcm_endpoint(base_url, app.project_id)
-    retry = _http_client.DEFAULT_RETRY_CONFIG.new(respect_retry_after_header=False)
+    # One quick retry of a 500/503 here; the delivery pipeline's own backoff does the rest,
+    # within its budget (the SDK's four retries with doubling waits would hold a consumer for
+    # seconds per failing message, outside any budget).
+    retry = _http_client.DEFAULT_RETRY_CONFIG.new(respect_retry_after_header=False, status=1, backoff_factor=0.2)
     adapter = requests.adapters.HTTPAdapter(pool_connections=100, pool_maxsize=100, max_retries=retry)
     service._client.session.mount(base_url.rstrip("/"), adapter)
 
