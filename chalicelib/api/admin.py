@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from chalice.app import Blueprint
 
-from chalicelib.api.http import ADMIN, STAFF, Call, command, operation
+from chalicelib.api.http import ADMIN, ANY_MEMBER, STAFF, Call, command, operation
 from chalicelib.api.schemas.admin import DeadLetterOut, DeadLetterPage, ProgramRulesBody, ProgramRulesOut
-from chalicelib.api.schemas.common import PageQuery
+from chalicelib.api.schemas.common import PageQuery, PublicProgramOut
 from chalicelib.ports import now
 from chalicelib.services import program, push
 
 admin = Blueprint(__name__)
+
+
+@operation(
+    admin,
+    "GET",
+    "/program/public",
+    summary="The program's rules in plain terms, for members (any signed-in role)",
+    roles=ANY_MEMBER | STAFF,
+    response=PublicProgramOut,
+)
+def public_program(call: Call[None, None]) -> program.PublicProgramView:
+    return program.public()
 
 
 @operation(admin, "GET", "/program", summary="The program's rules", roles=STAFF, response=ProgramRulesOut)

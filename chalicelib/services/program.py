@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.members import Member
+from chalicelib.domain.money import minor_per_major
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import (
     ContactPolicy,
@@ -250,3 +251,98 @@ def with_current_tier(member: Member) -> Member:
     stored reads as the tier it was migrated to. Services call this on every member they load."""
     tier = current_tier(rules(), member.tier)
     return member if tier == member.tier else dataclasses.replace(member, tier=tier)
+
+
+class PublicTierView(TypedDict):
+    name: str
+    min_spend_minor: int
+    min_visits: int
+    earn_multiplier_percent: int
+    perks: list[str]
+
+
+class PublicProgramView(TypedDict):
+    """The rules as members read them: what they earn, how they spend, the tiers and their perks,
+    the discount ladder, the birthday gift, and the same in plain sentences."""
+
+    name: str
+    currency: str
+    points_per_currency_unit: int
+    point_value_minor: int
+    min_points_to_spend: int
+    max_share_percent: int
+    tiers: list[PublicTierView]
+    tier_window_months: int
+    discount_ladder: dict[str, Any]
+    points_expire: dict[str, Any]
+    birthday_bonus_points: int
+    in_plain_terms: list[str]
+
+
+def public() -> PublicProgramView:
+    return public_view(rules())
+
+
+def public_view(rules: ProgramRules) -> PublicProgramView:
+    return {
+        "name": rules.name,
+        "currency": rules.currency,
+        "points_per_currency_unit": rules.points_per_currency_unit,
+        "point_value_minor": rules.redemption.point_value_minor,
+        "min_points_to_spend": rules.redemption.min_points,
+        "max_share_percent": rules.redemption.max_share_percent,
+        "tiers": [
+            {
+                "name": tier.name,
+                "min_spend_minor": tier.min_spend_minor,
+                "min_visits": tier.min_visits,
+                "earn_multiplier_percent": tier.earn_multiplier_percent,
+                "perks": list(tier.perks),
+            }
+            for tier in rules.tiers
+        ],
+        "tier_window_months": rules.tier_window_months,
+        "discount_ladder": dataclasses.asdict(rules.cumulative_discount),
+        "points_expire": {"mode": rules.expiry.mode, "months": rules.expiry.months},
+        "birthday_bonus_points": rules.moments.birthday.bonus_points if rules.moments.birthday.enabled else 0,
+        "in_plain_terms": plain_terms(rules),
+    }
+
+
+def plain_terms(rules: ProgramRules) -> list[str]:
+    """The rules in sentences a member reads in the app (amounts in the currency's major unit)."""
+    unit = minor_per_major(rules.currency)
+    lines = [
+        f"You earn {rules.points_per_currency_unit} point{'s' if rules.points_per_currency_unit != 1 else ''} "
+        f"for every 1 {rules.currency} you pay.",
+        f"From {rules.redemption.min_points} points, each point is worth "
+        f"{rules.redemption.point_value_minor / unit:g} {rules.currency} off, up to "
+        f"{rules.redemption.max_share_percent}% of a bill.",
+    ]
+    for tier in rules.tiers[1:]:
+        ways = []
+        if tier.min_spend_minor:
+            ways.append(f"spend {tier.min_spend_minor / unit:g} {rules.currency}")
+        if tier.min_visits:
+            ways.append(f"visit {tier.min_visits} times")
+        perks = f"; perks: {', '.join(tier.perks)}" if tier.perks else ""
+        lines.append(
+            f"{tier.name}: {' or '.join(ways)} within {rules.tier_window_months} months; you earn "
+            f"{tier.earn_multiplier_percent / 100:g}x{perks}."
+        )
+    ladder = rules.cumulative_discount
+    if ladder.enabled:
+        lines.append(
+            f"Your discount grows with each visit in a month: {ladder.base_percent}% on the first, "
+            f"{ladder.step_percent}% more each time, up to {ladder.max_percent}%."
+        )
+    if rules.expiry.months:
+        lines.append(
+            f"Points expire {rules.expiry.months} months after the month you earned them."
+            if rules.expiry.mode == "fifo"
+            else f"Points expire {rules.expiry.months} months after your last visit."
+        )
+    birthday = rules.moments.birthday
+    if birthday.enabled and birthday.bonus_points:
+        lines.append(f"On your birthday: {birthday.bonus_points} points from us.")
+    return lines

@@ -112,3 +112,18 @@ def test_every_message_obeys_the_saved_cap_and_quiet_hours(api, clock):
     assert held.push_after == datetime(2026, 11, 24, 12, tzinfo=UTC)  # 13:00 in Berlin
     assert campaign("c3") == contact.Refused(contact.FREQUENCY_CAP)
     assert dataclasses.is_dataclass(catalog.program_rules().contact)
+
+
+def test_members_read_the_rules_in_plain_terms_with_their_birthday_gift(api):
+    api.join("alice")
+    answer = api.call("GET", "/v1/program/public", api.customer("alice"))
+    assert answer.status_code == 200, answer.json_body
+    public = answer.json_body
+    assert public["name"] == "Kiez Card" and [t["name"] for t in public["tiers"]] == ["Bronze", "Silver", "Gold"]
+    assert public["birthday_bonus_points"] == 100
+    terms = " ".join(public["in_plain_terms"])
+    assert "You earn 1 point for every 1 EUR you pay." in terms
+    assert "On your birthday: 100 points from us." in terms
+    assert "Silver: spend 300 EUR or visit 12 times within 12 months" in terms
+    assert api.call("GET", "/v1/program/public", api.cashier()).status_code == 200
+    assert api.call("GET", "/v1/program/public").status_code == 401

@@ -258,3 +258,41 @@ class PurchaseResult(Response):
     points_balance: int
     tier: str
     tier_upgraded: bool
+
+
+class PublicTierOut(Response):
+    name: str
+    min_spend_minor: int
+    min_visits: int
+    earn_multiplier_percent: int
+    perks: list[str]
+
+
+class PublicLadderOut(Response):
+    enabled: bool
+    base_percent: int
+    step_percent: int
+    max_percent: int
+    stacks_with_sale_items: bool
+
+
+class PublicExpiryOut(Response):
+    mode: Literal["fifo", "inactivity"]
+    months: int | None
+
+
+class PublicProgramOut(Response):
+    """The program's rules as members read them."""
+
+    name: str
+    currency: str
+    points_per_currency_unit: int
+    point_value_minor: int
+    min_points_to_spend: int
+    max_share_percent: int
+    tiers: list[PublicTierOut]
+    tier_window_months: int
+    discount_ladder: PublicLadderOut
+    points_expire: PublicExpiryOut
+    birthday_bonus_points: int
+    in_plain_terms: list[str] = Field(description="The same in sentences, as the app shows them.")
