@@ -18,25 +18,28 @@ def next_hourly_run(now: datetime, minute: int) -> datetime:
     return this_hour if this_hour > now else this_hour + timedelta(hours=1)
 
 
-def due_next(now: datetime) -> tuple[str, datetime]:
-    """The job that runs next, and when: the daily ones at their hour, the hourly ones every hour."""
-    daily = ((name, next_run(now, h, m)) for name, (h, m) in jobs.DAILY_AT_UTC.items())
-    hourly = ((name, next_hourly_run(now, m)) for name, m in jobs.HOURLY_AT_MINUTE.items())
-    return min((*daily, *hourly), key=lambda p: p[1])
+def due_next(now: datetime) -> tuple[list[str], datetime]:
+    """The jobs that run next, and when: the daily ones at their hour, the hourly ones every hour
+    (several jobs may share a moment: every one of them runs then)."""
+    daily = [(name, next_run(now, h, m)) for name, (h, m) in jobs.DAILY_AT_UTC.items()]
+    hourly = [(name, next_hourly_run(now, m)) for name, m in jobs.HOURLY_AT_MINUTE.items()]
+    at = min(when for _, when in (*daily, *hourly))
+    return [name for name, when in (*daily, *hourly) if when == at], at
 
 
 def start(stopping: threading.Event) -> threading.Thread:
     def loop() -> None:
         while not stopping.is_set():
             now = datetime.now(UTC)
-            name, at = due_next(now)
+            names, at = due_next(now)
             if stopping.wait((at - now).total_seconds()):
                 return
-            try:
-                print(f"job {name}: {jobs.run(name, at)}", flush=True)
-            except Exception as exc:  # noqa: BLE001 - a failed run is reported; the next one still comes
-                # The type only: a message may quote a member's data.
-                print(f"job {name} failed: {type(exc).__name__}", flush=True)
+            for name in names:
+                try:
+                    print(f"job {name}: {jobs.run(name, at)}", flush=True)
+                except Exception as exc:  # noqa: BLE001 - a failed run is reported; the next one still comes
+                    # The type only: a message may quote a member's data.
+                    print(f"job {name} failed: {type(exc).__name__}", flush=True)
 
     thread = threading.Thread(target=loop, name="local-scheduler", daemon=True)
     thread.start()
