@@ -51,6 +51,8 @@ def _local_port(url: str) -> int | None:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
+        # As the servers bind (SO_REUSEADDR): a port our previous run left in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
