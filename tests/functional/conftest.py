@@ -23,6 +23,7 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
+import app as handlers
 from app import app
 from chalicelib import ports, queues
 from chalicelib.store import catalog, tables
@@ -76,6 +77,20 @@ class Api:
     def join(self, sub: str, phone: str = "0151 23456789", **extra: Any) -> Any:
         body = {"name": f"Member {sub}", "phone": phone, "birthday": "1990-04-12", "marketing_consent": True, **extra}
         return self.call("POST", "/v1/me", self.customer(sub), body)
+
+    def run_job(self, name: str, at: datetime) -> Any:
+        """``POST /v1/jobs/{name}/run`` as of ``at`` (an admin), then the contacts queue drained into
+        the same handler Lambda calls: what the job fanned out is decided. Returns its summary."""
+        answer = self.call("POST", f"/v1/jobs/{name}/run", mint("demo-admin", ["admin"]), {"at": at.isoformat()})
+        assert answer.status_code == 200, answer.json_body
+        while queues.poll_once(queues.CONTACTS, handlers.contact_members):
+            pass
+        return answer.json_body["result"]
+
+    def inbox(self, sub: str, kind: str | None = None) -> list[Any]:
+        """The member's inbox (of one kind of message, if given), newest first."""
+        items = self.call("GET", "/v1/me/inbox", self.customer(sub)).json_body["items"]
+        return [m for m in items if kind is None or m["kind"] == kind]
 
 
 @pytest.fixture

@@ -32,15 +32,11 @@ def members(api, clock):
 
 
 def run(api, at=NOW):
-    answer = api.call("POST", "/v1/jobs/birthdays/run", ADMIN, {"at": at.isoformat()})
-    assert answer.status_code == 200, answer.json_body
-    while queues.poll_once(queues.CONTACTS, handlers.contact_members):
-        pass
-    return answer.json_body["result"]
+    return api.run_job("birthdays", at)
 
 
 def inbox(api, sub):
-    return [m for m in api.call("GET", "/v1/me/inbox", api.customer(sub)).json_body["items"] if m["kind"] == "birthday"]
+    return api.inbox(sub, "birthday")
 
 
 def bonuses(api, sub):

@@ -6,28 +6,19 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import app as handlers
-from chalicelib import queues
 from chalicelib.domain import contact
 from chalicelib.services import issuing
 from chalicelib.store import features as features_store
-from scripts.token import mint
 
-ADMIN = mint("demo-admin", ["admin"])
 JOINED = datetime(2026, 3, 2, 10, tzinfo=UTC)
 
 
 def run(api, at):
-    answer = api.call("POST", "/v1/jobs/keep_in_touch/run", ADMIN, {"at": at.isoformat()})
-    assert answer.status_code == 200, answer.json_body
-    while queues.poll_once(queues.CONTACTS, handlers.contact_members):
-        pass
-    return answer.json_body["result"]
+    return api.run_job("keep_in_touch", at)
 
 
 def messages(api, sub):
-    items = api.call("GET", "/v1/me/inbox", api.customer(sub)).json_body["items"]
-    return [m for m in items if m["kind"] == "keep_in_touch"]
+    return api.inbox(sub, "keep_in_touch")
 
 
 def test_a_member_who_heard_nothing_for_a_month_gets_one_useful_message(api, clock):

@@ -6,25 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import app as handlers
-from chalicelib import queues
 from chalicelib.store import members as member_store
-from scripts.token import mint
-
-ADMIN = mint("demo-admin", ["admin"])
 
 
 def run(api, at):
-    answer = api.call("POST", "/v1/jobs/points_expiring/run", ADMIN, {"at": at.isoformat()})
-    assert answer.status_code == 200, answer.json_body
-    while queues.poll_once(queues.CONTACTS, handlers.contact_members):
-        pass
-    return answer.json_body["result"]
+    return api.run_job("points_expiring", at)
 
 
 def notices(api, sub):
-    items = api.call("GET", "/v1/me/inbox", api.customer(sub)).json_body["items"]
-    return [m for m in items if m["kind"] == "points_expiring"]
+    return api.inbox(sub, "points_expiring")
 
 
 def test_members_hear_before_their_points_expire_once_consent_or_not(api, clock):

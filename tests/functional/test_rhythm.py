@@ -9,16 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import app as handlers
-from chalicelib import queues
 from chalicelib.domain.program import Moments, SurpriseMoment
 from chalicelib.services import prediction
 from chalicelib.store import catalog, counters, streams
 from chalicelib.store import features as features_store
 from chalicelib.store.ledger import LedgerEntryModel
-from scripts.token import mint
 
-ADMIN = mint("demo-admin", ["admin"])
 START = datetime(2026, 3, 2, 10, tzinfo=UTC)  # a Monday, 11:00 in Berlin
 
 
@@ -53,16 +49,11 @@ def weekly(api, clock, ledger_stream, sub, phone, weeks=3, start=START):
 
 
 def run(api, job, at):
-    answer = api.call("POST", f"/v1/jobs/{job}/run", ADMIN, {"at": at.isoformat()})
-    assert answer.status_code == 200, answer.json_body
-    while queues.poll_once(queues.CONTACTS, handlers.contact_members):
-        pass
-    return answer.json_body["result"]
+    return api.run_job(job, at)
 
 
 def inbox(api, sub, kind):
-    items = api.call("GET", "/v1/me/inbox", api.customer(sub)).json_body["items"]
-    return [m for m in items if m["kind"] == kind]
+    return api.inbox(sub, kind)
 
 
 def test_purchases_keep_the_members_visits_and_prediction(api, clock, ledger_stream):
