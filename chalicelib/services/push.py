@@ -130,8 +130,12 @@ def _claimed_jobs(records: list[Mapping[str, Any]], failures: list[dict[str, str
     now = clock()
     keyed: list[tuple[Mapping[str, Any], tuple[str, str]]] = []
     for record in records:
-        body = json.loads(record["body"])
-        keyed.append((record, (str(body["customer_id"]), str(body["message_id"]))))
+        try:
+            body = json.loads(record["body"])
+            keyed.append((record, (str(body["customer_id"]), str(body["message_id"]))))
+        except (ValueError, KeyError, TypeError):
+            # Not a body this app writes: nothing to push, and retrying cannot make it one.
+            log.warning("push_record_unreadable")
     found = push_store.read_many(list(dict.fromkeys(key for _, key in keyed)))
     candidates: dict[tuple[str, str], tuple[Mapping[str, Any], push_store.Outgoing]] = {}
     for record, key in keyed:
@@ -259,8 +263,12 @@ def _give_up(record: Mapping[str, Any], message: push_store.Outgoing | None, err
     if queues.receive_count(record) < queues.MAX_RECEIVES:
         return False
     if message is None:
-        body = json.loads(record["body"])
-        message = push_store.outgoing(str(body["customer_id"]), str(body["message_id"]))
+        try:
+            body = json.loads(record["body"])
+            key = (str(body["customer_id"]), str(body["message_id"]))
+        except (ValueError, KeyError, TypeError):
+            return True  # not a body this app writes: let it go
+        message = push_store.outgoing(*key)
         if message is None:
             return True
     push_store.add_dead_letter(message, f"consumer_failed:{type(error).__name__}", 0, clock())

@@ -273,3 +273,14 @@ def test_messages_from_before_with_a_hash_in_their_id_can_be_marked_read(alice, 
     answer = alice.call("POST", "/v1/me/inbox/20261101T100000.000000Z%23ab12cd34/read", alice.customer("alice"))
     assert answer.status_code == 200, answer.json_body
     assert contact.KINDS["campaign"] is contact.Purpose.MARKETING
+
+
+def test_a_record_that_is_not_ours_is_dropped_without_failing_its_batch(alice, clock, sender, pipeline):
+    device(alice, "alice", "token-phone-1234")
+    send(clock)
+    pipeline.stream()
+    queues.send(queues.PUSH, [{"unexpected": True}])
+    pipeline.consume()
+    assert len(sender.sent_to("token-phone-1234")) == 1
+    attrs = queues._client().get_queue_attributes(QueueUrl=queues.url(queues.PUSH), AttributeNames=["All"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "0"
