@@ -66,6 +66,7 @@ bench: install
 	$(PY) -m scripts.bench_checkins
 	$(PY) -m scripts.bench_push
 	$(PY) -m scripts.bench_moments
+	$(PY) -m scripts.bench_segments
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

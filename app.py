@@ -18,7 +18,7 @@ from chalicelib.api.system import system
 from chalicelib.config import settings
 from chalicelib.jobs import fanout
 from chalicelib.ports import now
-from chalicelib.services import prediction, push, reports
+from chalicelib.services import member_snapshot, prediction, push, reports
 
 logs.configure()
 
@@ -59,9 +59,10 @@ def tier_review_daily(event: object) -> None:
 
 @app.schedule(Cron(min(jobs.HOURLY_AT_MINUTE.values(), default=5), "*", "*", "*", "?", "*"))
 def moments_hourly(event: object) -> None:
-    """Every moment, each hour: each selects the members whose moment has come in their time zone
-    and fans out on the contacts queue (cheap: the deciding happens in ``contact_members``)."""
-    for name in jobs.HOURLY_AT_MINUTE:
+    """Each hour, in their minutes' order: the snapshot folded, the segments' memberships, then every
+    moment, each selecting the members whose moment has come in their time zone and fanning out on
+    the contacts queue (cheap: the deciding happens in ``contact_members``)."""
+    for name in sorted(jobs.HOURLY_AT_MINUTE, key=jobs.HOURLY_AT_MINUTE.__getitem__):
         jobs.run(name, now())
 
 
@@ -69,6 +70,15 @@ def moments_hourly(event: object) -> None:
 def contact_members(event: SQSEvent) -> dict[str, Any]:
     """Members a moment or a campaign selected: each decided through the issuing service."""
     return queues.handle_batch(event.to_dict(), fanout.on_contacts)
+
+
+MEMBERS_STREAM_ARN = settings().members_stream_arn
+if MEMBERS_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scripts/serve.py)
+
+    @app.on_dynamodb_record(stream_arn=MEMBERS_STREAM_ARN, batch_size=1000)
+    def snapshot_members(event: DynamoDBEvent) -> None:
+        """Every change of a member, into the members' columnar snapshot (one delta per batch)."""
+        member_snapshot.on_member_records(event.to_dict()["Records"], at=now())
 
 
 INBOX_STREAM_ARN = settings().inbox_stream_arn

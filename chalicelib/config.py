@@ -50,6 +50,8 @@ class Settings:
     ledger_stream_arn: str | None
     #: The inbox table's stream (AWS): each new message to push goes on the push queue from there.
     inbox_stream_arn: str | None = None
+    #: The members table's stream (AWS): it keeps the members' columnar snapshot current.
+    members_stream_arn: str | None = None
     #: Base URL of the FCM HTTP v1 API (``{fcm_url}/v1/projects/{project}/messages:send``).
     fcm_url: str = "https://fcm.googleapis.com"
     fcm_project_id: str = "loyalty-local"
@@ -58,6 +60,8 @@ class Settings:
     fcm_timeout_s: float = 10.0
     #: SQS endpoint (the local stack's moto server); None: AWS's for the region.
     sqs_endpoint: str | None = None
+    #: Folder of the members' columnar snapshot (``store/snapshot.py``); ``make run`` puts it in DATA_DIR.
+    snapshot_dir: str = ".data/snapshot"
 
     @property
     def is_local(self) -> bool:
@@ -103,6 +107,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         dynamodb_read_timeout_s=int(env.get("LOYALTY_DYNAMODB_READ_TIMEOUT_S", "5")),
         ledger_stream_arn=env.get("LOYALTY_LEDGER_STREAM_ARN") or None,
         inbox_stream_arn=env.get("LOYALTY_INBOX_STREAM_ARN") or None,
+        members_stream_arn=env.get("LOYALTY_MEMBERS_STREAM_ARN") or None,
         fcm_url=(env.get("LOYALTY_FCM_URL") or (LOCAL_FCM_URL if is_local else "https://fcm.googleapis.com")).rstrip(
             "/"
         ),
@@ -110,6 +115,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         fcm_credentials_file=env.get("LOYALTY_FCM_CREDENTIALS") or None,
         fcm_timeout_s=float(env.get("LOYALTY_FCM_TIMEOUT_S", "10")),
         sqs_endpoint=env.get("LOYALTY_SQS_ENDPOINT") or None,
+        snapshot_dir=env.get("LOYALTY_SNAPSHOT_DIR") or (".data/snapshot" if is_local else "/tmp/loyalty-snapshot"),  # noqa: S108
     )
 
 

@@ -31,10 +31,13 @@ PARENT_CHECK_S = 0.2
 LOCAL_SQS_ENDPOINT = "http://127.0.0.1:9324"
 
 
-def configure_environment(endpoint: str) -> None:
-    """The settings the app reads, pointing it at the local DynamoDB (set before importing it)."""
+def configure_environment(endpoint: str, data_dir: Path | None = None) -> None:
+    """The settings the app reads, pointing it at the local DynamoDB (set before importing it)
+    and keeping the members' snapshot in ``data_dir`` beside the tables."""
     os.environ["LOYALTY_STAGE"] = "local"
     os.environ["LOYALTY_DYNAMODB_ENDPOINT"] = endpoint
+    if data_dir is not None:
+        os.environ.setdefault("LOYALTY_SNAPSHOT_DIR", str(data_dir / "snapshot"))
     os.environ.setdefault("LOYALTY_SQS_ENDPOINT", LOCAL_SQS_ENDPOINT)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -162,7 +165,7 @@ def main() -> None:
             dynamo, endpoint = dynamodb_local.start(data_dir)
         except dynamodb_local.LocalStackError as exc:
             sys.exit(f"make run: {exc}")
-        configure_environment(endpoint)
+        configure_environment(endpoint, data_dir)
         fcm = start_local_fcm()
         sqs = start_local_sqs()
         from app import app
@@ -177,6 +180,11 @@ def main() -> None:
                 print(f"seed {key}: {value}", flush=True)
         from chalicelib import queues
         from chalicelib.ports import now
+        from chalicelib.store import snapshot
+
+        built = snapshot.rebuild_if_missing(snapshot.current())
+        if built is not None:
+            print(f"members' snapshot built from the table: {built} members", flush=True)
         from chalicelib.services import prediction, push, reports
         from chalicelib.store import streams
         from chalicelib.store.ledger import LedgerEntryModel
@@ -191,6 +199,11 @@ def main() -> None:
             prediction.on_ledger_records(entries, clock=now)
 
         streams.follow(LedgerEntryModel, on_ledger, stopping)
+        # Every change of a member into the members' columnar snapshot (segments, audiences).
+        from chalicelib.services import member_snapshot
+        from chalicelib.store.members import MemberModel
+
+        streams.follow(MemberModel, lambda records: member_snapshot.on_member_records(records, at=now()), stopping)
         # The inbox is the outbox: its stream feeds the push queue; the queues feed the same
         # handlers Lambda calls on AWS.
         queues.create_missing()

@@ -1,4 +1,4 @@
-"""The marketing console: promotions and offers."""
+"""The marketing console: promotions, offers and segments."""
 
 from __future__ import annotations
 
@@ -6,10 +6,23 @@ from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, command, operation
 from chalicelib.api.schemas.common import PageQuery
-from chalicelib.api.schemas.marketing import OfferBody, OfferOut, OfferPage, PromotionBody, PromotionOut, PromotionPage
+from chalicelib.api.schemas.marketing import (
+    OfferBody,
+    OfferOut,
+    OfferPage,
+    PromotionBody,
+    PromotionOut,
+    PromotionPage,
+    SegmentBody,
+    SegmentDefinition,
+    SegmentOut,
+    SegmentPage,
+    SegmentPreviewOut,
+)
 from chalicelib.domain.identity import Role
+from chalicelib.domain.segments import Definition
 from chalicelib.ports import now
-from chalicelib.services import offers, promotions
+from chalicelib.services import offers, promotions, segments
 
 marketing = Blueprint(__name__)
 MARKETER = frozenset({Role.MARKETER})
@@ -134,3 +147,67 @@ def replace_offer(call: Call[OfferBody, None], offer_id: str) -> offers.OfferVie
 )
 def end_offer(call: Call[None, None], offer_id: str) -> None:
     offers.end(call.identity, offer_id)
+
+
+@operation(
+    marketing,
+    "POST",
+    "/segments/preview",
+    summary="Count the members a definition matches, with a sample (from the members' snapshot)",
+    roles=MARKETER,
+    body=SegmentDefinition,
+    response=SegmentPreviewOut,
+)
+def preview_segment(call: Call[SegmentDefinition, None]) -> segments.PreviewView:
+    return segments.preview(call.identity, command(Definition, call.body), clock=now)
+
+
+@operation(
+    marketing, "GET", "/segments", summary="Saved segments", roles=MARKETER, query=PageQuery, response=SegmentPage
+)
+def list_segments(call: Call[None, PageQuery]) -> segments.SegmentPage:
+    return segments.page(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    marketing,
+    "POST",
+    "/segments",
+    summary="Save a segment (offers target it by id, campaigns name it)",
+    roles=MARKETER,
+    body=SegmentBody,
+    response=SegmentOut,
+    status=201,
+)
+def create_segment(call: Call[SegmentBody, None]) -> segments.SegmentView:
+    return segments.create(call.identity, command(segments.SegmentDraft, call.body), clock=now)
+
+
+@operation(marketing, "GET", "/segments/{segment_id}", summary="One segment", roles=MARKETER, response=SegmentOut)
+def get_segment(call: Call[None, None], segment_id: str) -> segments.SegmentView:
+    return segments.get(call.identity, segment_id)
+
+
+@operation(
+    marketing,
+    "PUT",
+    "/segments/{segment_id}",
+    summary="Replace a segment's definition",
+    roles=MARKETER,
+    body=SegmentBody,
+    response=SegmentOut,
+)
+def replace_segment(call: Call[SegmentBody, None], segment_id: str) -> segments.SegmentView:
+    return segments.replace(call.identity, segment_id, command(segments.SegmentDraft, call.body), clock=now)
+
+
+@operation(
+    marketing,
+    "DELETE",
+    "/segments/{segment_id}",
+    summary="Retire a segment (emptied by the next membership run)",
+    roles=MARKETER,
+    status=204,
+)
+def end_segment(call: Call[None, None], segment_id: str) -> None:
+    segments.end(call.identity, segment_id, clock=now)

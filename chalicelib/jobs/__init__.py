@@ -25,14 +25,24 @@ from chalicelib.jobs import (
     tier_review,
     winback,
 )
+from chalicelib.services import member_snapshot, segments
 from chalicelib.services.catalog_cache import one_reading
 
 #: What a job's run says it did.
-JobSummary = expire_points.ExpiryRun | tier_review.TierReviewRun | fanout.FanoutRun
+JobSummary = (
+    expire_points.ExpiryRun
+    | tier_review.TierReviewRun
+    | fanout.FanoutRun
+    | segments.MembershipRun
+    | member_snapshot.CompactionRun
+)
 
 JOBS: dict[str, Callable[[datetime], JobSummary]] = {
     expire_points.NAME: expire_points.run,
     tier_review.NAME: tier_review.run,
+    # The members' snapshot folded (hourly), and each saved segment's membership written from it.
+    "snapshot": member_snapshot.compact,
+    "segments": segments.refresh_memberships,
     # The moments: each selects through its index and fans out on the contacts queue.
     **{name: partial(fanout.run, moment) for name, moment in fanout.MOMENTS.items()},
 }
@@ -47,7 +57,8 @@ DAILY_AT_UTC: dict[str, tuple[int, int]] = {
 #: at their own time zone's midnight (the contact key keeps each message once however often
 #: they run; quiet hours hold the push, not the decision).
 MOMENTS = (birthdays, points_expiring, keep_in_touch, reminders, winback, surprises)
-HOURLY_AT_MINUTE: dict[str, int] = {moment.NAME: 5 for moment in MOMENTS}
+#: The snapshot is folded first, the segments read it, then the moments (which may target them).
+HOURLY_AT_MINUTE: dict[str, int] = {"snapshot": 0, "segments": 2, **{moment.NAME: 5 for moment in MOMENTS}}
 
 
 def run(name: str, at: datetime) -> JobSummary:

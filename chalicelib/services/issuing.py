@@ -113,17 +113,26 @@ def _issue(
     member: Member,
     at_most: int,
     history_of: Callable[[], History],
-    segments: frozenset[str] = frozenset(),
+    segments: frozenset[str] | None = None,
 ) -> list[Issue]:
     """The chosen offers as wallet entries, issued where the moment happened (a store, or none for
     a message). The customer's history only narrows what is eligible (per-customer limits,
     cooldowns), so when nothing fits a customer without one it is not read at all: a moment where
-    no offer applies costs no read for it."""
+    no offer applies costs no read for it. Likewise the member's segments (``None``: not read yet)
+    are read from their features only when an offer for a segment is among those that could fit."""
+    if segments is None:
+        segments = _segments_if_targeted(offers, member)
     if not choose_offers(offers, moment, _customer(member, {}, segments), at_most):
         return []
     history = history_of()
     chosen = choose_offers(offers, moment, _customer(member, history, segments), at_most)
     return [(offer, wallet_entry(offer, moment.store_id, moment.merchant_id, moment.at, history)) for offer in chosen]
+
+
+def _segments_if_targeted(offers: Iterable[Offer], member: Member) -> frozenset[str]:
+    if any(o.targeting.segment_id is not None and o.status == "active" for o in offers):
+        return features_store.get_features(member.sub).segments
+    return frozenset()
 
 
 def offer_for(member: Member, trigger: str, now: datetime, preferred: str | None = None) -> Offer | None:
@@ -144,9 +153,11 @@ def offer_for(member: Member, trigger: str, now: datetime, preferred: str | None
             history.append(_history(member, now))
         return history[0]
 
-    for offer in [*preferred_ones, *rest]:
+    candidates = [*preferred_ones, *rest]
+    segments = _segments_if_targeted(candidates, member)
+    for offer in candidates:
         moment = Moment(trigger, now, merchant_id=offer.merchant_id, timezone=program_timezone())
-        if _issue([offer], moment, member, 1, read_once):
+        if _issue([offer], moment, member, 1, read_once, segments):
             return offer
     return None
 

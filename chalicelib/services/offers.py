@@ -12,7 +12,8 @@ from chalicelib.domain.catalog import Merchant, Store
 from chalicelib.domain.clock import isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.offers import ISSUED_TRIGGERS, Limits, Offer, Targeting, Trigger
-from chalicelib.errors import InvalidField
+from chalicelib.domain.segments import Segment
+from chalicelib.errors import InvalidField, NotFound
 from chalicelib.ports import new_id
 from chalicelib.services import cursors, places, policy
 from chalicelib.store import catalog
@@ -159,10 +160,10 @@ def _checked(identity: Identity, offer_id: str, body: OfferDraft) -> Offer:
             "trigger.type", f"nothing issues {trigger.type} offers yet", code="trigger_not_supported_yet"
         )
     if body.targeting.segment_id is not None:
-        # Segments do not exist yet: no customer could ever be in one.
-        raise InvalidField(
-            "targeting.segment_id", "targeting by segment is not supported yet", code="segments_not_supported_yet"
-        )
+        try:
+            policy.visible(identity, Segment, body.targeting.segment_id, "segment")
+        except NotFound:
+            raise InvalidField("targeting.segment_id", "no such segment", code="unknown_segment") from None
     _check_where_it_fires(merchant_id, trigger.merchant_id, trigger.store_id)
     return Offer(
         offer_id=offer_id,

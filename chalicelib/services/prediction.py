@@ -12,8 +12,9 @@ from typing import Any
 import structlog
 
 from chalicelib.domain.clock import Clock
+from chalicelib.domain.features import Prediction
 from chalicelib.domain.prediction import IntervalPredictor, Predictor, recent
-from chalicelib.services import program
+from chalicelib.services import member_snapshot, program
 from chalicelib.store import counters
 from chalicelib.store import features as features_store
 from chalicelib.store import members as member_store
@@ -49,6 +50,7 @@ def on_ledger_records(records: Iterable[tuple[str, dict[str, Any] | None]], *, c
     now = clock()
     updated = 0
     seen: set[tuple[str, str]] = set()
+    predicted: dict[str, Prediction | None] = {}
     for event_name, image in records:
         if event_name != "INSERT" or not image:
             continue
@@ -66,8 +68,10 @@ def on_ledger_records(records: Iterable[tuple[str, dict[str, Any] | None]], *, c
         sub = found[0]
         visit_days = features_store.add_visit(sub, day, now)
         kept = tuple(recent(visit_days))
-        features_store.set_rhythm(sub, visit_days, kept, model.predict(kept, day), now)
+        predicted[sub] = model.predict(kept, day)
+        features_store.set_rhythm(sub, visit_days, kept, predicted[sub], now)
         updated += 1
+    member_snapshot.predictions_changed(predicted, at=now)
     if updated:
         log.info("rhythm_updated", members=updated, model=model.name)
     return updated

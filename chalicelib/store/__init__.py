@@ -2,8 +2,9 @@
 
 Models never leave this package: repositories return domain objects. The key design, per table:
 
-``members`` (hash ``sub``; GSIs ``by_expiry``, ``by_tier_review``, ``by_birthday``)
-    The member item, keyed by the user's token subject so ``GET /v1/me`` is one GetItem.
+``members`` (hash ``sub``; GSIs ``by_expiry``, ``by_tier_review``, ``by_birthday``; stream NEW_IMAGE)
+    The member item, keyed by the user's token subject so ``GET /v1/me`` is one GetItem. Its
+    stream keeps the members' columnar snapshot (``snapshot.py``) that segments and audiences read.
     Holds the profile, the balance with its debt and FIFO expiry lots, the per-month spend and
     visits of the tier window, and a ``revision`` every balance change is conditioned on.
     ``by_expiry`` (``expiry_month`` / ``expiry_due``) and ``by_tier_review`` (``review_month`` /
@@ -31,7 +32,9 @@ Models never leave this package: repositories return domain objects. The key des
 ``catalog`` (hash ``pk`` = kind, range ``sk`` = id)
     The program's few, slow-changing things: ``program/current`` (and ``program/v<n>``, every
     saved version), ``merchant/<id>``, ``store/<id>``, ``staff/<sub>``, ``beacon/<advertised
-    identity>``, ``promotion/<id>``, ``offer/<id>``, ``offer_issued/<offer_id>`` (an offer's
+    identity>``, ``promotion/<id>``, ``offer/<id>``, ``segment/<id>`` (a saved audience: its
+    definition and last membership count; not cached, so its writes leave the version alone),
+    ``offer_issued/<offer_id>`` (an offer's
     issued count, an atomic counter conditioned on its budget), ``job/<name>`` (a job's last run),
     ``seed/<name>`` (a data set written in full) and ``catalog_version/current`` (a counter every write of
     a definition bumps in its own transaction). Listing a kind is one Query on its partition,
@@ -61,6 +64,10 @@ Models never leave this package: repositories return domain objects. The key des
     till's transaction reads or conditions on it, so marketing's writes never make a purchase
     retry; a message's contact is written in its member change, conditioned on the item's own
     ``revision``, and a message checks the member without updating it.
+
+Outside DynamoDB, the members' columnar snapshot (``snapshot.py``: Parquet, queried with DuckDB)
+holds per member the facts segments need, without personal data, and each saved segment's last
+membership; leaving writes a deleted row and compaction drops the member's.
 
 What each table holds about a member, and whether leaving erases it or keeps it anonymised for
 the books, is written once in ``erasure.POLICIES`` (held to ``tables.declared()`` by a test).

@@ -32,6 +32,7 @@ from chalicelib.domain.jobs import JobState
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
+from chalicelib.domain.segments import Segment
 from chalicelib.errors import Conflict
 from chalicelib.store.base import BaseMeta, OwnedWrite, failed_items, table_name, transaction
 
@@ -95,6 +96,10 @@ class OfferIssuedItem(CatalogItem, discriminator="offer_issued"):
     pass
 
 
+class SegmentItem(CatalogItem, discriminator="segment"):
+    pass
+
+
 class SeedItem(CatalogItem, discriminator="seed"):
     """``seed/<name>``: a data set was written in full here (see ``scripts.seed``)."""
 
@@ -108,7 +113,7 @@ class CatalogVersionItem(CatalogItem, discriminator="catalog_version"):
 
 
 #: Everything the catalog table holds.
-CatalogThing = ProgramRules | Merchant | Store | Beacon | StaffMember | Promotion | JobState | Offer
+CatalogThing = ProgramRules | Merchant | Store | Beacon | StaffMember | Promotion | JobState | Offer | Segment
 
 _KINDS: dict[type, tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
@@ -119,12 +124,13 @@ _KINDS: dict[type, tuple[str, type[CatalogItem]]] = {
     Promotion: ("promotion", PromotionItem),
     JobState: ("job", JobStateItem),
     Offer: ("offer", OfferItem),
+    Segment: ("segment", SegmentItem),
 }
 
 PROGRAM_KEY = "current"
 VERSION_KEY = ("catalog_version", "current")
 #: Kinds whose writes leave the version alone: nothing caches them.
-_UNVERSIONED: frozenset[type] = frozenset({JobState})
+_UNVERSIONED: frozenset[type] = frozenset({JobState, Segment})
 #: Writes of definitions this process made (a cache validated earlier in the same request
 #: looks again after one of them).
 _local_writes = itertools.count(1)
@@ -202,6 +208,8 @@ def _key_of(thing: CatalogThing) -> str:
         return thing.promotion_id
     if isinstance(thing, JobState):
         return thing.name
+    if isinstance(thing, Segment):
+        return thing.segment_id
     return thing.offer_id
 
 

@@ -249,3 +249,9 @@ def subs_next_visit_on(day: date) -> list[str]:
 
 def subs_last_visit_on(day: date) -> list[str]:
     return [item.sub for item in FeaturesModel.by_last_visit.query(day.isoformat())]
+
+
+def change_segment(sub: str, segment_id: str, member: bool, now: datetime) -> None:
+    """The member came into (``member``) or left a saved segment; their other segments untouched."""
+    change = FeaturesModel.segments.add({segment_id}) if member else FeaturesModel.segments.delete({segment_id})
+    FeaturesModel(sub).update(actions=[change, *_touched(now)])

@@ -72,6 +72,8 @@ class BirthdayIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-c
 class MemberModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("members")
+        #: Every change of a member flows to the members' columnar snapshot (segments, audiences).
+        stream_view_type = "NEW_IMAGE"
 
     sub = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute()

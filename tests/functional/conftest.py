@@ -26,7 +26,9 @@ from moto import mock_aws
 import app as handlers
 from app import app
 from chalicelib import ports, queues
-from chalicelib.store import catalog, tables
+from chalicelib.services import member_snapshot
+from chalicelib.store import catalog, snapshot, streams, tables
+from chalicelib.store.members import MemberModel
 from scripts import seed
 from scripts.local_gateway import Gateway
 from scripts.token import mint
@@ -35,8 +37,8 @@ CASHIER = {"sub": "demo-cashier-mitte", "roles": ["cashier"], "merchant_id": "m_
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
+def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with mock_aws(), snapshot.replaced(tmp_path_factory.mktemp("snapshot")):
         tables.create_missing_tables()
         queues.reset_clients()
         queues.create_missing()
@@ -51,6 +53,14 @@ class Api:
 
     def __init__(self, client: Client) -> None:
         self.client = client
+        self._members_stream: streams.StreamReader | None = None
+
+    def feed_snapshot(self) -> int:
+        """The members table's stream since the last call, into the members' snapshot (what the
+        stream's Lambda does on AWS); returns how many records."""
+        if self._members_stream is None:
+            self._members_stream = streams.StreamReader(MemberModel)
+        return self._members_stream.poll(lambda records: member_snapshot.on_member_records(records, at=ports.now()))
 
     def call(
         self,

@@ -221,8 +221,22 @@ class MomentRun(Response):
     messages: int = Field(description="Queue messages enqueued for the contacts consumer (up to 100 members each)")
 
 
+class SegmentsRun(Response):
+    job: Literal["segments"]
+    at: datetime
+    segments: int = Field(description="Saved segments whose membership was written")
+    joined: int = Field(description="Members who came into a segment (one write each)")
+    left: int = Field(description="Members who left one")
+
+
+class SnapshotRun(Response):
+    job: Literal["snapshot"]
+    at: datetime
+    folded: int = Field(description="Delta files folded into the members' snapshot")
+
+
 class JobRunResult(Response):
-    result: Annotated[ExpiryRun | TierReviewRun | MomentRun, Field(discriminator="job")]
+    result: Annotated[ExpiryRun | TierReviewRun | MomentRun | SegmentsRun | SnapshotRun, Field(discriminator="job")]
 
 
 # --- places --------------------------------------------------------------------------------

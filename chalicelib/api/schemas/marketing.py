@@ -153,3 +153,108 @@ class OfferOut(Response):
 class OfferPage(Response):
     items: list[OfferOut]
     next_cursor: str | None
+
+
+# --- segments ------------------------------------------------------------------------------
+
+Days = Annotated[int, Field(ge=0, le=3650)]
+
+
+class DayRangeBody(Request):
+    min: Days | None = Field(default=None, description="At least this many days (included).")
+    max: Days | None = Field(default=None, description="At most this many days (included).")
+
+
+class AheadRangeBody(Request):
+    min: Annotated[int, Field(ge=-3650, le=3650)] | None = Field(
+        default=None, description="Days from today (negative: overdue)."
+    )
+    max: Annotated[int, Field(ge=-3650, le=3650)] | None = None
+
+
+RfmCell = Annotated[
+    str,
+    StringConstraints(pattern=r"^[1-5*]{3}$"),
+    Field(description="Recency, frequency, monetary quintile (5 = best) or * for any, e.g. '55*'."),
+]
+
+
+class SegmentDefinition(Request):
+    """Every criterion narrows the audience (they are ANDed); an empty definition is every member."""
+
+    tiers: Annotated[list[TierName], Field(max_length=10)] = []
+    rfm: Annotated[list[RfmCell], Field(max_length=125, description="Any of these RFM cells.")] = []
+    categories: Annotated[list[ShortLabel], Field(max_length=50, description="Bought in any of these.")] = []
+    last_visit_days: DayRangeBody | None = Field(default=None, description="Days since the last visit.")
+    min_visits: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    max_visits: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    min_spend: Annotated[int, Field(ge=0, le=10**12, description="Spend since joining, minor units.")] | None = None
+    birthday_month: Annotated[int, Field(ge=1, le=12)] | None = None
+    home_store_id: Identifier | None = None
+    consent_only: bool = Field(default=False, description="Only members who agreed to marketing.")
+    joined_days: DayRangeBody | None = Field(default=None, description="Days since joining.")
+    next_visit_days: AheadRangeBody | None = Field(
+        default=None, description="Days until the predicted next visit (members with a prediction)."
+    )
+
+
+class SegmentBody(Request):
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARS)] | None = None
+    merchant_id: Identifier | None = Field(default=None, description="None: program-wide (admin only).")
+    definition: SegmentDefinition
+    status: Literal["active", "paused"] = "active"
+
+
+class DayRangeOut(Response):
+    min: int | None
+    max: int | None
+
+
+class SegmentDefinitionOut(Response):
+    tiers: list[str]
+    rfm: list[str]
+    categories: list[str]
+    last_visit_days: DayRangeOut | None
+    min_visits: int | None
+    max_visits: int | None
+    min_spend: int | None
+    birthday_month: int | None
+    home_store_id: str | None
+    consent_only: bool
+    joined_days: DayRangeOut | None
+    next_visit_days: DayRangeOut | None
+
+
+class SegmentOut(Response):
+    segment_id: str
+    name: str
+    description: str | None
+    merchant_id: str | None
+    definition: SegmentDefinitionOut
+    status: Literal["active", "paused", "ended"]
+    created_at: datetime | None
+    updated_at: datetime | None
+    members: int | None = Field(description="Members in it as of the last membership run (hourly).")
+    members_at: datetime | None
+
+
+class SegmentPage(Response):
+    items: list[SegmentOut]
+    next_cursor: str | None
+
+
+class SegmentSampleOut(Response):
+    customer_id: str
+    tier: str
+    visits: int
+    spend_minor: int
+    last_visit_at: datetime | None
+    favourite_category: str | None
+
+
+class SegmentPreviewOut(Response):
+    count: int = Field(description="Members the definition matches.")
+    members: int = Field(description="Members in the program.")
+    sample: list[SegmentSampleOut]
+    as_of: datetime | None = Field(description="When the members' snapshot was last written to.")
