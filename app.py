@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from chalice.app import Chalice, Cron, DynamoDBEvent, SQSEvent
+from chalice.app import Chalice, Cron, DynamoDBEvent, Rate, SQSEvent
 
 from chalicelib import jobs, logs, queues
 from chalicelib.api.admin import admin
@@ -18,7 +18,7 @@ from chalicelib.api.system import system
 from chalicelib.config import settings
 from chalicelib.jobs import fanout
 from chalicelib.ports import now
-from chalicelib.services import member_snapshot, prediction, push, reports
+from chalicelib.services import attribution, member_snapshot, prediction, push, reports
 
 logs.configure()
 
@@ -46,10 +46,12 @@ if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (script
 
     @app.on_dynamodb_record(stream_arn=LEDGER_STREAM_ARN, batch_size=100)
     def count_ledger_entries(event: DynamoDBEvent) -> None:
-        """New ledger entries: the report counters, and the members' rhythm (their visits)."""
+        """New ledger entries: the report counters, the members' rhythm (their visits), and the
+        purchases campaigns are credited with."""
         records = [(r.event_name, r.new_image) for r in event]
         reports.on_ledger_records(records, clock=now)
         prediction.on_ledger_records(records, clock=now)
+        attribution.on_ledger_records(records, clock=now)
 
 
 @app.schedule(Cron(jobs.DAILY_AT_UTC["tier_review"][1], jobs.DAILY_AT_UTC["tier_review"][0], "*", "*", "?", "*"))
@@ -66,9 +68,16 @@ def moments_hourly(event: object) -> None:
         jobs.run(name, now())
 
 
+@app.schedule(Rate(jobs.EVERY_MINUTES["campaigns"], unit=Rate.MINUTES))
+def campaigns_due(event: object) -> None:
+    """Campaign runs that came due: each claimed once and handed to the contacts queue."""
+    jobs.run("campaigns", now())
+
+
 @app.on_sqs_message(queue=queues.queue_name(queues.CONTACTS), batch_size=10)
 def contact_members(event: SQSEvent) -> dict[str, Any]:
-    """Members a moment or a campaign selected: each decided through the issuing service."""
+    """Members a moment or a campaign selected, each decided through the issuing service; and a
+    campaign run's start (its audience read and fanned out here, not in a request)."""
     return queues.handle_batch(event.to_dict(), fanout.on_contacts)
 
 

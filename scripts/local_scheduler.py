@@ -18,13 +18,21 @@ def next_hourly_run(now: datetime, minute: int) -> datetime:
     return this_hour if this_hour > now else this_hour + timedelta(hours=1)
 
 
+def next_every(now: datetime, minutes: int) -> datetime:
+    start = now.replace(minute=0, second=0, microsecond=0)
+    passed = int((now - start).total_seconds() // (minutes * 60)) + 1
+    return start + timedelta(minutes=minutes * passed)
+
+
 def due_next(now: datetime) -> tuple[list[str], datetime]:
-    """The jobs that run next, and when: the daily ones at their hour, the hourly ones every hour
-    (several jobs may share a moment: every one of them runs then)."""
+    """The jobs that run next, and when: the daily ones at their hour, the hourly ones every hour,
+    the frequent ones every few minutes (several jobs may share a moment: every one runs then)."""
     daily = [(name, next_run(now, h, m)) for name, (h, m) in jobs.DAILY_AT_UTC.items()]
     hourly = [(name, next_hourly_run(now, m)) for name, m in jobs.HOURLY_AT_MINUTE.items()]
-    at = min(when for _, when in (*daily, *hourly))
-    return [name for name, when in (*daily, *hourly) if when == at], at
+    frequent = [(name, next_every(now, m)) for name, m in jobs.EVERY_MINUTES.items()]
+    every = (*daily, *hourly, *frequent)
+    at = min(when for _, when in every)
+    return [name for name, when in every if when == at], at
 
 
 def start(stopping: threading.Event) -> threading.Thread:

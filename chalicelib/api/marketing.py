@@ -1,4 +1,4 @@
-"""The marketing console: promotions, offers and segments."""
+"""The marketing console: promotions, offers, segments, campaigns and the calendar."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ from chalice.app import Blueprint
 from chalicelib.api.http import Call, command, operation
 from chalicelib.api.schemas.common import PageQuery
 from chalicelib.api.schemas.marketing import (
+    CalendarOut,
+    CalendarQuery,
+    CampaignBody,
+    CampaignOut,
+    CampaignPage,
+    LaunchOut,
     OfferBody,
     OfferOut,
     OfferPage,
@@ -22,7 +28,8 @@ from chalicelib.api.schemas.marketing import (
 from chalicelib.domain.identity import Role
 from chalicelib.domain.segments import Definition
 from chalicelib.ports import now
-from chalicelib.services import offers, promotions, segments
+from chalicelib.services import calendar as calendar_service
+from chalicelib.services import campaigns, offers, promotions, segments
 
 marketing = Blueprint(__name__)
 MARKETER = frozenset({Role.MARKETER})
@@ -211,3 +218,85 @@ def replace_segment(call: Call[SegmentBody, None], segment_id: str) -> segments.
 )
 def end_segment(call: Call[None, None], segment_id: str) -> None:
     segments.end(call.identity, segment_id, clock=now)
+
+
+@operation(
+    marketing,
+    "GET",
+    "/campaigns",
+    summary="Campaigns, newest first",
+    roles=MARKETER,
+    query=PageQuery,
+    response=CampaignPage,
+)
+def list_campaigns(call: Call[None, PageQuery]) -> campaigns.CampaignPage:
+    return campaigns.page(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    marketing,
+    "POST",
+    "/campaigns",
+    summary="Draft a campaign: a message, an audience, an optional offer and schedule",
+    roles=MARKETER,
+    body=CampaignBody,
+    response=CampaignOut,
+    status=201,
+)
+def create_campaign(call: Call[CampaignBody, None]) -> campaigns.CampaignView:
+    return campaigns.create(call.identity, command(campaigns.CampaignDraft, call.body), clock=now)
+
+
+@operation(marketing, "GET", "/campaigns/{campaign_id}", summary="One campaign", roles=MARKETER, response=CampaignOut)
+def get_campaign(call: Call[None, None], campaign_id: str) -> campaigns.CampaignView:
+    return campaigns.get(call.identity, campaign_id)
+
+
+@operation(
+    marketing,
+    "PUT",
+    "/campaigns/{campaign_id}",
+    summary="Replace a draft campaign (409 once launched)",
+    roles=MARKETER,
+    body=CampaignBody,
+    response=CampaignOut,
+)
+def replace_campaign(call: Call[CampaignBody, None], campaign_id: str) -> campaigns.CampaignView:
+    return campaigns.replace(call.identity, campaign_id, command(campaigns.CampaignDraft, call.body), clock=now)
+
+
+@operation(
+    marketing,
+    "DELETE",
+    "/campaigns/{campaign_id}",
+    summary="Cancel a campaign: a draft, or the runs still to come (kept for reports)",
+    roles=MARKETER,
+    status=204,
+)
+def cancel_campaign(call: Call[None, None], campaign_id: str) -> None:
+    campaigns.cancel(call.identity, campaign_id, clock=now)
+
+
+@operation(
+    marketing,
+    "POST",
+    "/campaigns/{campaign_id}/launch",
+    summary="Launch once (409 after): now, at its time, or on its recurrence",
+    roles=MARKETER,
+    response=LaunchOut,
+)
+def launch_campaign(call: Call[None, None], campaign_id: str) -> campaigns.LaunchView:
+    return campaigns.launch(call.identity, campaign_id, clock=now)
+
+
+@operation(
+    marketing,
+    "GET",
+    "/calendar",
+    summary="The year's plan: campaigns, promotions, public holidays and the seasons to prepare for",
+    roles=MARKETER,
+    query=CalendarQuery,
+    response=CalendarOut,
+)
+def calendar(call: Call[None, CalendarQuery]) -> calendar_service.CalendarView:
+    return calendar_service.year(call.identity, call.query.year)

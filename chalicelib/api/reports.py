@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.api.http import ADMIN, Call, operation
-from chalicelib.api.schemas.marketing import PeriodQuery, SettlementReport
-from chalicelib.services import reports
+from chalicelib.api.marketing import MARKETER
+from chalicelib.api.schemas.marketing import CampaignReport, PeriodQuery, SettlementReport
+from chalicelib.services import campaigns, reports
 
 reports_bp = Blueprint(__name__)
 
@@ -22,3 +23,15 @@ reports_bp = Blueprint(__name__)
 )
 def settlement(call: Call[None, PeriodQuery]) -> reports.SettlementView:
     return reports.settlement(call.query.from_, call.query.to)
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/campaigns/{campaign_id}",
+    summary="A campaign's funnel and its lift against the hold-out group",
+    roles=MARKETER,
+    response=CampaignReport,
+)
+def campaign_report(call: Call[None, None], campaign_id: str) -> reports.CampaignReportView:
+    return reports.campaign(campaigns.visible(call.identity, campaign_id))

@@ -99,9 +99,9 @@ class Contact:
         return self.purpose is Purpose.MARKETING
 
 
-def campaign_key(campaign_id: str) -> str:
-    """Campaign X reaches a member once."""
-    return f"campaign#{campaign_id}"
+def campaign_key(campaign_id: str, run: str) -> str:
+    """A campaign's run reaches a member once (``run``: ``once``, or a recurrence's occurrence)."""
+    return f"campaign#{campaign_id}#{run}"
 
 
 def birthday_key(year: int) -> str:

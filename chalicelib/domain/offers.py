@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 #: Check-in triggers: any of them at the store may be answered by a "checkin" offer.
 ARRIVALS = ("checkin", "beacon", "geofence_enter")
-#: What something issues today; birthday and campaign offers (and segment targeting) are in the
-#: model but wait for the jobs that issue them, so an offer using them is refused, not left idle.
-ISSUED_TRIGGERS = (*ARRIVALS, "purchase")
+#: What something issues: a check-in, a purchase, the birthday greeting, a campaign (and the
+#: reminders and win-back messages, which bring campaign offers).
+ISSUED_TRIGGERS = (*ARRIVALS, "purchase", "birthday", "campaign")
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ class ContactPolicy:
     #: The monthly minimum: a consenting member who has heard nothing useful for this many days
     #: gets one ``keep_in_touch`` message (0 turns it off).
     keep_in_touch_after_days: int = 30
+    #: Percent of each campaign's audience held out (sent nothing) to measure its lift.
+    campaign_holdout_percent: int = 5
 
 
 @dataclass(frozen=True)

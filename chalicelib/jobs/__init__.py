@@ -25,7 +25,7 @@ from chalicelib.jobs import (
     tier_review,
     winback,
 )
-from chalicelib.services import member_snapshot, segments
+from chalicelib.services import campaigns, member_snapshot, segments
 from chalicelib.services.catalog_cache import one_reading
 
 #: What a job's run says it did.
@@ -35,7 +35,10 @@ JobSummary = (
     | fanout.FanoutRun
     | segments.MembershipRun
     | member_snapshot.CompactionRun
+    | campaigns.CampaignsRun
 )
+
+fanout.HANDLERS.update({"campaign_run": campaigns.on_run, "campaign": campaigns.on_members})
 
 JOBS: dict[str, Callable[[datetime], JobSummary]] = {
     expire_points.NAME: expire_points.run,
@@ -43,6 +46,8 @@ JOBS: dict[str, Callable[[datetime], JobSummary]] = {
     # The members' snapshot folded (hourly), and each saved segment's membership written from it.
     "snapshot": member_snapshot.compact,
     "segments": segments.refresh_memberships,
+    # Campaign runs that came due (every few minutes; a launch for now starts its run itself).
+    "campaigns": campaigns.run_due,
     # The moments: each selects through its index and fans out on the contacts queue.
     **{name: partial(fanout.run, moment) for name, moment in fanout.MOMENTS.items()},
 }
@@ -57,6 +62,8 @@ DAILY_AT_UTC: dict[str, tuple[int, int]] = {
 #: at their own time zone's midnight (the contact key keeps each message once however often
 #: they run; quiet hours hold the push, not the decision).
 MOMENTS = (birthdays, points_expiring, keep_in_touch, reminders, winback, surprises)
+#: Jobs that run every this many minutes (UTC, from the hour).
+EVERY_MINUTES: dict[str, int] = {"campaigns": 5}
 #: The snapshot is folded first, the segments read it, then the moments (which may target them).
 HOURLY_AT_MINUTE: dict[str, int] = {"snapshot": 0, "segments": 2, **{moment.NAME: 5 for moment in MOMENTS}}
 

@@ -53,6 +53,8 @@ class FanoutRun(TypedDict):
 
 #: Every moment by job name (filled by ``chalicelib.jobs`` from the moment modules).
 MOMENTS: dict[str, Fanout] = {}
+#: Other work on the contacts queue by the body's ``job`` (a campaign's run and its members).
+HANDLERS: dict[str, Callable[[Mapping[str, Any]], None]] = {}
 
 
 def register(fanout: Fanout) -> Fanout:
@@ -72,6 +74,11 @@ def on_contacts(body: Mapping[str, Any]) -> None:
     """The contacts queue's consumer, for one message: every member in it is decided on. A member
     whose decision fails (a throttled table) fails the message after the others were tried, so it
     comes back whole: those already sent replay, nobody is contacted twice."""
+    handler = HANDLERS.get(str(body["job"]))
+    if handler is not None:
+        with one_reading():
+            handler(body)
+        return
     fanout = MOMENTS[str(body["job"])]
     at = datetime.fromisoformat(str(body["at"]))
     counts = {"sent": 0, "replayed": 0, "refused": 0, "nothing": 0, "failed": 0}

@@ -234,6 +234,8 @@ class Sent:
     replayed: bool = False
     #: The wallet entries of the offers the message brought (none when the store refused them).
     wallet_ids: tuple[str, ...] = ()
+    #: When the push may go (the member's quiet hours hold it back); None: at once.
+    push_after: datetime | None = None
 
 
 class _NotSent(Exception):
@@ -258,6 +260,7 @@ def send(
     clock: Clock,
     offer: Offer | None = None,
     bonus: Bonus | None = None,
+    personalise: Callable[[Member], tuple[str, str | None]] | None = None,
 ) -> Sent | Refused:
     """A message alone, exactly once per member and contact ``key``: a campaign's
     (``contact.campaign_key``), a birthday greeting (``contact.birthday_key``). Sending the same
@@ -265,7 +268,9 @@ def send(
     day) and ``Refused(already_contacted)`` after, for as long as the features remember the key
     (``contact.KEY_MEMORY``). ``bonus``: points given with the message, in the same change (no
     message, no points); a racing send of another key that would pass the frequency cap
-    with this one makes one of them read again and be refused. ``offer``: see :func:`message`."""
+    with this one makes one of them read again and be refused. ``offer``: see :func:`message`.
+    ``personalise``: the title and body for the member as read (a campaign's ``{name}``), instead
+    of ``title`` and ``body``."""
     first = members_store.get_member(sub)
     if first is None:
         return Refused(contact.NOT_A_MEMBER)
@@ -281,7 +286,8 @@ def send(
         if member is None or member.customer_id != customer_id:
             raise _NotSent(Refused(contact.NOT_A_MEMBER))
         at = clock()
-        decided = message(member, features_store.get_features(sub), kind, key, title, body, at, offer)
+        text = personalise(member) if personalise is not None else (title, body)
+        decided = message(member, features_store.get_features(sub), kind, key, text[0], text[1], at, offer)
         if not isinstance(decided, Contact):
             raise _NotSent(decided)
         points = grant(member, program.rules(), bonus, at) if bonus is not None else None
@@ -293,6 +299,7 @@ def send(
             "sent_at": isoformat(at),
             "offers_issued": [{"offer_id": o.offer_id, "wallet_id": e.wallet_id} for o, e in decided.offers],
             "bonus_points": bonus.points if bonus is not None else 0,
+            "push_after": isoformat(decided.push_after) if decided.push_after is not None else None,
         }
         return ledger.MemberChange(member, idempotency_key, fingerprint, at, response, points=points, contact=decided)
 
@@ -311,4 +318,5 @@ def send(
         datetime.fromisoformat(sent["sent_at"]),
         outcome.replayed,
         tuple(o["wallet_id"] for o in sent.get("offers_issued", [])),
+        datetime.fromisoformat(sent["push_after"]) if sent.get("push_after") else None,
     )

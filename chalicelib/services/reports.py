@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 import structlog
 
+from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.catalog import Merchant
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.settlement import MerchantPeriod, settle
@@ -103,4 +104,89 @@ def settlement(first: date, last: date) -> SettlementView:
             {"from_merchant": t.from_merchant, "to_merchant": t.to_merchant, "amount_minor": t.amount_minor}
             for t in transfers
         ],
+    }
+
+
+class GroupView(TypedDict):
+    members: int
+    converted: int
+    conversion_rate: float | None
+    revenue_minor: int
+
+
+class CampaignReportView(TypedDict):
+    campaign_id: str
+    name: str
+    status: str
+    runs: list[str]
+    attribution_days: int
+    audience: int
+    sent: int
+    held_back: dict[str, int]
+    push_held_for_quiet_hours: int
+    opened: int
+    open_rate: float | None
+    offers_redeemed: int
+    redeemer_revenue_minor: int
+    treated: GroupView
+    holdout: GroupView
+    lift: float | None
+    relative_lift: float | None
+
+
+#: The funnel's held-back reasons as the report names them.
+HELD_BACK = {
+    "no_consent": "no_consent",
+    "no_marketing_consent": "no_consent",
+    "frequency_cap": "frequency_cap",
+    "already_contacted": "already_contacted",
+    "offer_unavailable": "offer_unavailable",
+    "not_a_member": "left_the_program",
+    "other": "other",
+}
+
+
+def campaign(campaign: Campaign) -> CampaignReportView:
+    """A campaign's funnel over all its runs: audience -> sent -> held back (by reason) -> opened
+    -> offers redeemed -> revenue, and the treated group's conversion against the hold-out's."""
+    runs = counters.campaign_tallies(campaign.campaign_id)
+    total = {name: sum(run[name] for run in runs.values()) for name in counters.CAMPAIGN_TALLIES}
+    held: dict[str, int] = {}
+    for tally, reason in HELD_BACK.items():
+        if total[tally]:
+            held[reason] = held.get(reason, 0) + total[tally]
+    treated = _group(total["sent"], total["converted"], total["revenue_minor"])
+    holdout = _group(total["holdout"], total["holdout_converted"], total["holdout_revenue_minor"])
+    lift = relative = None
+    if treated["conversion_rate"] is not None and holdout["conversion_rate"] is not None:
+        lift = round(treated["conversion_rate"] - holdout["conversion_rate"], 4)
+        if holdout["conversion_rate"] > 0:
+            relative = round(treated["conversion_rate"] / holdout["conversion_rate"] - 1, 4)
+    return {
+        "campaign_id": campaign.campaign_id,
+        "name": campaign.name,
+        "status": campaign.status,
+        "runs": list(campaign.runs),
+        "attribution_days": campaign.attribution_days,
+        "audience": total["audience"],
+        "sent": total["sent"],
+        "held_back": held,
+        "push_held_for_quiet_hours": total["quiet_hours"],
+        "opened": total["opened"],
+        "open_rate": round(total["opened"] / total["sent"], 4) if total["sent"] else None,
+        "offers_redeemed": total["redeemed"],
+        "redeemer_revenue_minor": total["redeemer_revenue_minor"],
+        "treated": treated,
+        "holdout": holdout,
+        "lift": lift,
+        "relative_lift": relative,
+    }
+
+
+def _group(members: int, converted: int, revenue: int) -> GroupView:
+    return {
+        "members": members,
+        "converted": converted,
+        "conversion_rate": round(converted / members, 4) if members else None,
+        "revenue_minor": revenue,
     }

@@ -160,10 +160,16 @@ def definition_of(identity: Identity, segment_id: str) -> Definition:
     return policy.visible(identity, Segment, segment_id, "segment").definition
 
 
-def members_of(definition: Definition, at: datetime) -> list[str]:
-    """The ``sub`` of every member the definition matches now (a campaign's audience)."""
+def members_of(definition: Definition, at: datetime) -> list[tuple[str, bool]]:
+    """``(sub, consents to marketing)`` of every member the definition matches now, as the
+    snapshot has them (a campaign's audience; the contact policy checks consent again)."""
     today, tz = _today(at)
     return list(audience.members(snapshot.current(), definition, today, tz))
+
+
+def count_of(definition: Definition, at: datetime) -> int:
+    today, tz = _today(at)
+    return audience.preview(snapshot.current(), definition, today, tz, 0).count
 
 
 class MembershipRun(TypedDict):

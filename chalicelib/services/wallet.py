@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TypedDict
 
+import structlog
+
 from chalicelib.domain.activity import live_ids
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
@@ -19,8 +21,11 @@ from chalicelib.domain.wallet import Message, WalletOffer, redeemable, status_at
 from chalicelib.errors import NotFound
 from chalicelib.services import cursors, places
 from chalicelib.store import activity as activity_store
+from chalicelib.store import counters
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
+
+log = structlog.get_logger("loyalty.wallet")
 
 
 def _merchant_of_store(store_id: str | None) -> str | None:
@@ -147,7 +152,14 @@ def mark_read(identity: Identity, message_id: str, *, clock: Clock) -> MessageVi
     member = member_store.get_member(identity.sub)
     if member is None:
         raise NotFound("you are not a member of the program yet", code="not_a_member")
-    message = wallet_store.mark_read(member.customer_id, message_id, clock())
-    if message is None:
+    at = clock()
+    opened = wallet_store.mark_read(member.customer_id, message_id, at)
+    if opened is None:
         raise NotFound(f"no message {message_id!r} in your inbox", code="message_not_found", field="message_id")
-    return message_view(message)
+    if opened.first and opened.contact_key and opened.contact_key.startswith("campaign#"):
+        _, campaign_id, run = opened.contact_key.split("#", 2)
+        try:
+            counters.tally(campaign_id, run, {"opened": 1}, once=None, now=at)
+        except Exception as exc:  # noqa: BLE001 - a report's count never fails the member's open
+            log.warning("campaign_open_not_counted", campaign_id=campaign_id, error=type(exc).__name__)
+    return message_view(opened.message)

@@ -46,7 +46,11 @@ Models never leave this package: repositories return domain objects. The key des
     A member's purchases (for the export) are found through their ledger: every purchase writes
     an entry naming it in the same transaction, so ``purchases`` needs no index by member.
 ``counters`` (see ``counters.py``)
-    Report counters per (merchant, day), and short-lived markers that make counting idempotent.
+    Report counters per (merchant, day), campaign funnels per (campaign, run), and markers that make
+    counting idempotent.
+``campaigns`` (hash ``campaign_id``; GSIs ``by_due``, ``by_owner``; see ``campaigns.py``)
+    A campaign as one document with a version every save is conditioned on; the sparse ``by_due``
+    index finds the runs that came due, ``by_owner`` a console's list newest first.
 ``checkins``, ``wallet``, ``inbox`` (see ``wallet.py``)
     A member's last check-in as kept before ``activity`` (read once to build that item), issued
     offers keyed by (offer, the customer's n-th issue of it) so a racing issue is refused and a

@@ -75,14 +75,14 @@ def preview(snapshot: Snapshot, definition: Definition, today: date, tz: ZoneInf
     )
 
 
-def members(snapshot: Snapshot, definition: Definition, today: date, tz: ZoneInfo) -> Iterator[str]:
-    """The ``sub`` of every member in the segment, in ``sub`` order."""
+def members(snapshot: Snapshot, definition: Definition, today: date, tz: ZoneInfo) -> Iterator[tuple[str, bool]]:
+    """``(sub, consents to marketing)`` of every member in the segment, in ``sub`` order."""
     where, params, needs_rfm = _where(definition, today, tz)
     with snapshot.connect() as con:
-        cursor = con.execute(f"{_source(needs_rfm)} SELECT sub FROM m WHERE {where} ORDER BY sub", params)
+        cursor = con.execute(f"{_source(needs_rfm)} SELECT sub, consent FROM m WHERE {where} ORDER BY sub", params)
         while chunk := cursor.fetchmany(FETCH_ROWS):
-            for (sub,) in chunk:
-                yield str(sub)
+            for sub, consent in chunk:
+                yield str(sub), bool(consent)
 
 
 def _one(cursor: Any) -> tuple[Any, ...]:

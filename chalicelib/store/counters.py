@@ -6,6 +6,8 @@
     written in the same transaction as the counter update, so a stream record delivered twice
     counts once. Reports query a merchant's days by key, never the ledger.
     ``budget#<name>`` / ``<YYYY-MM>``: points a monthly reward budget (the surprises') has given.
+    ``campaign#<id>`` / ``run#<run>``: a campaign run's funnel (``CampaignTallyModel``), with markers
+    ``seen#campaign...`` that make each queue message, conversion and purchase count once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from chalicelib.store.ledger import LedgerEntryModel
 MARKER_TTL = timedelta(days=3)
 #: A month's budget counter is kept a year after it was last touched, for the reports.
 BUDGET_TTL = timedelta(days=400)
+#: A campaign's markers (a member converted, a purchase counted) outlive its attribution window.
+CAMPAIGN_MARKER_TTL = timedelta(days=120)
 
 
 class CounterModel(Model):
@@ -125,3 +129,95 @@ def budget_spent(name: str, month: str) -> int:
         return int(CounterModel.get(f"budget#{name}", month, consistent_read=True).points_issued or 0)
     except CounterModel.DoesNotExist:
         return 0
+
+
+#: What a campaign's run counts (``campaign#<id>`` / ``run#<run>``), each added to as it happens.
+CAMPAIGN_TALLIES = (
+    # At the run's start, from the snapshot: who the audience was and who was set aside.
+    "audience",
+    "holdout",
+    "no_consent",
+    "enqueued",
+    # As the contacts consumer decides: sent, with the push held for quiet hours, or held back.
+    "sent",
+    "quiet_hours",
+    "frequency_cap",
+    "no_marketing_consent",
+    "already_contacted",
+    "offer_unavailable",
+    "not_a_member",
+    "other",
+    # Later: the app reports opens; purchases in the attribution window (from the ledger's stream).
+    "opened",
+    "converted",
+    "revenue_minor",
+    "redeemed",
+    "redeemer_revenue_minor",
+    "holdout_converted",
+    "holdout_revenue_minor",
+)
+
+
+class CampaignTallyModel(Model):
+    """A campaign run's funnel, on the counters table (its own attributes, its own key prefix)."""
+
+    class Meta(BaseMeta):
+        table_name = table_name("counters")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    audience = NumberAttribute(null=True)
+    holdout = NumberAttribute(null=True)
+    no_consent = NumberAttribute(null=True)
+    enqueued = NumberAttribute(null=True)
+    sent = NumberAttribute(null=True)
+    quiet_hours = NumberAttribute(null=True)
+    frequency_cap = NumberAttribute(null=True)
+    no_marketing_consent = NumberAttribute(null=True)
+    already_contacted = NumberAttribute(null=True)
+    offer_unavailable = NumberAttribute(null=True)
+    not_a_member = NumberAttribute(null=True)
+    other = NumberAttribute(null=True)
+    opened = NumberAttribute(null=True)
+    converted = NumberAttribute(null=True)
+    revenue_minor = NumberAttribute(null=True)
+    redeemed = NumberAttribute(null=True)
+    redeemer_revenue_minor = NumberAttribute(null=True)
+    holdout_converted = NumberAttribute(null=True)
+    holdout_revenue_minor = NumberAttribute(null=True)
+
+
+def tally(campaign_id: str, run: str, counts: dict[str, int], once: str | None, now: datetime) -> bool:
+    """Add ``counts`` to the run's funnel; with ``once``, only if nothing was added under that
+    marker before (a queue message or stream record delivered twice counts once). False: it had."""
+    unknown = set(counts) - set(CAMPAIGN_TALLIES)
+    if unknown:
+        raise ValueError(f"not a campaign tally: {sorted(unknown)}")
+    actions = [getattr(CampaignTallyModel, name).add(value) for name, value in sorted(counts.items()) if value]
+    if not actions:
+        return True
+    item = CampaignTallyModel(f"campaign#{campaign_id}", f"run#{run}")
+    if once is None:
+        item.update(actions=actions)
+        return True
+    try:
+        with transaction() as tx:
+            tx.save(
+                CounterModel(f"seen#{once}", "-", expires_at=now + CAMPAIGN_MARKER_TTL),
+                condition=CounterModel.pk.does_not_exist(),
+            )
+            tx.update(item, actions=actions)
+    except TransactWriteError as error:
+        reasons = error.cancellation_reasons
+        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def campaign_tallies(campaign_id: str) -> dict[str, dict[str, int]]:
+    """Run -> its funnel, every run of the campaign (one Query)."""
+    return {
+        item.sk.removeprefix("run#"): {name: int(getattr(item, name) or 0) for name in CAMPAIGN_TALLIES}
+        for item in CampaignTallyModel.query(f"campaign#{campaign_id}", CampaignTallyModel.sk.startswith("run#"))
+    }

@@ -24,6 +24,7 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import ledger, wallet
 from chalicelib.store.activity import activity
 from chalicelib.store.base import transaction
+from chalicelib.store.campaigns import CampaignModel
 from chalicelib.store.catalog import CatalogItem
 from chalicelib.store.counters import CounterModel
 from chalicelib.store.features import FeaturesModel, delete_features
@@ -100,8 +101,10 @@ POLICIES: dict[type[Model], Policy] = {
     ),
     CounterModel: Policy(
         Retention.EXPIRES,
-        "report totals per merchant and day hold no member; dedup markers name the customer_id for 3 days",
+        "report totals per merchant and day and campaign funnels hold no member; dedup markers name the "
+        "customer_id for 3 days, a campaign's conversion markers the sub for 120 days (no name, no purchase)",
     ),
+    CampaignModel: Policy(Retention.NOTHING_PERSONAL, "campaigns: their message, audience definition and runs"),
     CatalogItem: Policy(Retention.NOTHING_PERSONAL, "program, merchants, stores, beacons, staff, offers"),
     DeadLetterModel: Policy(
         Retention.EXPIRES,

@@ -169,6 +169,7 @@ def write_notice(
             offer_id=notice.offer_id,
             push=True,
             push_after=push_after,
+            contact_key=key,
         )
     )
 

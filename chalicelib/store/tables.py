@@ -12,6 +12,7 @@ from pynamodb.models import Model
 
 from chalicelib.domain.program import ContactPolicy
 from chalicelib.store.base import BaseMeta
+from chalicelib.store.campaigns import CampaignModel
 from chalicelib.store.catalog import CatalogItem
 from chalicelib.store.counters import CounterModel
 from chalicelib.store.features import FeaturesModel, backfill_touch_due
@@ -35,6 +36,7 @@ MODELS: tuple[type[Model], ...] = (
     InboxModel,
     FeaturesModel,
     DeadLetterModel,
+    CampaignModel,
 )
 
 

@@ -129,6 +129,9 @@ class InboxModel(Model):
     pushed_at = UTCDateTimeAttribute(null=True)
     #: When the app reported the member opened it (the campaign funnel's "opened").
     read_at = UTCDateTimeAttribute(null=True)
+    #: The contact key the message was sent under (``campaign#<id>#<run>``, ``birthday#<year>``):
+    #: an open is counted for what sent it.
+    contact_key = UnicodeAttribute(null=True)
 
 
 #: Why an offer's items were refused in a transaction.
@@ -248,8 +251,17 @@ def inbox(customer_id: str, limit: int, before: str | None) -> list[Message]:
     ]
 
 
-def mark_read(customer_id: str, message_id: str, now: datetime) -> Message | None:
+@dataclass(frozen=True)
+class Opened:
+    message: Message
+    #: This report was the first (the open counts now).
+    first: bool
+    contact_key: str | None
+
+
+def mark_read(customer_id: str, message_id: str, now: datetime) -> Opened | None:
     """The member opened the message: the first time is kept (None: no such message of theirs)."""
+    first = True
     try:
         InboxModel(customer_id, message_id).update(
             actions=[InboxModel.read_at.set(now)],
@@ -258,8 +270,9 @@ def mark_read(customer_id: str, message_id: str, now: datetime) -> Message | Non
     except UpdateError as error:
         if not condition_failed(error):
             raise
+        first = False
     try:
         i = InboxModel.get(customer_id, message_id, consistent_read=True)
     except InboxModel.DoesNotExist:
         return None
-    return Message(i.message_id, i.at, i.kind, i.title, i.body, i.offer_id, i.read_at)
+    return Opened(Message(i.message_id, i.at, i.kind, i.title, i.body, i.offer_id, i.read_at), first, i.contact_key)

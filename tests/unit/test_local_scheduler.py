@@ -6,14 +6,17 @@ from chalicelib import jobs
 from scripts.local_scheduler import due_next
 
 
-def test_every_hourly_moment_runs_at_its_minute_and_the_daily_jobs_at_their_time():
-    names, at = due_next(datetime(2026, 11, 24, 0, 30, tzinfo=UTC))
-    assert (names, at) == (["snapshot"], datetime(2026, 11, 24, 1, 0, tzinfo=UTC))
-    names, at = due_next(datetime(2026, 11, 24, 1, 0, 30, tzinfo=UTC))
-    assert (names, at) == (["segments"], datetime(2026, 11, 24, 1, 2, tzinfo=UTC))
-    names, at = due_next(datetime(2026, 11, 24, 1, 2, 30, tzinfo=UTC))
-    assert at == datetime(2026, 11, 24, 1, 5, tzinfo=UTC)
-    assert sorted(names) == sorted(name for name, minute in jobs.HOURLY_AT_MINUTE.items() if minute == 5)
-    assert len(names) == 6
-    names, at = due_next(datetime(2026, 11, 24, 1, 10, tzinfo=UTC))
-    assert (names, at) == (["expire_points"], datetime(2026, 11, 24, 1, 15, tzinfo=UTC))
+def at(hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(2026, 11, 24, hour, minute, second, tzinfo=UTC)
+
+
+def test_every_job_runs_at_its_minute_and_the_daily_jobs_at_their_time():
+    assert due_next(at(0, 31)) == (["campaigns"], at(0, 35))
+    assert due_next(at(0, 56)) == (["snapshot", "campaigns"], at(1, 0))
+    assert due_next(at(1, 0, 30)) == (["segments"], at(1, 2))
+    names, when = due_next(at(1, 2, 30))
+    assert when == at(1, 5)
+    moments = [name for name, minute in jobs.HOURLY_AT_MINUTE.items() if minute == 5]
+    assert len(moments) == 6
+    assert sorted(names) == sorted([*moments, "campaigns"])
+    assert due_next(at(1, 10)) == (["expire_points", "campaigns"], at(1, 15))

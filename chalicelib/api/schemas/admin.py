@@ -102,6 +102,11 @@ class ContactPolicyBody(Request):
         description="The monthly minimum: a consenting member who heard nothing useful this long gets one"
         " keep_in_touch message (0: off; otherwise at least 7).",
     )
+    campaign_holdout_percent: Annotated[int, Field(ge=0, le=50)] = Field(
+        default=5,
+        description="Share of each campaign's audience held out (sent nothing) to measure its lift, drawn"
+        " reproducibly per campaign and member; a campaign may set its own.",
+    )
 
 
 class BirthdayMomentBody(Request):
@@ -235,8 +240,16 @@ class SnapshotRun(Response):
     folded: int = Field(description="Delta files folded into the members' snapshot")
 
 
+class CampaignsRun(Response):
+    job: Literal["campaigns"]
+    at: datetime
+    started: int = Field(description="Campaign runs that came due and were handed to the contacts queue")
+
+
 class JobRunResult(Response):
-    result: Annotated[ExpiryRun | TierReviewRun | MomentRun | SegmentsRun | SnapshotRun, Field(discriminator="job")]
+    result: Annotated[
+        ExpiryRun | TierReviewRun | MomentRun | SegmentsRun | SnapshotRun | CampaignsRun, Field(discriminator="job")
+    ]
 
 
 # --- places --------------------------------------------------------------------------------

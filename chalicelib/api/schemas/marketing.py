@@ -258,3 +258,150 @@ class SegmentPreviewOut(Response):
     members: int = Field(description="Members in the program.")
     sample: list[SegmentSampleOut]
     as_of: datetime | None = Field(description="When the members' snapshot was last written to.")
+
+
+# --- campaigns -----------------------------------------------------------------------------
+
+Template = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=1000, pattern=NO_CONTROL_CHARS),
+    Field(description="May say {name}, {favourite_category}, {balance} and {tier}."),
+]
+
+
+class CampaignMessage(Request):
+    title: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=120, pattern=NO_CONTROL_CHARS),
+        Field(description="May say {name}, {favourite_category}, {balance} and {tier}."),
+    ]
+    body: Template
+
+
+class ScheduleBody(Request):
+    at: Moment | None = Field(default=None, description="One run then (a time already past: at launch).")
+    rrule: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NO_CONTROL_CHARS)] | None = Field(
+        default=None,
+        description="RFC 5545 recurrence (e.g. FREQ=WEEKLY;BYDAY=FR;BYHOUR=10;BYMINUTE=0), program time zone;"
+        " at most daily.",
+    )
+    starts: Moment | None = Field(default=None, description="The recurrence's first moment (default: the launch).")
+    ends: Moment | None = Field(default=None, description="No run after this.")
+
+
+class CampaignBody(Request):
+    name: Name
+    message: CampaignMessage
+    segment: SegmentDefinition | None = Field(default=None, description="The audience (or segment_id).")
+    segment_id: Identifier | None = Field(default=None, description="A saved segment, read at each run.")
+    offer_id: Identifier | None = Field(default=None, description="An offer with the campaign trigger.")
+    schedule: ScheduleBody | None = Field(default=None, description="None: at launch.")
+    merchant_id: Identifier | None = Field(default=None, description="None: program-wide (admin only).")
+    holdout_percent: Annotated[int, Field(ge=0, le=50)] | None = Field(
+        default=None, description="Share of the audience held out to measure the lift (default: the program's)."
+    )
+    attribution_days: Annotated[int, Field(ge=1, le=60)] = Field(
+        default=7, description="Days after a run in which a purchase counts for the campaign."
+    )
+    tags: Annotated[list[ShortLabel], Field(max_length=10)] = []
+
+
+class ScheduleOut(Response):
+    at: datetime | None
+    rrule: str | None
+    starts: datetime | None
+    ends: datetime | None
+
+
+class CampaignMessageOut(Response):
+    title: str
+    body: str
+
+
+class CampaignOut(Response):
+    campaign_id: str
+    name: str
+    message: CampaignMessageOut
+    segment: SegmentDefinitionOut | None
+    segment_id: str | None
+    offer_id: str | None
+    schedule: ScheduleOut | None
+    merchant_id: str | None
+    status: Literal["draft", "scheduled", "recurring", "sent", "cancelled"]
+    holdout_percent: int
+    attribution_days: int
+    tags: list[str]
+    created_at: datetime | None
+    updated_at: datetime | None
+    launched_at: datetime | None
+    next_run_at: datetime | None
+    runs: list[str]
+
+
+class CampaignPage(Response):
+    items: list[CampaignOut]
+    next_cursor: str | None
+
+
+class RunOut(Response):
+    run: str
+    at: datetime
+    audience: int = Field(description="Members the audience matched in the snapshot.")
+    holdout: int = Field(description="Held out on purpose: they get nothing (the baseline).")
+    no_consent: int = Field(description="Held back: no marketing consent.")
+    to_contact: int = Field(description="Handed to the contact policy (cap and quiet hours are counted as decided).")
+
+
+class LaunchOut(Response):
+    campaign: CampaignOut
+    run: RunOut | None = Field(description="The run started now (None: the first run is later).")
+
+
+class GroupOut(Response):
+    members: int
+    converted: int = Field(description="Members who bought within the attribution window.")
+    conversion_rate: float | None
+    revenue_minor: int
+
+
+class CampaignReport(Response):
+    campaign_id: str
+    name: str
+    status: str
+    runs: list[str]
+    attribution_days: int
+    audience: int
+    sent: int
+    held_back: dict[str, int] = Field(description="Members not sent to, by reason.")
+    push_held_for_quiet_hours: int = Field(description="Sent to the inbox, the push held until quiet hours end.")
+    opened: int
+    open_rate: float | None
+    offers_redeemed: int
+    redeemer_revenue_minor: int = Field(description="Purchases that redeemed the campaign's offer, in the window.")
+    treated: GroupOut
+    holdout: GroupOut
+    lift: float | None = Field(description="Conversion rate of the treated minus the hold-out's (points of share).")
+    relative_lift: float | None
+
+
+# --- calendar ------------------------------------------------------------------------------
+
+
+class CalendarQuery(Request):
+    year: Annotated[int, Field(ge=2000, le=2099)]
+
+
+class CalendarEntry(Response):
+    date: Day
+    end: Day | None = None
+    kind: Literal["campaign", "promotion", "holiday", "moment", "season"]
+    title: str
+    id: str | None = None
+    status: str | None = None
+    note: str | None = None
+
+
+class CalendarOut(Response):
+    year: int
+    country: str | None
+    entries: list[CalendarEntry]
