@@ -18,7 +18,7 @@ from chalicelib.api.system import system
 from chalicelib.config import settings
 from chalicelib.jobs import fanout
 from chalicelib.ports import now
-from chalicelib.services import attribution, member_snapshot, prediction, push, reports
+from chalicelib.services import attribution, member_snapshot, prediction, push, referrals, reports
 
 logs.configure()
 
@@ -46,12 +46,13 @@ if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (script
 
     @app.on_dynamodb_record(stream_arn=LEDGER_STREAM_ARN, batch_size=100)
     def count_ledger_entries(event: DynamoDBEvent) -> None:
-        """New ledger entries: the report counters, the members' rhythm (their visits), and the
-        purchases campaigns are credited with."""
+        """New ledger entries: the report counters, the members' rhythm (their visits), the
+        purchases campaigns are credited with, and the referrals a friend's purchase rewards."""
         records = [(r.event_name, r.new_image) for r in event]
         reports.on_ledger_records(records, clock=now)
         prediction.on_ledger_records(records, clock=now)
         attribution.on_ledger_records(records, clock=now)
+        referrals.on_ledger_records(records, clock=now)
 
 
 @app.schedule(Cron(jobs.DAILY_AT_UTC["tier_review"][1], jobs.DAILY_AT_UTC["tier_review"][0], "*", "*", "?", "*"))

@@ -62,6 +62,8 @@ class Settings:
     sqs_endpoint: str | None = None
     #: Folder of the members' columnar snapshot (``store/snapshot.py``); ``make run`` puts it in DATA_DIR.
     snapshot_dir: str = ".data/snapshot"
+    #: The app's join page a member's share link opens (their referral code is added to it).
+    share_url: str = "loyalty://join"
 
     @property
     def is_local(self) -> bool:
@@ -115,6 +117,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         fcm_credentials_file=env.get("LOYALTY_FCM_CREDENTIALS") or None,
         fcm_timeout_s=float(env.get("LOYALTY_FCM_TIMEOUT_S", "10")),
         sqs_endpoint=env.get("LOYALTY_SQS_ENDPOINT") or None,
+        share_url=env.get("LOYALTY_SHARE_URL") or "loyalty://join",
         snapshot_dir=env.get("LOYALTY_SNAPSHOT_DIR") or (".data/snapshot" if is_local else "/tmp/loyalty-snapshot"),  # noqa: S108
     )
 

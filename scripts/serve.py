@@ -185,7 +185,7 @@ def main() -> None:
         built = snapshot.rebuild_if_missing(snapshot.current())
         if built is not None:
             print(f"members' snapshot built from the table: {built} members", flush=True)
-        from chalicelib.services import attribution, prediction, push, reports
+        from chalicelib.services import attribution, prediction, push, referrals, reports
         from chalicelib.store import streams
         from chalicelib.store.ledger import LedgerEntryModel
         from chalicelib.store.wallet import InboxModel
@@ -198,6 +198,7 @@ def main() -> None:
             reports.on_ledger_records(entries, clock=now)
             prediction.on_ledger_records(entries, clock=now)
             attribution.on_ledger_records(entries, clock=now)
+            referrals.on_ledger_records(entries, clock=now)
 
         streams.follow(LedgerEntryModel, on_ledger, stopping)
         # Every change of a member into the members' columnar snapshot (segments, audiences).

@@ -17,12 +17,13 @@ from chalicelib.api.schemas.customer import (
     JoinRequest,
     LedgerPage,
     MessageOut,
+    MyReferrals,
     Profile,
     UpdateProfileRequest,
     WalletPage,
 )
 from chalicelib.ports import now
-from chalicelib.services import checkins, members, purchases, wallet
+from chalicelib.services import checkins, members, purchases, referrals, wallet
 
 me = Blueprint(__name__)
 
@@ -156,3 +157,16 @@ def my_inbox(call: Call[None, PageQuery]) -> wallet.InboxPage:
 )
 def read_message(call: Call[None, None], message_id: str) -> wallet.MessageView:
     return wallet.mark_read(call.identity, message_id, clock=now)
+
+
+@operation(
+    me,
+    "GET",
+    "/referrals",
+    summary="My referral code and share link, the friends who joined with it, points earned from them",
+    roles=ANY_MEMBER,
+    query=PageQuery,
+    response=MyReferrals,
+)
+def my_referrals(call: Call[None, PageQuery]) -> referrals.MyReferralsView:
+    return referrals.mine(call.identity, call.query.limit, call.query.cursor)

@@ -6,7 +6,8 @@ from chalice.app import Blueprint
 
 from chalicelib.api.http import ADMIN, Call, operation
 from chalicelib.api.marketing import MARKETER
-from chalicelib.api.schemas.marketing import CampaignReport, PeriodQuery, SettlementReport
+from chalicelib.api.schemas.common import PageQuery
+from chalicelib.api.schemas.marketing import CampaignReport, PeriodQuery, ReferralReport, SettlementReport
 from chalicelib.services import campaigns, reports
 
 reports_bp = Blueprint(__name__)
@@ -35,3 +36,16 @@ def settlement(call: Call[None, PeriodQuery]) -> reports.SettlementView:
 )
 def campaign_report(call: Call[None, None], campaign_id: str) -> reports.CampaignReportView:
     return reports.campaign(campaigns.visible(call.identity, campaign_id))
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/referrals",
+    summary="Who brought whom: friends per referrer, what they spent, ranked; the program's totals",
+    roles=MARKETER,
+    query=PageQuery,
+    response=ReferralReport,
+)
+def referral_report(call: Call[None, PageQuery]) -> reports.ReferralReportView:
+    return reports.referrals(call.identity, call.query.limit, call.query.cursor)

@@ -42,6 +42,9 @@ KINDS: dict[str, Purpose] = {
     "points_earned": Purpose.SERVICE,
     "points_expiring": Purpose.SERVICE,
     "tier_change": Purpose.SERVICE,
+    # A friend's purchase rewarded (or a reward taken back), the team's answer to feedback.
+    "referral": Purpose.SERVICE,
+    "feedback_reply": Purpose.SERVICE,
     "birthday": Purpose.MARKETING,
     "surprise": Purpose.MARKETING,
     "reminder": Purpose.MARKETING,

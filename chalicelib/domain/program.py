@@ -136,6 +136,23 @@ class Moments:
 
 
 @dataclass(frozen=True)
+class ReferralRules:
+    """Friends bring friends: both are rewarded on the friend's first qualifying purchase, never on
+    joining (a join costs nothing to fake; a purchase does)."""
+
+    enabled: bool = True
+    #: Points to the member who brought the friend, and to the friend.
+    referrer_points: int = 200
+    friend_points: int = 100
+    #: The friend's purchase qualifies from this amount (minor units, after discounts).
+    min_purchase_minor: int = 500
+    #: ... if made within this many days of joining.
+    within_days: int = 90
+    #: Friends one member's code may bring (the code is refused after).
+    max_friends: int = 25
+
+
+@dataclass(frozen=True)
 class ProgramRules:
     name: str
     currency: str
@@ -156,6 +173,7 @@ class ProgramRules:
     #: The contact policy and the moments the program speaks at.
     contact: ContactPolicy = field(default_factory=ContactPolicy)
     moments: Moments = field(default_factory=Moments)
+    referral: ReferralRules = field(default_factory=ReferralRules)
     version: int = 1
 
     @property

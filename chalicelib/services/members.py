@@ -18,12 +18,11 @@ from chalicelib.domain.members import (
     QuietHours,
     check_birthday,
     new_referral_code,
-    normalise_referral_code,
 )
 from chalicelib.domain.phones import normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import places, program, purchases, repositories, wallet
+from chalicelib.services import places, program, purchases, referrals, wallet
 from chalicelib.store import erasure, ledger
 from chalicelib.store import features as features_store
 from chalicelib.store import members as store
@@ -41,6 +40,7 @@ class Join:
     referral_code: str | None = None
     timezone: str | None = None
     home_store_id: str | None = None
+    device_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,7 @@ class ExportView(TypedDict):
     ledger: list[purchases.LedgerEntryView]
     purchases: list[PurchaseView]
     marketing: MarketingView
+    referrals: referrals.ExportedReferrals
 
 
 class PredictionView(TypedDict):
@@ -174,12 +175,8 @@ def join(identity: Identity, req: Join, *, clock: Clock) -> ProfileView:
     now = clock()
     phone = normalise_phone(req.phone, rules.default_region)
     check_birthday(req.birthday, program.local_time(rules, now).date())
-    referred_by = None
-    if req.referral_code is not None:
-        found = repositories.members().find_claim("referral", normalise_referral_code(req.referral_code))
-        if found is None:
-            raise InvalidField("referral_code", "no member has this referral code", code="unknown_referral_code")
-        referred_by = found[1]
+    referrer = referrals.referrer_for(req.referral_code, phone, req.device_token) if req.referral_code else None
+    referred_by = referrer[1] if referrer else None
     if req.home_store_id is not None and places.store(req.home_store_id) is None:
         raise InvalidField("home_store_id", "no such store", code="unknown_store")
     for _ in range(MAX_CODE_DRAWS):
@@ -199,10 +196,15 @@ def join(identity: Identity, req: Join, *, clock: Clock) -> ProfileView:
             tier=rules.base_tier.name,
             home_store_id=req.home_store_id,
         )
+        referral = referrals.joined(member, referrer) if referrer else None
         try:
-            store.create_member(member, _first_touch_due(rules, member))
+            store.create_member(member, _first_touch_due(rules, member), referral, rules.referral.max_friends)
         except store.CodeTaken:
             continue
+        except store.ReferralCapReached:
+            raise InvalidField(
+                "referral_code", "this code has brought all the friends it may", code="referral_cap_reached"
+            ) from None
         return profile_view(member, rules, clock)
     raise Conflict("could not allocate a card number; try again", code="try_again")
 
@@ -303,6 +305,7 @@ def export(identity: Identity, *, clock: Clock) -> ExportView:
             for p in held.purchases
         ],
         "marketing": _marketing_view(features_store.get_features(member.sub)),
+        "referrals": referrals.exported(member.customer_id),
     }
 
 

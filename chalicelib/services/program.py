@@ -20,6 +20,7 @@ from chalicelib.domain.program import (
     Moments,
     ProgramRules,
     RedemptionRules,
+    ReferralRules,
     Tier,
     TierReview,
     check_rules,
@@ -89,6 +90,7 @@ class ProgramRulesView(TypedDict):
     tier_migrations: dict[str, str]
     contact: dict[str, Any]
     moments: dict[str, Any]
+    referral: dict[str, Any]
     version: int
 
 
@@ -117,6 +119,7 @@ class RulesDraft:
     version: int | None
     contact: ContactPolicy = field(default_factory=ContactPolicy)
     moments: Moments = field(default_factory=Moments)
+    referral: ReferralRules = field(default_factory=ReferralRules)
 
 
 def update(draft: RulesDraft, *, clock: Clock) -> ProgramRulesView:
@@ -134,6 +137,7 @@ def update(draft: RulesDraft, *, clock: Clock) -> ProgramRulesView:
         tier_review=draft.tier_review,
         contact=draft.contact,
         moments=draft.moments,
+        referral=draft.referral,
     )
     return _out(save(rules, draft.version, clock=clock, tier_migrations=draft.tier_migrations))
 
@@ -174,6 +178,7 @@ def _out(saved: ProgramRules) -> ProgramRulesView:
         "tier_migrations": dict(saved.tier_migrations),
         "contact": dataclasses.asdict(saved.contact),
         "moments": dataclasses.asdict(saved.moments),
+        "referral": dataclasses.asdict(saved.referral),
         "version": saved.version,
     }
 

@@ -10,11 +10,13 @@ import structlog
 
 from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.catalog import Merchant
-from chalicelib.domain.clock import Clock
+from chalicelib.domain.clock import Clock, isoformat
+from chalicelib.domain.identity import Identity
 from chalicelib.domain.settlement import MerchantPeriod, settle
 from chalicelib.errors import InvalidField
-from chalicelib.services import program
-from chalicelib.store import catalog, counters
+from chalicelib.services import cursors, policy, program
+from chalicelib.store import audience, catalog, counters, snapshot
+from chalicelib.store import members as member_store
 
 MAX_PERIOD_DAYS = 366
 log = structlog.get_logger("loyalty.reports")
@@ -189,4 +191,60 @@ def _group(members: int, converted: int, revenue: int) -> GroupView:
         "converted": converted,
         "conversion_rate": round(converted / members, 4) if members else None,
         "revenue_minor": revenue,
+    }
+
+
+class ReferrerView(TypedDict):
+    rank: int
+    customer_id: str
+    name: str | None
+    tier: str | None
+    friends: int
+    friends_who_bought: int
+    friends_spend_minor: int
+
+
+class ReferralReportView(TypedDict):
+    referrers: int
+    friends: int
+    friends_who_bought: int
+    friends_spend_minor: int
+    currency: str
+    as_of: str | None
+    items: list[ReferrerView]
+    next_cursor: str | None
+
+
+def referrals(identity: Identity, limit: int, cursor: str | None) -> ReferralReportView:
+    """Who brings the most: per referrer the friends who came, how many bought and what they spent,
+    ranked by that spend; the program's totals. From the members' snapshot (as of its last write)."""
+    policy.acting_for(identity)
+    offset = int(cursors.position(identity, "referral_report", cursor) or 0)
+    shot = snapshot.current()
+    totals, rows = audience.referrers(shot, limit + 1, offset)
+    page = rows[:limit]
+    names = {m.sub: m.name for m in member_store.get_members([r.sub for r in page if r.sub])}
+    written = shot.last_written()
+    return {
+        "referrers": totals.referrers,
+        "friends": totals.friends,
+        "friends_who_bought": totals.friends_who_bought,
+        "friends_spend_minor": totals.friends_spend_minor,
+        "currency": program.rules().currency,
+        "as_of": isoformat(written) if written else None,
+        "items": [
+            {
+                "rank": offset + n + 1,
+                "customer_id": r.customer_id,
+                "name": names.get(r.sub) if r.sub else None,
+                "tier": r.tier,
+                "friends": r.friends,
+                "friends_who_bought": r.friends_who_bought,
+                "friends_spend_minor": r.friends_spend_minor,
+            }
+            for n, r in enumerate(page)
+        ],
+        "next_cursor": cursors.next_cursor(
+            identity, "referral_report", str(offset + limit) if len(rows) > limit else None
+        ),
     }

@@ -48,6 +48,9 @@ Models never leave this package: repositories return domain objects. The key des
 ``counters`` (see ``counters.py``)
     Report counters per (merchant, day), campaign funnels per (campaign, run), and markers that make
     counting idempotent.
+``referrals`` (hash ``friend``; GSI ``by_referrer``; see ``referrals.py``)
+    Who brought whom (random customer ids), written in the friend's join transaction with the
+    referrer's capped friend count; its status moves once to rewarded, refused or taken back.
 ``campaigns`` (hash ``campaign_id``; GSIs ``by_due``, ``by_owner``; see ``campaigns.py``)
     A campaign as one document with a version every save is conditioned on; the sparse ``by_due``
     index finds the runs that came due, ``by_owner`` a console's list newest first.

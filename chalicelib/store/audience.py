@@ -212,3 +212,46 @@ def refresh_membership(
         (total,) = _one(con.execute("SELECT count(*) FROM now_in"))
         con.execute(f"COPY now_in TO '{quoted(following)}' (FORMAT parquet)")
     return MembershipChange(joined, left, int(total), following, current)
+
+
+@dataclass(frozen=True)
+class ReferrerRow:
+    customer_id: str
+    sub: str | None
+    tier: str | None
+    friends: int
+    friends_who_bought: int
+    friends_spend_minor: int
+
+
+@dataclass(frozen=True)
+class ReferralTotals:
+    referrers: int
+    friends: int
+    friends_who_bought: int
+    friends_spend_minor: int
+
+
+def referrers(snapshot: Snapshot, limit: int, offset: int) -> tuple[ReferralTotals, list[ReferrerRow]]:
+    """Who brought whom, from the snapshot: per referrer their friends, how many of them bought and
+    what they spent, the biggest spenders' referrers first; and the program's totals."""
+    with snapshot.connect() as con:
+        totals = _one(
+            con.execute(
+                "SELECT count(DISTINCT referred_by), count(*), count(*) FILTER (WHERE visits > 0), "
+                "coalesce(sum(spend_minor), 0) FROM members WHERE referred_by IS NOT NULL"
+            )
+        )
+        rows = con.execute(
+            "WITH f AS (SELECT referred_by AS customer_id, count(*) AS friends, "
+            "count(*) FILTER (WHERE visits > 0) AS bought, sum(spend_minor) AS spend "
+            "FROM members WHERE referred_by IS NOT NULL GROUP BY 1) "
+            "SELECT f.customer_id, r.sub, r.tier, f.friends, f.bought, f.spend FROM f "
+            "LEFT JOIN members r USING (customer_id) "
+            "ORDER BY f.spend DESC, f.friends DESC, f.customer_id LIMIT ? OFFSET ?",
+            [limit, offset],
+        ).fetchall()
+    return (
+        ReferralTotals(int(totals[0]), int(totals[1]), int(totals[2]), int(totals[3])),
+        [ReferrerRow(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5] or 0)) for r in rows],
+    )

@@ -21,7 +21,6 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib.store.base import BaseMeta, condition_failed, table_name, transaction
-from chalicelib.store.ledger import LedgerEntryModel
 
 #: Stream records live 24 hours; a marker outlives any redelivery.
 MARKER_TTL = timedelta(days=3)
@@ -55,6 +54,8 @@ class EntryEvent:
 
 def event_from_image(image: dict[str, Any]) -> EntryEvent:
     """A ledger entry from a stream record's ``NewImage`` (DynamoDB's typed JSON)."""
+    from chalicelib.store.ledger import LedgerEntryModel  # the ledger's module reaches this one through members
+
     item = LedgerEntryModel.from_raw_data(image)
     return EntryEvent(
         customer_id=item.customer_id,

@@ -31,6 +31,7 @@ from chalicelib.store.features import FeaturesModel, delete_features
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel, new_entry_id
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, claim_key, devices_of, get_member
 from chalicelib.store.push import DeadLetterModel
+from chalicelib.store.referrals import ReferralModel
 from chalicelib.store.wallet import ActivityModel, Checkin, CheckinModel, InboxModel, Message, WalletModel, WalletOffer
 
 FORFEIT_REASON = "forfeited_on_leaving"
@@ -103,6 +104,12 @@ POLICIES: dict[type[Model], Policy] = {
         Retention.EXPIRES,
         "report totals per merchant and day and campaign funnels hold no member; dedup markers name the "
         "customer_id for 3 days, a campaign's conversion markers the sub for 120 days (no name, no purchase)",
+    ),
+    ReferralModel: Policy(
+        Retention.KEEP_ANONYMISED,
+        "who brought whom, by random customer_id only (no sub, no name), for the rewards it gave (on the "
+        "ledger) and the referrer's counts",
+        "referrals",
     ),
     CampaignModel: Policy(Retention.NOTHING_PERSONAL, "campaigns: their message, audience definition and runs"),
     CatalogItem: Policy(Retention.NOTHING_PERSONAL, "program, merchants, stores, beacons, staff, offers"),

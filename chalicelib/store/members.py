@@ -22,6 +22,7 @@ from chalicelib.domain.points import NEVER
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store.base import BaseMeta, condition_failed, failed_items, table_name, transaction
 from chalicelib.store.features import new_member_features
+from chalicelib.store.referrals import Referral, write_joined
 from chalicelib.store.wallet import activity_item
 
 MAX_DEVICES_PER_MEMBER = 10
@@ -234,11 +235,19 @@ def _to_item(member: Member) -> MemberModel:
     )
 
 
-def create_member(member: Member, touch_due: date | None = None) -> None:
-    """Write the member and all its uniqueness claims in one transaction.
+class ReferralCapReached(Exception):
+    """The referral code has brought as many friends as the program allows."""
+
+
+def create_member(
+    member: Member, touch_due: date | None = None, referral: Referral | None = None, max_friends: int = 0
+) -> None:
+    """Write the member and all its uniqueness claims in one transaction (with ``referral``: the
+    referral record and the referrer's friend count, capped at ``max_friends``).
 
     Raises ``Conflict(already_member)`` if this ``sub`` has joined, ``Conflict(phone_taken)`` if
-    the phone belongs to another member, :class:`CodeTaken` if a generated code collided.
+    the phone belongs to another member, :class:`CodeTaken` if a generated code collided,
+    :class:`ReferralCapReached` if the code is past its cap.
     """
     claims = [
         ("phone", member.phone),
@@ -264,10 +273,14 @@ def create_member(member: Member, touch_due: date | None = None) -> None:
             tx.save(activity_item(member.sub, member.customer_id))
             # Their marketing features start with the day the monthly minimum is due.
             tx.save(new_member_features(member.sub, touch_due, member.joined_at))
+            if referral is not None:
+                write_joined(tx, referral, max_friends)
     except TransactWriteError as error:
         failed = failed_items(error)
         if not failed:
             raise Conflict("another request for this member is in progress; try again", code="try_again") from error
+        if referral is not None and failed == [len(claims) + 4]:
+            raise ReferralCapReached(referral.referrer) from error
         if 0 in failed:
             raise Conflict("this account has already joined the program", code="already_member") from error
         kind = claims[failed[0] - 1][0]
@@ -281,6 +294,11 @@ def get_member(sub: str) -> Member | None:
         return to_member(MemberModel.get(sub, consistent_read=True))
     except MemberModel.DoesNotExist:
         return None
+
+
+def get_members(subs: list[str]) -> list[Member]:
+    """BatchGetItem: the members found (those who left are not)."""
+    return [to_member(item) for item in MemberModel.batch_get(list(dict.fromkeys(subs)))] if subs else []
 
 
 def find_claim(kind: str, value: str) -> tuple[str, str] | None:
@@ -330,6 +348,11 @@ def update_profile(sub: str, changes: ProfileChanges, now: datetime) -> Member:
             raise NotFound("you are not a member of the program", code="not_a_member") from error
         raise
     return to_member(item)
+
+
+def device_owners(token: str) -> set[str]:
+    """The ``customer_id`` of every member a push token is registered to (the ``by_token`` index)."""
+    return {d.customer_id for d in DeviceModel.by_token.query(token)}
 
 
 def devices_of(customer_id: str) -> list[Device]:

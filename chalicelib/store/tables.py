@@ -19,6 +19,7 @@ from chalicelib.store.features import FeaturesModel, backfill_touch_due
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, backfill_birthday_index
 from chalicelib.store.push import DeadLetterModel
+from chalicelib.store.referrals import ReferralModel
 from chalicelib.store.wallet import ActivityModel, CheckinModel, InboxModel, WalletModel
 
 MODELS: tuple[type[Model], ...] = (
@@ -37,6 +38,7 @@ MODELS: tuple[type[Model], ...] = (
     FeaturesModel,
     DeadLetterModel,
     CampaignModel,
+    ReferralModel,
 )
 
 

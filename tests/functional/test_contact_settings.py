@@ -33,6 +33,7 @@ def test_the_rules_show_the_contact_policy_and_the_moments_with_their_defaults(a
         "quiet_start": "21:00",
         "quiet_end": "09:00",
         "keep_in_touch_after_days": 30,
+        "campaign_holdout_percent": 5,
     }
     assert rules["moments"]["birthday"] == {"enabled": True, "bonus_points": 100, "offer_id": None}
     assert set(rules["moments"]) == {"birthday", "surprise", "reminder", "winback", "points_expiring"}

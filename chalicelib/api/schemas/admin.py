@@ -150,6 +150,26 @@ class MomentsBody(Request):
     points_expiring: ExpiringPointsMomentBody = ExpiringPointsMomentBody()
 
 
+class ReferralBody(Request):
+    enabled: bool = True
+    referrer_points: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        default=200,
+        description="Points to the member who brought the friend, on the friend's first qualifying purchase.",
+    )
+    friend_points: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        default=100, description="Points to the friend, then."
+    )
+    min_purchase_minor: Annotated[int, Field(ge=0, le=10**9)] = Field(
+        default=500, description="The friend's purchase qualifies from this amount (after discounts)."
+    )
+    within_days: Annotated[int, Field(ge=1, le=365)] = Field(
+        default=90, description="... if made within this many days of joining."
+    )
+    max_friends: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=25, description="Friends one member's code may bring; the code is refused after."
+    )
+
+
 class ProgramRulesBody(Request):
     name: Name
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -169,6 +189,7 @@ class ProgramRulesBody(Request):
     )
     contact: ContactPolicyBody = ContactPolicyBody()
     moments: MomentsBody = MomentsBody()
+    referral: ReferralBody = ReferralBody()
     version: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="The version you edited: the save is refused (409) if another came since."
     )
@@ -191,6 +212,7 @@ class ProgramRulesOut(Response):
     )
     contact: ContactPolicyBody
     moments: MomentsBody
+    referral: ReferralBody
     version: int
 
 

@@ -48,6 +48,11 @@ class JoinRequest(Request):
     marketing_consent: bool
     timezone: Timezone | None = None
     home_store_id: Identifier | None = None
+    device_token: DeviceToken | None = Field(
+        default=None,
+        description="The phone's push token, if the app has one already: a code from a member on the same"
+        " phone (or up their referral chain) is refused as a self-referral.",
+    )
 
 
 class QuietHoursModel(Request):
@@ -213,6 +218,42 @@ class Export(Response):
     ledger: list[LedgerEntryOut] = Field(description="Every points entry, newest first.")
     purchases: list[PurchaseExport] = Field(description="Purchases recorded for me, newest first.")
     marketing: MarketingExport = Field(description="What marketing keeps about me beside my profile.")
+    referrals: ReferralsExport = Field(description="How I joined and the friends I brought (no names).")
+
+
+class ReferralRecordOut(Response):
+    joined_at: datetime
+    status: Literal["joined", "rewarded", "refused", "taken_back"]
+    reason: str | None
+    purchase_id: str | None
+    rewarded_at: datetime | None
+    points_to_referrer: int
+    points_to_friend: int
+
+
+class ReferralsExport(Response):
+    as_friend: ReferralRecordOut | None
+    friends: list[ReferralRecordOut]
+
+
+class FriendOut(Response):
+    first_name: str | None = Field(description="None: the friend has left the program.")
+    joined_at: datetime
+    status: Literal["joined", "rewarded", "refused", "taken_back"] = Field(
+        description="joined: rewards wait for their first qualifying purchase."
+    )
+    points_to_me: int
+
+
+class MyReferrals(Response):
+    referral_code: str
+    share_link: str
+    friends_joined: int
+    friends_rewarded: int
+    points_earned: int = Field(description="Points my friends' first purchases earned me (refunds taken back).")
+    max_friends: int = Field(description="Friends one code may bring.")
+    items: list[FriendOut]
+    next_cursor: str | None
 
 
 class LedgerEntryOut(Response):

@@ -405,3 +405,27 @@ class CalendarOut(Response):
     year: int
     country: str | None
     entries: list[CalendarEntry]
+
+
+# --- referral report -------------------------------------------------------------------------
+
+
+class ReferrerOut(Response):
+    rank: int
+    customer_id: str
+    name: str | None = Field(description="None: the referrer has left the program.")
+    tier: str | None
+    friends: int = Field(description="Friends who joined with their code.")
+    friends_who_bought: int
+    friends_spend_minor: int = Field(description="What those friends have spent since joining.")
+
+
+class ReferralReport(Response):
+    referrers: int
+    friends: int
+    friends_who_bought: int
+    friends_spend_minor: int
+    currency: str
+    as_of: datetime | None = Field(description="When the members' snapshot was last written to.")
+    items: list[ReferrerOut] = Field(description="Referrers ranked by what their friends spent.")
+    next_cursor: str | None
