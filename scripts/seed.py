@@ -118,6 +118,7 @@ STAFF = (
         merchant_id="m_kiez",
         store_id="s_kiez_mitte",
         compensation_limit_points=200,
+        daily_compensation_limit_points=500,
     ),
     StaffMember(
         "demo-cashier-kreuzberg",

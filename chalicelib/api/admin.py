@@ -1,14 +1,25 @@
-"""The program's admin: the rules (stores and beacons are ``places.py``'s)."""
+"""The program's admin: the rules, staff and their amends (stores and beacons are ``places.py``'s)."""
 
 from __future__ import annotations
 
 from chalice.app import Blueprint
 
 from chalicelib.api.http import ADMIN, ANY_MEMBER, STAFF, Call, command, operation
-from chalicelib.api.schemas.admin import DeadLetterOut, DeadLetterPage, ProgramRulesBody, ProgramRulesOut
+from chalicelib.api.schemas.admin import (
+    CompensationItem,
+    CompensationList,
+    CompensationQuery,
+    DeadLetterOut,
+    DeadLetterPage,
+    ProgramRulesBody,
+    ProgramRulesOut,
+    RejectBody,
+    StaffBody,
+    StaffOut,
+)
 from chalicelib.api.schemas.common import PageQuery, PublicProgramOut
 from chalicelib.ports import now
-from chalicelib.services import program, push
+from chalicelib.services import compensations, program, push
 
 admin = Blueprint(__name__)
 
@@ -66,3 +77,60 @@ def list_dead_letters(call: Call[None, PageQuery]) -> push.DeadLetterPage:
 )
 def replay_dead_letter(call: Call[None, None], dead_letter_id: str) -> push.DeadLetterView:
     return push.replay(dead_letter_id, clock=now)
+
+
+@operation(
+    admin,
+    "PUT",
+    "/staff/{sub}",
+    summary="A staff member's role, merchant, store and amends limits",
+    roles=ADMIN,
+    body=StaffBody,
+    response=StaffOut,
+)
+def put_staff(call: Call[StaffBody, None], sub: str) -> compensations.StaffView:
+    return compensations.put_staff(sub, command(compensations.StaffLimits, call.body))
+
+
+@operation(admin, "GET", "/staff/{sub}", summary="A staff member's limits", roles=ADMIN, response=StaffOut)
+def get_staff(call: Call[None, None], sub: str) -> compensations.StaffView:
+    return compensations.get_staff(sub)
+
+
+@operation(
+    admin,
+    "GET",
+    "/compensations",
+    summary="Amends by status (pending: the ones waiting for an admin), newest first",
+    roles=ADMIN,
+    query=CompensationQuery,
+    response=CompensationList,
+)
+def list_compensations(call: Call[None, CompensationQuery]) -> compensations.CompensationPage:
+    q = call.query
+    return compensations.pending(call.identity, q.status, q.limit, q.cursor)
+
+
+@operation(
+    admin,
+    "POST",
+    "/compensations/{compensation_id}/approve",
+    summary="Grant amends a cashier asked for above their limit (once)",
+    roles=ADMIN,
+    response=CompensationItem,
+)
+def approve_compensation(call: Call[None, None], compensation_id: str) -> compensations.CompensationView:
+    return compensations.approve(call.identity, compensation_id, clock=now)
+
+
+@operation(
+    admin,
+    "POST",
+    "/compensations/{compensation_id}/reject",
+    summary="Refuse amends a cashier asked for above their limit",
+    roles=ADMIN,
+    body=RejectBody,
+    response=CompensationItem,
+)
+def reject_compensation(call: Call[RejectBody, None], compensation_id: str) -> compensations.CompensationView:
+    return compensations.reject(call.identity, compensation_id, call.body.note, clock=now)

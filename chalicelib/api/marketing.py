@@ -12,6 +12,9 @@ from chalicelib.api.schemas.marketing import (
     CampaignBody,
     CampaignOut,
     CampaignPage,
+    FeedbackInbox,
+    FeedbackItem,
+    FeedbackQuery,
     LaunchOut,
     OfferBody,
     OfferOut,
@@ -19,6 +22,7 @@ from chalicelib.api.schemas.marketing import (
     PromotionBody,
     PromotionOut,
     PromotionPage,
+    ReplyBody,
     SegmentBody,
     SegmentDefinition,
     SegmentOut,
@@ -29,7 +33,7 @@ from chalicelib.domain.identity import Role
 from chalicelib.domain.segments import Definition
 from chalicelib.ports import now
 from chalicelib.services import calendar as calendar_service
-from chalicelib.services import campaigns, offers, promotions, segments
+from chalicelib.services import campaigns, feedback, offers, promotions, segments
 
 marketing = Blueprint(__name__)
 MARKETER = frozenset({Role.MARKETER})
@@ -300,3 +304,30 @@ def launch_campaign(call: Call[None, None], campaign_id: str) -> campaigns.Launc
 )
 def calendar(call: Call[None, CalendarQuery]) -> calendar_service.CalendarView:
     return calendar_service.year(call.identity, call.query.year)
+
+
+@operation(
+    marketing,
+    "GET",
+    "/feedback",
+    summary="The team's feedback inbox by status (open: awaiting an answer), newest first",
+    roles=MARKETER,
+    query=FeedbackQuery,
+    response=FeedbackInbox,
+)
+def feedback_inbox(call: Call[None, FeedbackQuery]) -> feedback.FeedbackPage:
+    q = call.query
+    return feedback.inbox(call.identity, q.status, q.limit, q.cursor)
+
+
+@operation(
+    marketing,
+    "POST",
+    "/feedback/{feedback_id}/reply",
+    summary="Answer feedback: the reply reaches the customer's inbox and closes it",
+    roles=MARKETER,
+    body=ReplyBody,
+    response=FeedbackItem,
+)
+def reply_to_feedback(call: Call[ReplyBody, None], feedback_id: str) -> feedback.FeedbackView:
+    return feedback.reply(call.identity, feedback_id, command(feedback.Reply, call.body), clock=now)

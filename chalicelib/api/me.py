@@ -13,6 +13,8 @@ from chalicelib.api.schemas.customer import (
     DeviceModel,
     DeviceRequest,
     Export,
+    FeedbackOut,
+    FeedbackRequest,
     InboxPage,
     JoinRequest,
     LedgerPage,
@@ -23,7 +25,7 @@ from chalicelib.api.schemas.customer import (
     WalletPage,
 )
 from chalicelib.ports import now
-from chalicelib.services import checkins, members, purchases, referrals, wallet
+from chalicelib.services import checkins, feedback, members, purchases, referrals, wallet
 
 me = Blueprint(__name__)
 
@@ -170,3 +172,17 @@ def read_message(call: Call[None, None], message_id: str) -> wallet.MessageView:
 )
 def my_referrals(call: Call[None, PageQuery]) -> referrals.MyReferralsView:
     return referrals.mine(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    me,
+    "POST",
+    "/feedback",
+    summary="A review, survey answers or a complaint; a review of a purchase earns the bonus once",
+    roles=ANY_MEMBER,
+    body=FeedbackRequest,
+    response=FeedbackOut,
+    status=201,
+)
+def give_feedback(call: Call[FeedbackRequest, None]) -> feedback.FeedbackView:
+    return feedback.give(call.identity, command(feedback.GiveFeedback, call.body), clock=now)

@@ -6,9 +6,17 @@ from chalice.app import Blueprint
 
 from chalicelib.api.http import CASHIER, Call, command, operation
 from chalicelib.api.schemas.common import PurchaseResult
-from chalicelib.api.schemas.till import CardLookupQuery, CardSummary, PurchaseRequest, RefundRequest, RefundResult
+from chalicelib.api.schemas.till import (
+    CardLookupQuery,
+    CardSummary,
+    CompensationOut,
+    CompensationRequest,
+    PurchaseRequest,
+    RefundRequest,
+    RefundResult,
+)
 from chalicelib.ports import now
-from chalicelib.services import cards, purchases, refunds
+from chalicelib.services import cards, compensations, purchases, refunds
 from chalicelib.services.idempotency import Outcome
 
 pos = Blueprint(__name__)
@@ -57,3 +65,21 @@ def record_purchase(call: Call[PurchaseRequest, None]) -> Outcome:
 def refund_purchase(call: Call[RefundRequest, None], purchase_id: str) -> Outcome:
     key = call.headers.get("idempotency-key")
     return refunds.refund(call.identity, purchase_id, command(refunds.RefundPurchase, call.body), key, clock=now)
+
+
+@operation(
+    pos,
+    "POST",
+    "/customers/{customer_id}/compensations",
+    summary="Amends on the spot: granted within the cashier's limits (201), else pending an admin (202)",
+    roles=CASHIER,
+    body=CompensationRequest,
+    response=CompensationOut,
+    status=201,
+    idempotency_key=True,
+)
+def compensate(call: Call[CompensationRequest, None], customer_id: str) -> Outcome:
+    key = call.headers.get("idempotency-key")
+    return compensations.request(
+        call.identity, customer_id, command(compensations.RequestAmends, call.body), key, clock=now
+    )

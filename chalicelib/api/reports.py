@@ -7,8 +7,14 @@ from chalice.app import Blueprint
 from chalicelib.api.http import ADMIN, Call, operation
 from chalicelib.api.marketing import MARKETER
 from chalicelib.api.schemas.common import PageQuery
-from chalicelib.api.schemas.marketing import CampaignReport, PeriodQuery, ReferralReport, SettlementReport
-from chalicelib.services import campaigns, reports
+from chalicelib.api.schemas.marketing import (
+    CampaignReport,
+    CompensationReport,
+    PeriodQuery,
+    ReferralReport,
+    SettlementReport,
+)
+from chalicelib.services import campaigns, compensations, reports
 
 reports_bp = Blueprint(__name__)
 
@@ -49,3 +55,16 @@ def campaign_report(call: Call[None, None], campaign_id: str) -> reports.Campaig
 )
 def referral_report(call: Call[None, PageQuery]) -> reports.ReferralReportView:
     return reports.referrals(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/compensations",
+    summary="Amends of a period: every request, who granted what and why, totals per staff member",
+    roles=MARKETER,
+    query=PeriodQuery,
+    response=CompensationReport,
+)
+def compensation_report(call: Call[None, PeriodQuery]) -> compensations.CompensationReportView:
+    return compensations.report(call.identity, call.query.from_, call.query.to)

@@ -17,8 +17,12 @@ from chalicelib.domain.program import ProgramRules
 @dataclass(frozen=True)
 class Bonus:
     points: int
-    #: The ledger entry's reason (``birthday_bonus``, ``surprise``).
+    #: The ledger entry's reason (``birthday_bonus``, ``surprise``, ``compensation``).
     reason: str
+    #: Amends: the staff member who granted them, why, and the feedback they answer.
+    granted_by: str | None = None
+    note: str | None = None
+    feedback_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.points <= 0:
@@ -30,7 +34,17 @@ def grant(member: Member, rules: ProgramRules, bonus: Bonus, at: datetime) -> Po
     paid off a debt left by a refund (so the ledger still sums to the balance)."""
     today = at.astimezone(ZoneInfo(rules.timezone)).date()
     points, repaid = earn(member.points, bonus.points, lot_expiry(rules.expiry, today))
-    postings = [Posting(at, bonus.points, bonus.reason, member.points.balance + bonus.points)]
+    postings = [
+        Posting(
+            at,
+            bonus.points,
+            bonus.reason,
+            member.points.balance + bonus.points,
+            granted_by=bonus.granted_by,
+            note=bonus.note,
+            feedback_id=bonus.feedback_id,
+        )
+    ]
     if repaid:
         postings.append(Posting(at, -repaid, "debt_repayment", points.balance, debt_after=points.debt))
     return PointsAfter(points, expiry_due(rules.expiry, None, points, member.expiry_due), tuple(postings))

@@ -69,5 +69,7 @@ class StaffMember:
     role: Role
     merchant_id: str | None = None
     store_id: str | None = None
-    #: Points a cashier may grant as compensation without an admin's approval.
+    #: Points a cashier may grant as compensation without an admin's approval, per grant...
     compensation_limit_points: int = 0
+    #: ... and in one day, all their grants together (None: only the per-grant limit).
+    daily_compensation_limit_points: int | None = None

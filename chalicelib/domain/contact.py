@@ -45,6 +45,7 @@ KINDS: dict[str, Purpose] = {
     # A friend's purchase rewarded (or a reward taken back), the team's answer to feedback.
     "referral": Purpose.SERVICE,
     "feedback_reply": Purpose.SERVICE,
+    "review_thanks": Purpose.SERVICE,
     "birthday": Purpose.MARKETING,
     "surprise": Purpose.MARKETING,
     "reminder": Purpose.MARKETING,

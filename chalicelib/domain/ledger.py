@@ -24,6 +24,10 @@ class Posting:
     #: part of it is left as debt; a debt's repayment, expiry and forfeit change neither.
     settle_issued: int = 0
     settle_redeemed: int = 0
+    #: Points a person gave by hand (amends): who, why, and the feedback it answers.
+    granted_by: str | None = None
+    note: str | None = None
+    feedback_id: str | None = None
 
     def numbered(self, entry_id: str) -> LedgerEntry:
         return LedgerEntry(**vars(self), entry_id=entry_id)

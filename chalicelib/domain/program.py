@@ -153,6 +153,12 @@ class ReferralRules:
 
 
 @dataclass(frozen=True)
+class FeedbackRules:
+    #: Points for a review of a purchase, once per purchase (0: none).
+    review_bonus_points: int = 20
+
+
+@dataclass(frozen=True)
 class ProgramRules:
     name: str
     currency: str
@@ -174,6 +180,7 @@ class ProgramRules:
     contact: ContactPolicy = field(default_factory=ContactPolicy)
     moments: Moments = field(default_factory=Moments)
     referral: ReferralRules = field(default_factory=ReferralRules)
+    feedback: FeedbackRules = field(default_factory=FeedbackRules)
     version: int = 1
 
     @property

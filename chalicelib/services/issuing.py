@@ -43,6 +43,7 @@ from chalicelib.store import features as features_store
 from chalicelib.store import issued as issued_store
 from chalicelib.store import members as members_store
 from chalicelib.store import wallet as wallet_store
+from chalicelib.store.compensations import CompensationWrite
 
 #: An offer and the wallet entry that issues it.
 Issue = tuple[Offer, WalletOffer]
@@ -261,6 +262,7 @@ def send(
     offer: Offer | None = None,
     bonus: Bonus | None = None,
     personalise: Callable[[Member], tuple[str, str | None]] | None = None,
+    compensation: CompensationWrite | None = None,
 ) -> Sent | Refused:
     """A message alone, exactly once per member and contact ``key``: a campaign's
     (``contact.campaign_key``), a birthday greeting (``contact.birthday_key``). Sending the same
@@ -270,7 +272,8 @@ def send(
     message, no points); a racing send of another key that would pass the frequency cap
     with this one makes one of them read again and be refused. ``offer``: see :func:`message`.
     ``personalise``: the title and body for the member as read (a campaign's ``{name}``), instead
-    of ``title`` and ``body``."""
+    of ``title`` and ``body``. ``compensation``: the amends the bonus is, written in the same
+    change (``store.compensations``: its refusals, a daily limit or a decided request, propagate)."""
     first = members_store.get_member(sub)
     if first is None:
         return Refused(contact.NOT_A_MEMBER)
@@ -301,7 +304,16 @@ def send(
             "bonus_points": bonus.points if bonus is not None else 0,
             "push_after": isoformat(decided.push_after) if decided.push_after is not None else None,
         }
-        return ledger.MemberChange(member, idempotency_key, fingerprint, at, response, points=points, contact=decided)
+        return ledger.MemberChange(
+            member,
+            idempotency_key,
+            fingerprint,
+            at,
+            response,
+            points=points,
+            contact=decided,
+            compensation=compensation,
+        )
 
     try:
         outcome = exactly_once(idempotency_key, fingerprint, prepare)

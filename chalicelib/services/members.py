@@ -22,7 +22,7 @@ from chalicelib.domain.members import (
 from chalicelib.domain.phones import normalise_phone
 from chalicelib.domain.program import ProgramRules, cumulative_discount_percent, current_tier, tier_progress_in_window
 from chalicelib.errors import Conflict, InvalidField, NotFound
-from chalicelib.services import places, program, purchases, referrals, wallet
+from chalicelib.services import compensations, feedback, places, program, purchases, referrals, wallet
 from chalicelib.store import erasure, ledger
 from chalicelib.store import features as features_store
 from chalicelib.store import members as store
@@ -150,6 +150,8 @@ class ExportView(TypedDict):
     purchases: list[PurchaseView]
     marketing: MarketingView
     referrals: referrals.ExportedReferrals
+    feedback: list[feedback.FeedbackView]
+    compensations: list[compensations.CompensationView]
 
 
 class PredictionView(TypedDict):
@@ -306,6 +308,8 @@ def export(identity: Identity, *, clock: Clock) -> ExportView:
         ],
         "marketing": _marketing_view(features_store.get_features(member.sub)),
         "referrals": referrals.exported(member.customer_id),
+        "feedback": feedback.of_customer(member.customer_id),
+        "compensations": compensations.of_customer(member.customer_id),
     }
 
 

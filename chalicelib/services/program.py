@@ -17,6 +17,7 @@ from chalicelib.domain.program import (
     ContactPolicy,
     CumulativeDiscount,
     ExpiryRules,
+    FeedbackRules,
     Moments,
     ProgramRules,
     RedemptionRules,
@@ -91,6 +92,7 @@ class ProgramRulesView(TypedDict):
     contact: dict[str, Any]
     moments: dict[str, Any]
     referral: dict[str, Any]
+    feedback: dict[str, Any]
     version: int
 
 
@@ -120,6 +122,7 @@ class RulesDraft:
     contact: ContactPolicy = field(default_factory=ContactPolicy)
     moments: Moments = field(default_factory=Moments)
     referral: ReferralRules = field(default_factory=ReferralRules)
+    feedback: FeedbackRules = field(default_factory=FeedbackRules)
 
 
 def update(draft: RulesDraft, *, clock: Clock) -> ProgramRulesView:
@@ -138,6 +141,7 @@ def update(draft: RulesDraft, *, clock: Clock) -> ProgramRulesView:
         contact=draft.contact,
         moments=draft.moments,
         referral=draft.referral,
+        feedback=draft.feedback,
     )
     return _out(save(rules, draft.version, clock=clock, tier_migrations=draft.tier_migrations))
 
@@ -179,6 +183,7 @@ def _out(saved: ProgramRules) -> ProgramRulesView:
         "contact": dataclasses.asdict(saved.contact),
         "moments": dataclasses.asdict(saved.moments),
         "referral": dataclasses.asdict(saved.referral),
+        "feedback": dataclasses.asdict(saved.feedback),
         "version": saved.version,
     }
 

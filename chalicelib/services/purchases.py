@@ -201,6 +201,8 @@ class LedgerEntryView(TypedDict):
     merchant_id: str | None
     store_id: str | None
     debt_after: int | None
+    note: str | None
+    feedback_id: str | None
 
 
 class LedgerPage(TypedDict):
@@ -227,4 +229,6 @@ def entry_view(e: LedgerEntry) -> LedgerEntryView:
         "merchant_id": e.merchant_id,
         "store_id": e.store_id,
         "debt_after": e.debt_after,
+        "note": e.note,
+        "feedback_id": e.feedback_id,
     }

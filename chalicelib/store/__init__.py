@@ -51,6 +51,12 @@ Models never leave this package: repositories return domain objects. The key des
 ``referrals`` (hash ``friend``; GSI ``by_referrer``; see ``referrals.py``)
     Who brought whom (random customer ids), written in the friend's join transaction with the
     referrer's capped friend count; its status moves once to rewarded, refused or taken back.
+``feedback`` (hash ``feedback_id``; GSIs ``by_inbox``, ``by_customer``; see ``feedback.py``)
+    Reviews, survey answers and complaints; the team's inbox by owner and status; swept through
+    ``by_customer`` when the member leaves.
+``compensations`` (hash ``compensation_id``; GSIs ``by_status``, ``by_month``, ``by_customer``)
+    Amends: granted in the member change that gives the points (with the cashier's capped day
+    total on ``counters``), or pending an admin's approval.
 ``campaigns`` (hash ``campaign_id``; GSIs ``by_due``, ``by_owner``; see ``campaigns.py``)
     A campaign as one document with a version every save is conditioned on; the sparse ``by_due``
     index finds the runs that came due, ``by_owner`` a console's list newest first.

@@ -26,8 +26,10 @@ from chalicelib.store.activity import activity
 from chalicelib.store.base import transaction
 from chalicelib.store.campaigns import CampaignModel
 from chalicelib.store.catalog import CatalogItem
+from chalicelib.store.compensations import CompensationModel
 from chalicelib.store.counters import CounterModel
 from chalicelib.store.features import FeaturesModel, delete_features
+from chalicelib.store.feedback import FeedbackModel
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel, new_entry_id
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, claim_key, devices_of, get_member
 from chalicelib.store.push import DeadLetterModel
@@ -110,6 +112,15 @@ POLICIES: dict[type[Model], Policy] = {
         "who brought whom, by random customer_id only (no sub, no name), for the rewards it gave (on the "
         "ledger) and the referrer's counts",
         "referrals",
+    ),
+    FeedbackModel: Policy(
+        Retention.ERASE, "what the member told us (ratings, texts, answers) and the team's replies", "feedback"
+    ),
+    CompensationModel: Policy(
+        Retention.KEEP_ANONYMISED,
+        "amends asked for and granted, under the random customer_id (the points are on the ledger): who granted "
+        "them and why, for the books and the staff's limits",
+        "compensations",
     ),
     CampaignModel: Policy(Retention.NOTHING_PERSONAL, "campaigns: their message, audience definition and runs"),
     CatalogItem: Policy(Retention.NOTHING_PERSONAL, "program, merchants, stores, beacons, staff, offers"),
@@ -228,6 +239,11 @@ def sweep(customer_id: str) -> int:
             for item in model.query(customer_id):
                 batch.delete(item)
                 deleted += 1
+    # Feedback is keyed by its own id: found through its by_customer index.
+    with FeedbackModel.batch_write() as batch:
+        for found in FeedbackModel.by_customer.query(customer_id):
+            batch.delete(FeedbackModel(found.feedback_id))
+            deleted += 1
     return deleted
 
 

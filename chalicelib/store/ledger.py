@@ -31,8 +31,10 @@ from chalicelib.domain.ledger import LedgerEntry
 from chalicelib.domain.members import Member
 from chalicelib.domain.offers import Offer
 from chalicelib.domain.purchase_record import RecordedLine, RecordedPurchase, RefundMade, receipt
+from chalicelib.store import compensations
 from chalicelib.store import features as features_store
 from chalicelib.store.base import BaseMeta, OwnedWrite, owned_transaction, table_name
+from chalicelib.store.compensations import CompensationWrite
 from chalicelib.store.issued import record_issues, write_issued, write_notice
 from chalicelib.store.members import MemberModel
 from chalicelib.store.wallet import WalletModel, WalletOffer, offers_refused
@@ -58,6 +60,9 @@ class LedgerEntryModel(Model):
     debt_after = NumberAttribute(null=True)
     settle_issued = NumberAttribute(default=0)
     settle_redeemed = NumberAttribute(default=0)
+    granted_by = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    feedback_id = UnicodeAttribute(null=True)
 
 
 class PurchaseModel(Model):
@@ -147,6 +152,8 @@ class MemberChange:
     issue_offers: tuple[tuple[Offer, WalletOffer], ...] = ()
     #: A message to the member's inbox with the features it updates (last contact, the cap).
     contact: Contact | None = None
+    #: Amends the change grants: the compensation's record and the granting staff's day total.
+    compensation: CompensationWrite | None = None
 
     def offers_issued(self) -> tuple[tuple[Offer, WalletOffer], ...]:
         """Every offer the change issues: its own and its message's."""
@@ -235,6 +242,9 @@ def apply(change: MemberChange) -> None:
                         debt_after=entry.debt_after,
                         settle_issued=entry.settle_issued,
                         settle_redeemed=entry.settle_redeemed,
+                        granted_by=entry.granted_by,
+                        note=entry.note,
+                        feedback_id=entry.feedback_id,
                     ),
                     condition=LedgerEntryModel.entry_id.does_not_exist(),
                 )
@@ -258,6 +268,8 @@ def apply(change: MemberChange) -> None:
                     ],
                     condition=WalletModel.status == "issued",
                 )
+            if change.compensation is not None:
+                compensations.write(tx, change.compensation, change.at)
             for wallet_id in change.give_back_wallet:
                 tx.update(
                     WalletModel(customer_id, wallet_id),
@@ -273,6 +285,10 @@ def apply(change: MemberChange) -> None:
         failed = tx.failed_owners(error)
         if _IDEMPOTENCY in failed:
             raise KeyAlreadyUsed from error
+        if compensations.DAILY_LIMIT in failed:
+            raise compensations.OverDailyLimit from error
+        if compensations.STILL_PENDING in failed:
+            raise compensations.NotPending from error
         refused = offers_refused(failed)
         if refused is not None:
             raise refused from error
@@ -489,6 +505,9 @@ def entries(customer_id: str, limit: int, after: str | None) -> tuple[list[Ledge
             merchant_id=item.merchant_id,
             store_id=item.store_id,
             debt_after=int(item.debt_after) if item.debt_after is not None else None,
+            granted_by=item.granted_by,
+            note=item.note,
+            feedback_id=item.feedback_id,
         )
         for item in result
     ]

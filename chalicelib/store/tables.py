@@ -14,8 +14,10 @@ from chalicelib.domain.program import ContactPolicy
 from chalicelib.store.base import BaseMeta
 from chalicelib.store.campaigns import CampaignModel
 from chalicelib.store.catalog import CatalogItem
+from chalicelib.store.compensations import CompensationModel
 from chalicelib.store.counters import CounterModel
 from chalicelib.store.features import FeaturesModel, backfill_touch_due
+from chalicelib.store.feedback import FeedbackModel
 from chalicelib.store.ledger import IdempotencyModel, LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, backfill_birthday_index
 from chalicelib.store.push import DeadLetterModel
@@ -39,6 +41,8 @@ MODELS: tuple[type[Model], ...] = (
     DeadLetterModel,
     CampaignModel,
     ReferralModel,
+    FeedbackModel,
+    CompensationModel,
 )
 
 

@@ -170,6 +170,12 @@ class ReferralBody(Request):
     )
 
 
+class FeedbackRulesBody(Request):
+    review_bonus_points: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=20, description="Points for a review of a purchase, once per purchase (0: none)."
+    )
+
+
 class ProgramRulesBody(Request):
     name: Name
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -190,6 +196,7 @@ class ProgramRulesBody(Request):
     contact: ContactPolicyBody = ContactPolicyBody()
     moments: MomentsBody = MomentsBody()
     referral: ReferralBody = ReferralBody()
+    feedback: FeedbackRulesBody = FeedbackRulesBody()
     version: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="The version you edited: the save is refused (409) if another came since."
     )
@@ -213,6 +220,7 @@ class ProgramRulesOut(Response):
     contact: ContactPolicyBody
     moments: MomentsBody
     referral: ReferralBody
+    feedback: FeedbackRulesBody
     version: int
 
 
@@ -402,3 +410,60 @@ class DeadLetterOut(Response):
 class DeadLetterPage(Response):
     items: list[DeadLetterOut]
     next_cursor: str | None
+
+
+# --- staff and amends ---------------------------------------------------------------------
+
+
+class StaffBody(Request):
+    role: Literal["cashier", "marketer", "admin"]
+    merchant_id: Identifier
+    store_id: Identifier | None = None
+    name: Name | None = None
+    compensation_limit_points: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        description="Points the staff member may grant as amends at once, per grant (above: an admin approves)."
+    )
+    daily_compensation_limit_points: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
+        default=None, description="... and per day, all their grants together (none: only the per-grant limit)."
+    )
+
+
+class StaffOut(Response):
+    sub: str
+    name: str
+    role: Literal["cashier", "marketer", "admin", "customer"]
+    merchant_id: str | None
+    store_id: str | None
+    compensation_limit_points: int
+    daily_compensation_limit_points: int | None
+
+
+class CompensationQuery(Request):
+    status: Literal["pending", "granted", "rejected"] = "pending"
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
+class CompensationItem(Response):
+    compensation_id: str
+    customer_id: str
+    points: int
+    reason: str
+    feedback_id: str | None
+    status: Literal["granted", "pending", "rejected"]
+    requested_by: str
+    requested_at: datetime
+    merchant_id: str | None
+    store_id: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+
+
+class CompensationList(Response):
+    items: list[CompensationItem]
+    next_cursor: str | None
+
+
+class RejectBody(Request):
+    note: Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARS)] | None = None

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from chalicelib.api.schemas.common import (
+    NO_CONTROL_CHARS,
     BeaconNumber,
     BeaconUuid,
     Birthday,
@@ -219,6 +220,18 @@ class Export(Response):
     purchases: list[PurchaseExport] = Field(description="Purchases recorded for me, newest first.")
     marketing: MarketingExport = Field(description="What marketing keeps about me beside my profile.")
     referrals: ReferralsExport = Field(description="How I joined and the friends I brought (no names).")
+    feedback: list[FeedbackOut] = Field(description="What I told the program, with its answers.")
+    compensations: list[CompensationExport] = Field(description="Amends asked for me, granted or not.")
+
+
+class CompensationExport(Response):
+    compensation_id: str
+    points: int
+    reason: str
+    feedback_id: str | None
+    status: Literal["granted", "pending", "rejected"]
+    requested_at: datetime
+    decided_at: datetime | None
 
 
 class ReferralRecordOut(Response):
@@ -266,6 +279,8 @@ class LedgerEntryOut(Response):
     merchant_id: str | None
     store_id: str | None
     debt_after: int | None = Field(default=None, description="Points still owed after this entry, if any.")
+    note: str | None = Field(default=None, description="Why points were given by hand (amends).")
+    feedback_id: str | None = Field(default=None, description="The feedback amends answered.")
 
 
 class LedgerPage(Response):
@@ -353,3 +368,44 @@ class MessageOut(Response):
 class InboxPage(Response):
     items: list[MessageOut]
     next_cursor: str | None
+
+
+# --- feedback ------------------------------------------------------------------------------
+
+QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.]+$")]
+AnswerValue = Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARS)] | int | bool
+
+
+class FeedbackRequest(Request):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    kind: Literal["review", "survey", "complaint"]
+    text: Annotated[str, StringConstraints(max_length=2000, pattern=NO_CONTROL_CHARS)] | None = None
+    store_id: Identifier | None = None
+    purchase_id: Identifier | None = Field(
+        default=None, description="One of my purchases (a review earns a bonus once)."
+    )
+    answers: Annotated[
+        dict[
+            Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.]+$")], AnswerValue
+        ],
+        Field(max_length=30, description="A survey's answers by question id."),
+    ] = {}
+
+
+class FeedbackOut(Response):
+    feedback_id: str
+    customer_id: str
+    kind: Literal["review", "survey", "complaint"]
+    rating: int
+    text: str | None
+    store_id: str | None
+    purchase_id: str | None
+    merchant_id: str | None
+    answers: dict[str, str | int | bool]
+    status: Literal["open", "received", "closed"] = Field(
+        description="open: the team owes an answer (a complaint, or a rating of 2 or less)."
+    )
+    at: datetime
+    reply: str | None
+    replied_at: datetime | None
+    bonus_points: int

@@ -429,3 +429,80 @@ class ReferralReport(Response):
     as_of: datetime | None = Field(description="When the members' snapshot was last written to.")
     items: list[ReferrerOut] = Field(description="Referrers ranked by what their friends spent.")
     next_cursor: str | None
+
+
+# --- feedback inbox ------------------------------------------------------------------------
+
+
+class FeedbackQuery(Request):
+    status: Literal["open", "received", "closed"] = Field(
+        default="open", description="open: awaiting an answer; received: nobody owes one; closed: answered."
+    )
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
+class FeedbackItem(Response):
+    feedback_id: str
+    customer_id: str
+    kind: Literal["review", "survey", "complaint"]
+    rating: int
+    text: str | None
+    store_id: str | None
+    purchase_id: str | None
+    merchant_id: str | None
+    answers: dict[str, str | int | bool]
+    status: Literal["open", "received", "closed"]
+    at: datetime
+    reply: str | None
+    replied_at: datetime | None
+    bonus_points: int
+
+
+class FeedbackInbox(Response):
+    items: list[FeedbackItem]
+    next_cursor: str | None
+
+
+class ReplyBody(Request):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_CONTROL_CHARS)] = Field(
+        description="The answer, as the customer reads it in their inbox."
+    )
+
+
+# --- amends report -------------------------------------------------------------------------
+
+
+class GrantOut(Response):
+    compensation_id: str
+    customer_id: str
+    points: int
+    reason: str
+    feedback_id: str | None
+    status: Literal["granted", "pending", "rejected"]
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    merchant_id: str | None
+    store_id: str | None
+    note: str | None
+
+
+class StaffTotalOut(Response):
+    staff_sub: str
+    granted: int
+    points: int
+
+
+class CompensationReport(Response):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    granted: int
+    points_granted: int
+    pending: int
+    rejected: int
+    by_staff: list[StaffTotalOut]
+    items: list[GrantOut] = Field(description="Every request of the period, newest first.")
