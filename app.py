@@ -91,6 +91,15 @@ if MEMBERS_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scr
         member_snapshot.on_member_records(event.to_dict()["Records"], at=now())
 
 
+PURCHASES_STREAM_ARN = settings().purchases_stream_arn
+if PURCHASES_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scripts/serve.py)
+
+    @app.on_dynamodb_record(stream_arn=PURCHASES_STREAM_ARN, batch_size=100)
+    def count_sales(event: DynamoDBEvent) -> None:
+        """Every purchase and refund into the day's sales counters (the reports)."""
+        reports.on_purchase_records(event.to_dict()["Records"], clock=now)
+
+
 INBOX_STREAM_ARN = settings().inbox_stream_arn
 if INBOX_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scripts/serve.py)
 

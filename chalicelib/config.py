@@ -52,6 +52,8 @@ class Settings:
     inbox_stream_arn: str | None = None
     #: The members table's stream (AWS): it keeps the members' columnar snapshot current.
     members_stream_arn: str | None = None
+    #: The purchases table's stream (AWS): every purchase and refund into the sales counters.
+    purchases_stream_arn: str | None = None
     #: Base URL of the FCM HTTP v1 API (``{fcm_url}/v1/projects/{project}/messages:send``).
     fcm_url: str = "https://fcm.googleapis.com"
     fcm_project_id: str = "loyalty-local"
@@ -110,6 +112,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         ledger_stream_arn=env.get("LOYALTY_LEDGER_STREAM_ARN") or None,
         inbox_stream_arn=env.get("LOYALTY_INBOX_STREAM_ARN") or None,
         members_stream_arn=env.get("LOYALTY_MEMBERS_STREAM_ARN") or None,
+        purchases_stream_arn=env.get("LOYALTY_PURCHASES_STREAM_ARN") or None,
         fcm_url=(env.get("LOYALTY_FCM_URL") or (LOCAL_FCM_URL if is_local else "https://fcm.googleapis.com")).rstrip(
             "/"
         ),

@@ -206,6 +206,10 @@ def main() -> None:
         from chalicelib.store.members import MemberModel
 
         streams.follow(MemberModel, lambda records: member_snapshot.on_member_records(records, at=now()), stopping)
+        # Every purchase and refund into the sales counters the reports read.
+        from chalicelib.store.ledger import PurchaseModel
+
+        streams.follow(PurchaseModel, lambda records: reports.on_purchase_records(records, clock=now), stopping)
         # The inbox is the outbox: its stream feeds the push queue; the queues feed the same
         # handlers Lambda calls on AWS.
         queues.create_missing()

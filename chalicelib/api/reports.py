@@ -10,9 +10,14 @@ from chalicelib.api.schemas.common import PageQuery
 from chalicelib.api.schemas.marketing import (
     CampaignReport,
     CompensationReport,
+    EconomicsReport,
+    OfferReport,
     PeriodQuery,
     ReferralReport,
+    ReportQuery,
     SettlementReport,
+    SummaryReport,
+    TiersReport,
 )
 from chalicelib.services import campaigns, compensations, reports
 
@@ -68,3 +73,56 @@ def referral_report(call: Call[None, PageQuery]) -> reports.ReferralReportView:
 )
 def compensation_report(call: Call[None, PeriodQuery]) -> compensations.CompensationReportView:
     return compensations.report(call.identity, call.query.from_, call.query.to)
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/summary",
+    summary="The program at a glance: members, sales, discounts, points (outstanding as money), tiers, offers",
+    roles=MARKETER,
+    query=ReportQuery,
+    response=SummaryReport,
+)
+def summary_report(call: Call[None, ReportQuery]) -> reports.SummaryView:
+    q = call.query
+    return reports.summary(call.identity, q.merchant_id, q.from_, q.to)
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/tiers",
+    summary="Members per tier, what they are worth, and each tier's perks",
+    roles=MARKETER,
+    response=TiersReport,
+)
+def tiers_report(call: Call[None, None]) -> reports.TiersView:
+    return reports.tiers(call.identity)
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/offers/{offer_id}",
+    summary="One offer: issued, redeemed and what the redeeming purchases paid, per day",
+    roles=MARKETER,
+    query=PeriodQuery,
+    response=OfferReport,
+)
+def offer_report(call: Call[None, PeriodQuery], offer_id: str) -> reports.OfferReportView:
+    return reports.offer(call.identity, offer_id, call.query.from_, call.query.to)
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/economics",
+    summary="The program's economics per month: discounts and points given against members' revenue",
+    roles=MARKETER,
+    query=ReportQuery,
+    response=EconomicsReport,
+)
+def economics_report(call: Call[None, ReportQuery]) -> reports.EconomicsView:
+    q = call.query
+    return reports.economics(call.identity, q.merchant_id, q.from_, q.to)

@@ -103,7 +103,7 @@ class Contact:
         return self.purpose is Purpose.MARKETING
 
 
-def campaign_key(campaign_id: str, run: str) -> str:
+def campaign_key(campaign_id: str, run: str = "once") -> str:
     """A campaign's run reaches a member once (``run``: ``once``, or a recurrence's occurrence)."""
     return f"campaign#{campaign_id}#{run}"
 

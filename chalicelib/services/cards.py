@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -157,6 +158,10 @@ class CardSummaryView(TypedDict):
     redeemable_points: int | None
     redeemable_value: int | None
     offers: list[wallet.WalletView]
+    favourite_categories: list[str]
+    interests: list[str]
+    tier_perks: list[str]
+    visits: int
 
 
 def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -> CardSummaryView:
@@ -182,7 +187,20 @@ def lookup(identity: Identity, code: str, amount: int | None, *, clock: Clock) -
         "redeemable_points": points,
         "redeemable_value": points * rules.redemption.point_value_minor if points is not None else None,
         "offers": wallet.usable_offers(member, identity.merchant_id, clock()),
+        "favourite_categories": favourite_categories(member.category_counts),
+        "interests": list(member.interests),
+        "tier_perks": next((list(t.perks) for t in rules.tiers if t.name == member.tier), []),
+        "visits": member.visits_total,
     }
+
+
+#: Categories the till names: the member's most bought, at most this many.
+FAVOURITES_SHOWN = 3
+
+
+def favourite_categories(counts: Mapping[str, int]) -> list[str]:
+    """What the member buys most, most first (ties by name), so the cashier can say the right thing."""
+    return [c for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n > 0][:FAVOURITES_SHOWN]
 
 
 def _held(found: Holder | None, field: str) -> Holder:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any, TypedDict
 
 import structlog
@@ -12,10 +12,11 @@ from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.catalog import Merchant
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
+from chalicelib.domain.offers import Offer
 from chalicelib.domain.settlement import MerchantPeriod, settle
-from chalicelib.errors import InvalidField
+from chalicelib.errors import Forbidden, InvalidField
 from chalicelib.services import cursors, policy, program
-from chalicelib.store import audience, catalog, counters, snapshot
+from chalicelib.store import audience, catalog, counters, ledger, sales, snapshot
 from chalicelib.store import members as member_store
 
 MAX_PERIOD_DAYS = 366
@@ -34,6 +35,7 @@ def on_ledger_records(records: Iterable[tuple[str, dict[str, Any] | None]], *, c
         event = counters.event_from_image(image)
         day = program.local_time(rules, event.at).date().isoformat()
         counted += counters.count(event, day, now)
+        _points_tally(image, day, now)
     if counted:
         log.info("ledger_counted", entries=counted)
     return counted
@@ -248,3 +250,380 @@ def referrals(identity: Identity, limit: int, cursor: str | None) -> ReferralRep
             identity, "referral_report", str(offset + limit) if len(rows) > limit else None
         ),
     }
+
+
+# --- sales and points counters, from the write streams ----------------------------------------
+
+#: Ledger reasons by what they do to the program's points.
+SPENT = frozenset({"redemption"})
+EXPIRED = frozenset({"expiry", "forfeited_on_leaving"})
+TAKEN_BACK = frozenset({"refund", "referral_taken_back"})
+
+
+def on_purchase_records(records: Iterable[Mapping[str, Any]], *, clock: Clock) -> int:
+    """The purchases table's stream: each new purchase, and each refund of one (the difference of
+    its images), into the day's sales counters of its merchant and of the program; returns how many
+    records counted now (a record delivered twice counts once)."""
+    rules = program.rules()
+    now = clock()
+    counted = 0
+    for record in records:
+        change = record["dynamodb"]
+        new = change.get("NewImage")
+        if record["eventName"] not in ("INSERT", "MODIFY") or not new:
+            continue
+        purchase, revision = ledger.purchase_from_image(new)
+        if record["eventName"] == "INSERT":
+            day = program.local_time(rules, purchase.at).date().isoformat()
+            counts = {
+                "purchases": 1,
+                "revenue_minor": purchase.amount_due,
+                "gross_minor": purchase.amount,
+                "discount_minor": purchase.discount,
+                "offer_discount_minor": purchase.offer_discount,
+                "redeemed_value_minor": purchase.redeemed_value,
+                "points_earned": purchase.points_earned,
+                "points_redeemed": purchase.points_redeemed,
+            }
+            tallies: dict[tuple[str, str], dict[str, int]] = {
+                (f"sales#{purchase.merchant_id}", day): counts,
+                (f"sales#{sales.PROGRAM}", day): counts,
+            }
+            for offer_id in dict.fromkeys(purchase.offers_redeemed):
+                tallies[(f"offer#{offer_id}", day)] = {"redemptions": 1, "revenue_minor": purchase.amount_due}
+        else:
+            old = change.get("OldImage")
+            before = ledger.purchase_from_image(old)[0] if old else None
+            refunded = purchase.refunded_money - (before.refunded_money if before else 0)
+            if refunded <= 0 or not purchase.refunds:
+                continue
+            day = program.local_time(rules, purchase.refunds[-1].at).date().isoformat()
+            counts = {"refunds": 1, "refunded_minor": refunded}
+            tallies = {(f"sales#{purchase.merchant_id}", day): counts, (f"sales#{sales.PROGRAM}", day): counts}
+        counted += sales.add(f"{purchase.purchase_id}#{revision}", tallies, now)
+    return counted
+
+
+def _points_tally(image: Mapping[str, Any], day: str, now: datetime) -> None:
+    points = int(image["points"]["N"])
+    reason = image.get("reason", {}).get("S", "")
+    if reason in SPENT:
+        counts = {"points_spent": -points}
+    elif reason in EXPIRED:
+        counts = {"points_expired": -points}
+    elif reason in TAKEN_BACK:
+        counts = {"points_taken_back": -points}
+    elif points > 0:
+        counts = {"points_given": points}
+    else:
+        return  # a debt's repayment moves no points in or out of the program
+    marker = f"ledger#{image['customer_id']['S']}#{image['entry_id']['S']}"
+    sales.add(marker, {(f"points#{sales.PROGRAM}", day): counts}, now)
+
+
+# --- the summary, tiers, offers and the economics --------------------------------------------
+
+
+class MoneyView(TypedDict):
+    revenue_minor: int
+    gross_minor: int
+    purchases: int
+    average_check_minor: int | None
+    discounts_minor: int
+    offer_discounts_minor: int
+    points_redeemed_value_minor: int
+    refunded_minor: int
+
+
+class PointsView(TypedDict):
+    given: int
+    spent: int
+    expired: int
+    taken_back: int
+    outstanding: int
+    given_value_minor: int
+    spent_value_minor: int
+    outstanding_value_minor: int
+
+
+class MembersView(TypedDict):
+    members: int
+    joined_in_period: int
+    active_in_period: int
+    repeat_rate: float | None
+    consenting: int
+
+
+class TierCountView(TypedDict):
+    tier: str
+    members: int
+
+
+class OfferLineView(TypedDict):
+    offer_id: str
+    title: str
+    issued: int
+    redeemed: int
+    revenue_minor: int
+
+
+SummaryView = TypedDict(
+    "SummaryView",
+    {
+        "from": str,
+        "to": str,
+        "merchant_id": str | None,
+        "currency": str,
+        "members": MembersView,
+        "sales": MoneyView,
+        "points": PointsView,
+        "tiers": list[TierCountView],
+        "offers": list[OfferLineView],
+        "as_of": str | None,
+    },
+)
+
+
+def summary(identity: Identity, merchant_id: str | None, first: date, last: date) -> SummaryView:
+    """The program at a glance over a period: members (from the snapshot: how many, joined and
+    active in the period's months, the repeat rate), sales and discounts (the day counters), the
+    points given, spent and still outstanding as money, the tiers and the offers. A merchant's
+    marketer sees their merchant's sales; the members and points are the program's."""
+    merchant = _merchant_scope(identity, merchant_id)
+    _check_period(first, last)
+    rules = program.rules()
+    point_value = rules.redemption.point_value_minor
+    money = _sum_days(f"sales#{merchant or sales.PROGRAM}", first, last)
+    points = _sum_days(f"points#{sales.PROGRAM}", first, last)
+    shot = snapshot.current()
+    facts = audience.member_facts(shot, first, last, rules.timezone)
+    offers = _offer_lines(identity, first, last)
+    written = shot.last_written()
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "merchant_id": merchant,
+        "currency": rules.currency,
+        "members": {
+            "members": facts.members,
+            "joined_in_period": facts.joined,
+            "active_in_period": facts.active,
+            "repeat_rate": round(facts.repeat / facts.buyers, 4) if facts.buyers else None,
+            "consenting": facts.consenting,
+        },
+        "sales": {
+            "revenue_minor": money["revenue_minor"],
+            "gross_minor": money["gross_minor"],
+            "purchases": money["purchases"],
+            "average_check_minor": money["revenue_minor"] // money["purchases"] if money["purchases"] else None,
+            "discounts_minor": money["discount_minor"],
+            "offer_discounts_minor": money["offer_discount_minor"],
+            "points_redeemed_value_minor": money["redeemed_value_minor"],
+            "refunded_minor": money["refunded_minor"],
+        },
+        "points": {
+            "given": points["points_given"],
+            "spent": points["points_spent"],
+            "expired": points["points_expired"],
+            "taken_back": points["points_taken_back"],
+            "outstanding": facts.points_outstanding,
+            "given_value_minor": points["points_given"] * point_value,
+            "spent_value_minor": points["points_spent"] * point_value,
+            "outstanding_value_minor": facts.points_outstanding * point_value,
+        },
+        "tiers": [{"tier": tier, "members": n} for tier, n in facts.tiers],
+        "offers": offers,
+        "as_of": isoformat(written) if written else None,
+    }
+
+
+class TierView(TypedDict):
+    tier: str
+    members: int
+    share: float | None
+    consenting: int
+    average_visits: float | None
+    average_spend_minor: int | None
+    points_outstanding: int
+    perks: list[str]
+
+
+class TiersView(TypedDict):
+    members: int
+    tiers: list[TierView]
+    as_of: str | None
+
+
+def tiers(identity: Identity) -> TiersView:
+    """Members per tier with what they are worth, from the snapshot, and each tier's perks."""
+    policy.acting_for(identity)
+    rules = program.rules()
+    shot = snapshot.current()
+    rows = {row.tier: row for row in audience.tier_rows(shot)}
+    total = sum(row.members for row in rows.values())
+    perks = {tier["name"]: tier["perks"] for tier in program.public_view(rules)["tiers"]}
+    names = [t.name for t in rules.tiers] + sorted(set(rows) - {t.name for t in rules.tiers})
+    written = shot.last_written()
+    out: list[TierView] = []
+    for name in names:
+        row = rows.get(name)
+        members = row.members if row else 0
+        out.append(
+            {
+                "tier": name,
+                "members": members,
+                "share": round(members / total, 4) if total else None,
+                "consenting": row.consenting if row else 0,
+                "average_visits": round(row.visits / members, 2) if row and members else None,
+                "average_spend_minor": row.spend // members if row and members else None,
+                "points_outstanding": row.points if row else 0,
+                "perks": list(perks.get(name, [])),
+            }
+        )
+    return {"members": total, "tiers": out, "as_of": isoformat(written) if written else None}
+
+
+OfferReportView = TypedDict(
+    "OfferReportView",
+    {
+        "offer_id": str,
+        "title": str,
+        "status": str,
+        "from": str,
+        "to": str,
+        "issued": int,
+        "redeemed": int,
+        "redemption_rate": float | None,
+        "revenue_minor": int,
+        "days": list[dict[str, int | str]],
+    },
+)
+
+
+def offer(identity: Identity, offer_id: str, first: date, last: date) -> OfferReportView:
+    """One offer: issued (all time: its counter), redeemed and what those purchases paid in the
+    period, per day."""
+    _check_period(first, last)
+    found = catalog.with_issued_count(policy.visible(identity, Offer, offer_id, "offer"))
+    days = list(sales.days(f"offer#{offer_id}", first.isoformat(), last.isoformat()))
+    redeemed = sum(counts["redemptions"] for _, counts in days)
+    return {
+        "offer_id": found.offer_id,
+        "title": found.title,
+        "status": found.status,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "issued": found.issued,
+        "redeemed": redeemed,
+        "redemption_rate": round(redeemed / found.issued, 4) if found.issued else None,
+        "revenue_minor": sum(counts["revenue_minor"] for _, counts in days),
+        "days": [
+            {"day": day, "redeemed": counts["redemptions"], "revenue_minor": counts["revenue_minor"]}
+            for day, counts in days
+        ],
+    }
+
+
+class MonthEconomicsView(TypedDict):
+    month: str
+    revenue_minor: int
+    discounts_minor: int
+    points_given_value_minor: int
+    points_redeemed_value_minor: int
+    cost_minor: int
+    cost_share: float | None
+
+
+class EconomicsView(TypedDict):
+    merchant_id: str | None
+    currency: str
+    point_value_minor: int
+    months: list[MonthEconomicsView]
+    note: str
+
+
+def economics(identity: Identity, merchant_id: str | None, first: date, last: date) -> EconomicsView:
+    """What the program gives against what members spend, per month: the discounts (the ladder's
+    and offers'), the points given and redeemed as money, and their share of the revenue."""
+    merchant = _merchant_scope(identity, merchant_id)
+    _check_period(first, last)
+    rules = program.rules()
+    value = rules.redemption.point_value_minor
+    by_month: dict[str, dict[str, int]] = {}
+    for day, counts in sales.days(f"sales#{merchant or sales.PROGRAM}", first.isoformat(), last.isoformat()):
+        totals = by_month.setdefault(day[:7], dict.fromkeys(sales.FIELDS, 0))
+        for name, n in counts.items():
+            totals[name] += n
+    given: dict[str, int] = {}
+    for day, counts in sales.days(f"points#{sales.PROGRAM}", first.isoformat(), last.isoformat()):
+        given[day[:7]] = given.get(day[:7], 0) + counts["points_given"]
+    out: list[MonthEconomicsView] = []
+    for month in sorted(set(by_month) | set(given)):
+        m = by_month.get(month, dict.fromkeys(sales.FIELDS, 0))
+        discounts = m["discount_minor"] + m["offer_discount_minor"]
+        # The points a merchant's purchases earned (all the program's given points for the program).
+        points_given = (m["points_earned"] if merchant else given.get(month, 0)) * value
+        cost = discounts + points_given
+        out.append(
+            {
+                "month": month,
+                "revenue_minor": m["revenue_minor"],
+                "discounts_minor": discounts,
+                "points_given_value_minor": points_given,
+                "points_redeemed_value_minor": m["redeemed_value_minor"],
+                "cost_minor": cost,
+                "cost_share": round(cost / m["revenue_minor"], 4) if m["revenue_minor"] else None,
+            }
+        )
+    return {
+        "merchant_id": merchant,
+        "currency": rules.currency,
+        "point_value_minor": value,
+        "months": out,
+        "note": "cost = discounts given + points given at their redemption value; a share of revenue above the "
+        "margin means the program gives away more than it earns",
+    }
+
+
+def _merchant_scope(identity: Identity, asked: str | None) -> str | None:
+    """A merchant's staff see their merchant's; an admin (or a program-wide marketer) any, or all."""
+    own = policy.acting_for(identity)
+    if own is not None and asked not in (None, own):
+        raise Forbidden("you can see only your merchant's reports", code="wrong_merchant", field="merchant_id")
+    if asked is not None and catalog.get(Merchant, asked) is None:
+        raise InvalidField("merchant_id", "no such merchant", code="unknown_merchant")
+    return own or asked
+
+
+def _check_period(first: date, last: date) -> None:
+    if last < first:
+        raise InvalidField("to", "must not be before from", code="invalid_period")
+    if (last - first).days >= MAX_PERIOD_DAYS:
+        raise InvalidField("to", f"a period is at most {MAX_PERIOD_DAYS} days", code="period_too_long")
+
+
+def _sum_days(pk: str, first: date, last: date) -> dict[str, int]:
+    total = dict.fromkeys(sales.FIELDS, 0)
+    for _, counts in sales.days(pk, first.isoformat(), last.isoformat()):
+        for name, n in counts.items():
+            total[name] += n
+    return total
+
+
+def _offer_lines(identity: Identity, first: date, last: date) -> list[OfferLineView]:
+    lines: list[OfferLineView] = []
+    for o in sorted(policy.seen(identity, catalog.offers_with_counts), key=lambda o: o.offer_id):
+        redeemed = revenue = 0
+        for _, counts in sales.days(f"offer#{o.offer_id}", first.isoformat(), last.isoformat()):
+            redeemed += counts["redemptions"]
+            revenue += counts["revenue_minor"]
+        lines.append(
+            {
+                "offer_id": o.offer_id,
+                "title": o.title,
+                "issued": o.issued,
+                "redeemed": redeemed,
+                "revenue_minor": revenue,
+            }
+        )
+    return lines

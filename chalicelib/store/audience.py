@@ -255,3 +255,57 @@ def referrers(snapshot: Snapshot, limit: int, offset: int) -> tuple[ReferralTota
         ReferralTotals(int(totals[0]), int(totals[1]), int(totals[2]), int(totals[3])),
         [ReferrerRow(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5] or 0)) for r in rows],
     )
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    members: int
+    joined: int
+    active: int
+    buyers: int
+    repeat: int
+    consenting: int
+    points_outstanding: int
+    tiers: list[tuple[str, int]]
+
+
+def member_facts(snapshot: Snapshot, first: date, last: date, timezone: str) -> MemberFacts:
+    """The program's members as the snapshot has them: how many, joined between ``first`` and
+    ``last`` (program days), active in the period's months, buyers and repeat buyers (two visits or
+    more), consenting, the points they hold, per tier."""
+    tz = ZoneInfo(timezone)
+    months = sorted({(first + timedelta(days=n)).strftime("%Y-%m") for n in range((last - first).days + 1)})
+    with snapshot.connect() as con:
+        row = _one(
+            con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE joined_at >= ? AND joined_at < ?), "
+                "count(*) FILTER (WHERE list_has_any(visit_months, ?::VARCHAR[])), "
+                "count(*) FILTER (WHERE visits > 0), count(*) FILTER (WHERE visits > 1), "
+                "count(*) FILTER (WHERE consent), coalesce(sum(points_balance), 0) FROM members",
+                [_day_start(first, tz), _day_start(last + timedelta(days=1), tz), months],
+            )
+        )
+        tiers = con.execute("SELECT tier, count(*) FROM members GROUP BY tier ORDER BY 2 DESC, 1").fetchall()
+    members, joined, active, buyers, repeat, consenting, points = (int(v) for v in row)
+    return MemberFacts(
+        members, joined, active, buyers, repeat, consenting, points, [(str(t), int(n)) for t, n in tiers]
+    )
+
+
+@dataclass(frozen=True)
+class TierRow:
+    tier: str
+    members: int
+    consenting: int
+    visits: int
+    spend: int
+    points: int
+
+
+def tier_rows(snapshot: Snapshot) -> list[TierRow]:
+    with snapshot.connect() as con:
+        rows = con.execute(
+            "SELECT tier, count(*), count(*) FILTER (WHERE consent), coalesce(sum(visits), 0), "
+            "coalesce(sum(spend_minor), 0), coalesce(sum(points_balance), 0) FROM members GROUP BY tier"
+        ).fetchall()
+    return [TierRow(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]

@@ -67,6 +67,8 @@ class LedgerEntryModel(Model):
 
 class PurchaseModel(Model):
     class Meta(BaseMeta):
+        #: Each purchase and each refund of it flow to the sales counters (``sales.py``).
+        stream_view_type = "NEW_AND_OLD_IMAGES"
         table_name = table_name("purchases")
 
     purchase_id = UnicodeAttribute(hash_key=True)
@@ -528,3 +530,9 @@ def get_purchase(purchase_id: str) -> tuple[RecordedPurchase, int] | None:
     except PurchaseModel.DoesNotExist:
         return None
     return recorded_purchase(item.body), int(item.revision)
+
+
+def purchase_from_image(image: Mapping[str, Any]) -> tuple[RecordedPurchase, int]:
+    """A purchase item from a stream record's image: the record and its revision."""
+    item = PurchaseModel.from_raw_data(dict(image))
+    return recorded_purchase(item.body), int(item.revision or 0)

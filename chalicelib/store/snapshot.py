@@ -77,6 +77,8 @@ MEMBERS = Dataset(
         "favourite_category": "VARCHAR",
         "timezone": "VARCHAR",
         "referred_by": "VARCHAR",
+        #: Months (``YYYY-MM``, program time) with a visit, within the tier window the member item keeps.
+        "visit_months": "VARCHAR[]",
     },
 )
 
@@ -156,6 +158,7 @@ def _member_row(item: Any, seq: str) -> dict[str, Any]:
         "favourite_category": favourite,
         "timezone": item.timezone,
         "referred_by": item.referred_by,
+        "visit_months": sorted(month for month, (_, visits) in (item.monthly or {}).items() if int(visits) > 0),
     }
 
 

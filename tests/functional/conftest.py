@@ -26,8 +26,9 @@ from moto import mock_aws
 import app as handlers
 from app import app
 from chalicelib import ports, queues
-from chalicelib.services import member_snapshot
+from chalicelib.services import member_snapshot, reports
 from chalicelib.store import catalog, snapshot, streams, tables
+from chalicelib.store.ledger import LedgerEntryModel, PurchaseModel
 from chalicelib.store.members import MemberModel
 from scripts import seed
 from scripts.local_gateway import Gateway
@@ -54,6 +55,19 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
         self._members_stream: streams.StreamReader | None = None
+        self._report_streams: tuple[streams.StreamReader, streams.StreamReader] | None = None
+
+    def feed_reports(self) -> None:
+        """The ledger's and the purchases' streams since the last call into the report counters."""
+        if self._report_streams is None:
+            self._report_streams = (streams.StreamReader(LedgerEntryModel), streams.StreamReader(PurchaseModel))
+        ledger, purchases = self._report_streams
+        ledger.poll(
+            lambda records: reports.on_ledger_records(
+                [(r["eventName"], r["dynamodb"].get("NewImage")) for r in records], clock=ports.now
+            )
+        )
+        purchases.poll(lambda records: reports.on_purchase_records(records, clock=ports.now))
 
     def feed_snapshot(self) -> int:
         """The members table's stream since the last call, into the members' snapshot (what the

@@ -506,3 +506,126 @@ class CompensationReport(Response):
     rejected: int
     by_staff: list[StaffTotalOut]
     items: list[GrantOut] = Field(description="Every request of the period, newest first.")
+
+
+# --- summary, tiers, offers, economics -------------------------------------------------------
+
+
+class ReportQuery(Request):
+    from_: Day = Field(alias="from", description="First day, program time zone.")
+    to: Day = Field(description="Last day (included).")
+    merchant_id: Identifier | None = Field(default=None, description="One merchant's (a merchant's staff: their own).")
+
+
+class MembersSummary(Response):
+    members: int
+    joined_in_period: int
+    active_in_period: int = Field(description="Members with a visit in the period's calendar months.")
+    repeat_rate: float | None = Field(description="Of the members who bought, the share who came back.")
+    consenting: int
+
+
+class SalesSummary(Response):
+    revenue_minor: int = Field(description="What members paid.")
+    gross_minor: int = Field(description="The bills before the program's discounts.")
+    purchases: int
+    average_check_minor: int | None
+    discounts_minor: int = Field(description="The cumulative discount given.")
+    offer_discounts_minor: int
+    points_redeemed_value_minor: int
+    refunded_minor: int
+
+
+class PointsSummary(Response):
+    given: int
+    spent: int
+    expired: int
+    taken_back: int
+    outstanding: int = Field(description="Points members hold now: the program's liability.")
+    given_value_minor: int
+    spent_value_minor: int
+    outstanding_value_minor: int
+
+
+class TierCount(Response):
+    tier: str
+    members: int
+
+
+class OfferLine(Response):
+    offer_id: str
+    title: str
+    issued: int
+    redeemed: int
+    revenue_minor: int
+
+
+class SummaryReport(Response):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    merchant_id: str | None
+    currency: str
+    members: MembersSummary
+    sales: SalesSummary
+    points: PointsSummary
+    tiers: list[TierCount]
+    offers: list[OfferLine]
+    as_of: datetime | None = Field(description="When the members' snapshot was last written to.")
+
+
+class TierLine(Response):
+    tier: str
+    members: int
+    share: float | None
+    consenting: int
+    average_visits: float | None
+    average_spend_minor: int | None
+    points_outstanding: int
+    perks: list[str]
+
+
+class TiersReport(Response):
+    members: int
+    tiers: list[TierLine]
+    as_of: datetime | None
+
+
+class OfferDay(Response):
+    day: date
+    redeemed: int
+    revenue_minor: int
+
+
+class OfferReport(Response):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    offer_id: str
+    title: str
+    status: str
+    from_: date = Field(alias="from")
+    to: date
+    issued: int = Field(description="Issued since the offer began.")
+    redeemed: int = Field(description="Redeemed in the period.")
+    redemption_rate: float | None
+    revenue_minor: int = Field(description="What the redeeming purchases paid.")
+    days: list[OfferDay]
+
+
+class MonthEconomics(Response):
+    month: str
+    revenue_minor: int
+    discounts_minor: int
+    points_given_value_minor: int
+    points_redeemed_value_minor: int
+    cost_minor: int
+    cost_share: float | None = Field(description="Cost over revenue.")
+
+
+class EconomicsReport(Response):
+    merchant_id: str | None
+    currency: str
+    point_value_minor: int
+    months: list[MonthEconomics]
+    note: str

@@ -45,6 +45,10 @@ class CardSummary(Response):
     offers: list[WalletOfferOut] = Field(
         description="Wallet offers the till can redeem now, the soonest to expire first."
     )
+    favourite_categories: list[str] = Field(description="What the member buys most, most first (up to 3).")
+    interests: list[str] = Field(description="What the member told the app they like.")
+    tier_perks: list[str] = Field(description="What the member's tier gives them, to say at the till.")
+    visits: int
 
 
 class LineItemModel(Request):
