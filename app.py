@@ -18,7 +18,7 @@ from chalicelib.api.system import system
 from chalicelib.config import settings
 from chalicelib.jobs import fanout
 from chalicelib.ports import now
-from chalicelib.services import attribution, member_snapshot, prediction, push, referrals, reports
+from chalicelib.services import attribution, member_snapshot, prediction, push, referrals, reports, webhooks
 
 logs.configure()
 
@@ -87,8 +87,11 @@ if MEMBERS_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scr
 
     @app.on_dynamodb_record(stream_arn=MEMBERS_STREAM_ARN, batch_size=1000)
     def snapshot_members(event: DynamoDBEvent) -> None:
-        """Every change of a member, into the members' columnar snapshot (one delta per batch)."""
-        member_snapshot.on_member_records(event.to_dict()["Records"], at=now())
+        """Every change of a member, into the members' columnar snapshot (one delta per batch), and
+        the CRM's member events."""
+        records = event.to_dict()["Records"]
+        member_snapshot.on_member_records(records, at=now())
+        webhooks.on_member_records(records)
 
 
 PURCHASES_STREAM_ARN = settings().purchases_stream_arn
@@ -96,8 +99,11 @@ if PURCHASES_STREAM_ARN:  # on AWS; the local stack follows the stream itself (s
 
     @app.on_dynamodb_record(stream_arn=PURCHASES_STREAM_ARN, batch_size=100)
     def count_sales(event: DynamoDBEvent) -> None:
-        """Every purchase and refund into the day's sales counters (the reports)."""
-        reports.on_purchase_records(event.to_dict()["Records"], clock=now)
+        """Every purchase and refund into the day's sales counters (the reports), and the CRM's
+        purchase events."""
+        records = event.to_dict()["Records"]
+        reports.on_purchase_records(records, clock=now)
+        webhooks.on_purchase_records(records)
 
 
 INBOX_STREAM_ARN = settings().inbox_stream_arn
@@ -113,3 +119,10 @@ if INBOX_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scrip
 def push_messages(event: SQSEvent) -> dict[str, Any]:
     """New inbox messages to the members' phones through FCM (partial-batch answer)."""
     return push.deliver(event.to_dict(), clock=now)
+
+
+@app.on_sqs_message(queue=queues.queue_name(queues.WEBHOOKS), batch_size=10)
+def deliver_webhooks(event: SQSEvent) -> dict[str, Any]:
+    """The CRM's webhooks: each delivery's next attempt (partial-batch answer; a failed attempt
+    comes back after its backoff)."""
+    return queues.handle_batch(event.to_dict(), webhooks.on_delivery)

@@ -26,7 +26,9 @@ from chalicelib.config import settings
 PUSH = "push"
 #: Members a job or a campaign selected, in batches, for the issuing service to decide on.
 CONTACTS = "contacts"
-QUEUES = (PUSH, CONTACTS)
+#: Events for the CRM's webhooks, one message per (webhook, event).
+WEBHOOKS = "webhooks"
+QUEUES = (PUSH, CONTACTS, WEBHOOKS)
 
 #: SendMessageBatch's limit.
 BATCH_ENTRIES = 10

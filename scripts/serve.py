@@ -202,14 +202,22 @@ def main() -> None:
 
         streams.follow(LedgerEntryModel, on_ledger, stopping)
         # Every change of a member into the members' columnar snapshot (segments, audiences).
-        from chalicelib.services import member_snapshot
+        from chalicelib.services import member_snapshot, webhooks
         from chalicelib.store.members import MemberModel
 
-        streams.follow(MemberModel, lambda records: member_snapshot.on_member_records(records, at=now()), stopping)
+        def on_members(records: list[dict[str, Any]]) -> None:
+            member_snapshot.on_member_records(records, at=now())
+            webhooks.on_member_records(records)
+
+        def on_purchases(records: list[dict[str, Any]]) -> None:
+            reports.on_purchase_records(records, clock=now)
+            webhooks.on_purchase_records(records)
+
+        streams.follow(MemberModel, on_members, stopping)
         # Every purchase and refund into the sales counters the reports read.
         from chalicelib.store.ledger import PurchaseModel
 
-        streams.follow(PurchaseModel, lambda records: reports.on_purchase_records(records, clock=now), stopping)
+        streams.follow(PurchaseModel, on_purchases, stopping)
         # The inbox is the outbox: its stream feeds the push queue; the queues feed the same
         # handlers Lambda calls on AWS.
         queues.create_missing()
@@ -222,6 +230,7 @@ def main() -> None:
 
         sqs_local.follow(queues.PUSH, handlers.push_messages, stopping)
         sqs_local.follow(queues.CONTACTS, handlers.contact_members, stopping)
+        sqs_local.follow(queues.WEBHOOKS, handlers.deliver_webhooks, stopping)
         server = dev_server.create(app, args.host, args.port)
         print(
             f"API on http://{args.host}:{args.port}/v1 (DynamoDB Local on {endpoint}, SQS on "

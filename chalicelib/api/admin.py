@@ -11,15 +11,20 @@ from chalicelib.api.schemas.admin import (
     CompensationQuery,
     DeadLetterOut,
     DeadLetterPage,
+    DeliveryOut,
+    DeliveryPage,
     ProgramRulesBody,
     ProgramRulesOut,
     RejectBody,
     StaffBody,
     StaffOut,
+    WebhookBody,
+    WebhookOut,
+    WebhookPage,
 )
 from chalicelib.api.schemas.common import PageQuery, PublicProgramOut
 from chalicelib.ports import now
-from chalicelib.services import compensations, program, push
+from chalicelib.services import compensations, program, push, webhooks
 
 admin = Blueprint(__name__)
 
@@ -134,3 +139,70 @@ def approve_compensation(call: Call[None, None], compensation_id: str) -> compen
 )
 def reject_compensation(call: Call[RejectBody, None], compensation_id: str) -> compensations.CompensationView:
     return compensations.reject(call.identity, compensation_id, call.body.note, clock=now)
+
+
+@operation(admin, "GET", "/webhooks", summary="The CRM's webhooks", roles=ADMIN, query=PageQuery, response=WebhookPage)
+def list_webhooks(call: Call[None, PageQuery]) -> webhooks.WebhookPage:
+    return webhooks.page(call.identity, call.query.limit, call.query.cursor)
+
+
+@operation(
+    admin,
+    "POST",
+    "/webhooks",
+    summary="A CRM endpoint for some events, signed with HMAC-SHA256 (the secret is shown once)",
+    roles=ADMIN,
+    body=WebhookBody,
+    response=WebhookOut,
+    status=201,
+)
+def create_webhook(call: Call[WebhookBody, None]) -> webhooks.WebhookView:
+    return webhooks.create(command(webhooks.WebhookDraft, call.body), clock=now)
+
+
+@operation(admin, "GET", "/webhooks/{webhook_id}", summary="One webhook", roles=ADMIN, response=WebhookOut)
+def get_webhook(call: Call[None, None], webhook_id: str) -> webhooks.WebhookView:
+    return webhooks.get(webhook_id)
+
+
+@operation(
+    admin,
+    "PUT",
+    "/webhooks/{webhook_id}",
+    summary="Replace a webhook (a secret left out keeps the current one)",
+    roles=ADMIN,
+    body=WebhookBody,
+    response=WebhookOut,
+)
+def replace_webhook(call: Call[WebhookBody, None], webhook_id: str) -> webhooks.WebhookView:
+    return webhooks.replace(webhook_id, command(webhooks.WebhookDraft, call.body))
+
+
+@operation(admin, "DELETE", "/webhooks/{webhook_id}", summary="Remove a webhook", roles=ADMIN, status=204)
+def delete_webhook(call: Call[None, None], webhook_id: str) -> None:
+    webhooks.delete(webhook_id)
+
+
+@operation(
+    admin,
+    "GET",
+    "/webhooks/{webhook_id}/deliveries",
+    summary="A webhook's delivery log, newest first (30 days)",
+    roles=ADMIN,
+    query=PageQuery,
+    response=DeliveryPage,
+)
+def webhook_deliveries(call: Call[None, PageQuery], webhook_id: str) -> webhooks.DeliveryPage:
+    return webhooks.deliveries(call.identity, webhook_id, call.query.limit, call.query.cursor)
+
+
+@operation(
+    admin,
+    "POST",
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+    summary="Send a delivery again from its first attempt",
+    roles=ADMIN,
+    response=DeliveryOut,
+)
+def replay_delivery(call: Call[None, None], webhook_id: str, delivery_id: str) -> webhooks.DeliveryView:
+    return webhooks.replay(webhook_id, delivery_id, clock=now)

@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar, cast
 from urllib.parse import unquote
 
@@ -59,6 +59,17 @@ class Operation:
     tag: str
     path_params: type[BaseModel] | None = None
     idempotency_key: bool = False
+    #: The success body's media type (``text/csv`` for an export; JSON otherwise).
+    produces: str = "application/json"
+
+
+@dataclass(frozen=True)
+class TextBody:
+    """A view's answer that is not JSON (an export): its text, media type and extra headers."""
+
+    text: str
+    content_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 B = TypeVar("B", bound=BaseModel | None)
@@ -80,7 +91,7 @@ ANONYMOUS = Identity(sub="")
 
 #: What a view returns: a service's typed result (a TypedDict), a model, or the outcome of an
 #: exactly-once operation; None for a 204.
-Rendered = Mapping[str, object] | BaseModel | Outcome | None
+Rendered = Mapping[str, object] | BaseModel | Outcome | TextBody | None
 
 C = TypeVar("C")
 
@@ -132,13 +143,16 @@ def operation(
     response: type[BaseModel] | None = None,
     status: int = 200,
     idempotency_key: bool = False,
+    produces: str = "application/json",
 ) -> Callable[[Callable[..., Rendered]], Callable[..., Response]]:
     """``idempotency_key``: the operation moves points and requires the Idempotency-Key header."""
 
     def decorate(view: Callable[..., Rendered]) -> Callable[..., Response]:
         tag = bp._import_name.rsplit(".", 1)[-1]
         path_model = path_params_model(path, view.__name__)
-        op = Operation(method, summary, roles, body, query, response, status, tag, path_model, idempotency_key)
+        op = Operation(
+            method, summary, roles, body, query, response, status, tag, path_model, idempotency_key, produces
+        )
 
         @functools.wraps(view)
         def handler(**path_params: str) -> Response:
@@ -238,6 +252,10 @@ def render(result: Rendered, status: int, model: type[BaseModel] | None) -> Resp
         return response
     if status == 204:
         return Response(body="", status_code=204)
+    if isinstance(result, TextBody):
+        return Response(
+            body=result.text, status_code=status, headers={"Content-Type": result.content_type, **result.headers}
+        )
     if model is not None and not isinstance(result, model):
         result = model.model_validate(result)
     body = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result

@@ -106,7 +106,15 @@ def _operation(path: str, op: Operation) -> dict[str, Any]:
         "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}},
     }
     success: dict[str, Any] = {"description": op.summary}
-    if op.response is not None:
+    if op.produces != "application/json":
+        success["content"] = {op.produces: {"schema": {"type": "string"}}}
+        success["headers"] = {
+            "X-Next-Cursor": {
+                "description": "The next page's cursor (absent on the last page)",
+                "schema": {"type": "string"},
+            }
+        }
+    elif op.response is not None:
         success["content"] = {"application/json": {"schema": {"$ref": REF.format(model=op.response.__name__)}}}
     elif op.status != 204:
         success["content"] = {"application/json": {"schema": {"type": "object"}}}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from chalice.app import Blueprint
 
-from chalicelib.api.http import ADMIN, Call, operation
+from chalicelib.api.http import ADMIN, Call, TextBody, operation
 from chalicelib.api.marketing import MARKETER
 from chalicelib.api.schemas.common import PageQuery
 from chalicelib.api.schemas.marketing import (
     CampaignReport,
     CompensationReport,
+    CsvQuery,
     EconomicsReport,
     OfferReport,
     PeriodQuery,
@@ -126,3 +129,21 @@ def offer_report(call: Call[None, PeriodQuery], offer_id: str) -> reports.OfferR
 def economics_report(call: Call[None, ReportQuery]) -> reports.EconomicsView:
     q = call.query
     return reports.economics(call.identity, q.merchant_id, q.from_, q.to)
+
+
+@operation(
+    reports_bp,
+    "GET",
+    "/reports/members.csv",
+    summary="Members who agreed to marketing, as CSV for a CRM, a page at a time (X-Next-Cursor)",
+    roles=MARKETER,
+    query=CsvQuery,
+    produces="text/csv",
+)
+def members_csv(call: Call[None, CsvQuery]) -> TextBody:
+    page = reports.members_csv(call.identity, call.query.limit, call.query.cursor)
+    headers = {"Content-Disposition": 'attachment; filename="members.csv"', "X-Rows": str(page.rows)}
+    if page.next_cursor is not None:
+        headers["X-Next-Cursor"] = page.next_cursor
+        headers["Link"] = f'</v1/reports/members.csv?{urlencode({"cursor": page.next_cursor})}>; rel="next"'
+    return TextBody(page.text, "text/csv; charset=utf-8", headers)

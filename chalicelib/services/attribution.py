@@ -89,9 +89,9 @@ def _runs(features: Features) -> list[tuple[str, str, datetime, bool]]:
     """(campaign id, run, when it reached the member or held them out, treated) of every run."""
     runs = []
     for key, at in features.keys.items():
-        if key.startswith("campaign#"):
-            _, campaign_id, run = key.split("#", 2)
-            runs.append((campaign_id, run, at, True))
+        parts = key.split("#", 2)
+        if len(parts) == 3 and parts[0] == "campaign":
+            runs.append((parts[1], parts[2], at, True))
     for campaign_run, at in features.holdouts.items():
         campaign_id, _, run = campaign_run.partition("#")
         runs.append((campaign_id, run, at, False))

@@ -166,12 +166,12 @@ def reject(identity: Identity, compensation_id: str, note: str | None, *, clock:
 
 
 def pending(identity: Identity, status: str, limit: int, cursor: str | None) -> CompensationPage:
-    before = cursors.position(identity, f"compensations:{status}", cursor)
+    before = cursors.position(identity, f"compensations_{status}", cursor)
     page = store.with_status(status, limit, before)
     last = page[-1][0] if len(page) == limit else None
     return {
         "items": [view(c) for _, c in page],
-        "next_cursor": cursors.next_cursor(identity, f"compensations:{status}", last),
+        "next_cursor": cursors.next_cursor(identity, f"compensations_{status}", last),
     }
 
 

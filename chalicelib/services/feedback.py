@@ -15,9 +15,10 @@ from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.feedback import Feedback
 from chalicelib.domain.identity import Identity
 from chalicelib.domain.moments import first_name
+from chalicelib.domain.webhooks import Event
 from chalicelib.errors import Conflict, InvalidField, NotFound
 from chalicelib.ports import new_id
-from chalicelib.services import cursors, issuing, places, policy, program
+from chalicelib.services import cursors, issuing, places, policy, program, webhooks
 from chalicelib.services.issuing import Sent
 from chalicelib.store import feedback as store
 from chalicelib.store import ledger
@@ -102,6 +103,23 @@ def give(identity: Identity, req: GiveFeedback, *, clock: Clock) -> FeedbackView
         store.save(given)
     except store.AlreadyGiven:
         raise Conflict("you have reviewed this purchase already", code="already_reviewed") from None
+    webhooks.safely_emit(
+        [
+            Event(
+                f"feedback:{feedback_id}",
+                "feedback.created",
+                at,
+                {
+                    "feedback_id": feedback_id,
+                    "customer_id": member.customer_id,
+                    "kind": req.kind,
+                    "rating": req.rating,
+                    "store_id": store_id,
+                    "purchase_id": req.purchase_id,
+                },
+            )
+        ]
+    )
     points = program.rules().feedback.review_bonus_points
     if reviewed_purchase and points:
         # Once per purchase (the message's key); never fails the feedback itself.
@@ -131,7 +149,7 @@ def inbox(identity: Identity, status: str, limit: int, cursor: str | None) -> Fe
     """The team's inbox: feedback with ``status`` at the caller's merchant and the program-wide
     feedback (an admin: every merchant's), newest first."""
     owners = _owners(identity)
-    before = cursors.position(identity, f"feedback:{status}", cursor)
+    before = cursors.position(identity, f"feedback_{status}", cursor)
     found: list[tuple[str, Feedback]] = []
     for owner in owners:
         found += store.inbox(owner, status, limit + 1, before)
@@ -140,7 +158,7 @@ def inbox(identity: Identity, status: str, limit: int, cursor: str | None) -> Fe
     last = page[-1][0] if len(found) > limit else None
     return {
         "items": [view(f) for _, f in page],
-        "next_cursor": cursors.next_cursor(identity, f"feedback:{status}", last),
+        "next_cursor": cursors.next_cursor(identity, f"feedback_{status}", last),
     }
 
 

@@ -26,8 +26,9 @@ from chalicelib.domain.ledger import Posting
 from chalicelib.domain.members import Member, normalise_referral_code
 from chalicelib.domain.moments import first_name
 from chalicelib.domain.points import expiry_due, take_back
+from chalicelib.domain.webhooks import Event
 from chalicelib.errors import InvalidField, LoyaltyError, NotFound
-from chalicelib.services import cursors, issuing, program
+from chalicelib.services import cursors, issuing, program, webhooks
 from chalicelib.services.idempotency import exactly_once, request_hash
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
@@ -167,6 +168,15 @@ def _reward(referral: store.Referral, purchase_id: str, at: datetime) -> int:
         friend_points=rules.friend_points,
     )
     log.info("referral_rewarded", settled=settled)
+    if settled:
+        data = {
+            "friend_customer_id": referral.friend,
+            "referrer_customer_id": referral.referrer,
+            "purchase_id": purchase_id,
+            "referrer_points": rules.referrer_points,
+            "friend_points": rules.friend_points,
+        }
+        webhooks.safely_emit([Event(f"referral:{referral.friend}", "referral.rewarded", at, data)])
     return int(settled)
 
 

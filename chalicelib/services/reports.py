@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypedDict
 
@@ -627,3 +630,73 @@ def _offer_lines(identity: Identity, first: date, last: date) -> list[OfferLineV
             }
         )
     return lines
+
+
+# --- the CRM export ---------------------------------------------------------------------------
+
+MEMBER_COLUMNS = (
+    "customer_id",
+    "name",
+    "phone",
+    "birthday",
+    "tier",
+    "points_balance",
+    "visits",
+    "spend_minor",
+    "last_visit_at",
+    "joined_at",
+    "home_store_id",
+    "marketing_consent_at",
+    "referral_code",
+)
+
+
+@dataclass(frozen=True)
+class CsvPage:
+    text: str
+    next_cursor: str | None
+    rows: int
+
+
+def members_csv(identity: Identity, limit: int, cursor: str | None) -> CsvPage:
+    """Members who agreed to marketing, for import into a CRM, a page at a time (``limit`` rows,
+    in a stable order): the snapshot says who consents, each page's members are read by key
+    (BatchGetItem) and checked again (a consent withdrawn since is left out)."""
+    policy.acting_for(identity)
+    after = cursors.position(identity, "members_csv", cursor)
+    subs = audience.consenting(snapshot.current(), after, limit + 1)
+    page = subs[:limit]
+    found = {m.sub: m for m in member_store.get_members(page)}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(MEMBER_COLUMNS)
+    rows = 0
+    for sub in page:
+        m = found.get(sub)
+        if m is None or not m.marketing_consent:
+            continue
+        writer.writerow(
+            [
+                m.customer_id,
+                _cell(m.name),
+                m.phone,
+                m.birthday.isoformat(),
+                m.tier,
+                m.points_balance,
+                m.visits_total,
+                m.spend_total_minor,
+                isoformat(m.last_visit_at) if m.last_visit_at else "",
+                isoformat(m.joined_at),
+                m.home_store_id or "",
+                isoformat(m.consent_updated_at),
+                m.referral_code,
+            ]
+        )
+        rows += 1
+    last = page[-1] if len(subs) > limit else None
+    return CsvPage(out.getvalue(), cursors.next_cursor(identity, "members_csv", last), rows)
+
+
+def _cell(text: str) -> str:
+    """A name as a spreadsheet cell: never a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -156,8 +156,9 @@ def mark_read(identity: Identity, message_id: str, *, clock: Clock) -> MessageVi
     opened = wallet_store.mark_read(member.customer_id, message_id, at)
     if opened is None:
         raise NotFound(f"no message {message_id!r} in your inbox", code="message_not_found", field="message_id")
-    if opened.first and opened.contact_key and opened.contact_key.startswith("campaign#"):
-        _, campaign_id, run = opened.contact_key.split("#", 2)
+    parts = (opened.contact_key or "").split("#", 2)
+    if opened.first and len(parts) == 3 and parts[0] == "campaign":
+        _, campaign_id, run = parts
         try:
             counters.tally(campaign_id, run, {"opened": 1}, once=None, now=at)
         except Exception as exc:  # noqa: BLE001 - a report's count never fails the member's open

@@ -2,9 +2,10 @@
 
 Models never leave this package: repositories return domain objects. The key design, per table:
 
-``members`` (hash ``sub``; GSIs ``by_expiry``, ``by_tier_review``, ``by_birthday``; stream NEW_IMAGE)
+``members`` (hash ``sub``; GSIs ``by_expiry``, ``by_tier_review``, ``by_birthday``; stream NEW_AND_OLD_IMAGES)
     The member item, keyed by the user's token subject so ``GET /v1/me`` is one GetItem. Its
-    stream keeps the members' columnar snapshot (``snapshot.py``) that segments and audiences read.
+    stream keeps the members' columnar snapshot (``snapshot.py``) that segments and audiences read,
+    and gives the CRM's webhooks their member events.
     Holds the profile, the balance with its debt and FIFO expiry lots, the per-month spend and
     visits of the tier window, and a ``revision`` every balance change is conditioned on.
     ``by_expiry`` (``expiry_month`` / ``expiry_due``) and ``by_tier_review`` (``review_month`` /
@@ -32,7 +33,8 @@ Models never leave this package: repositories return domain objects. The key des
 ``catalog`` (hash ``pk`` = kind, range ``sk`` = id)
     The program's few, slow-changing things: ``program/current`` (and ``program/v<n>``, every
     saved version), ``merchant/<id>``, ``store/<id>``, ``staff/<sub>``, ``beacon/<advertised
-    identity>``, ``promotion/<id>``, ``offer/<id>``, ``segment/<id>`` (a saved audience: its
+    identity>``, ``promotion/<id>``, ``offer/<id>``, ``webhook/<id>`` (a CRM's endpoint, its
+    events and signing secret; not cached), ``segment/<id>`` (a saved audience: its
     definition and last membership count; not cached, so its writes leave the version alone),
     ``offer_issued/<offer_id>`` (an offer's
     issued count, an atomic counter conditioned on its budget), ``job/<name>`` (a job's last run),
@@ -57,6 +59,9 @@ Models never leave this package: repositories return domain objects. The key des
 ``compensations`` (hash ``compensation_id``; GSIs ``by_status``, ``by_month``, ``by_customer``)
     Amends: granted in the member change that gives the points (with the cashier's capped day
     total on ``counters``), or pending an admin's approval.
+``webhook_deliveries`` (hash ``webhook_id``, range ``delivery_id``; see ``webhooks.py``)
+    The CRM hooks' delivery log: one item per (webhook, event), its body (ids, no personal data),
+    status and attempts, 30 days (TTL).
 ``campaigns`` (hash ``campaign_id``; GSIs ``by_due``, ``by_owner``; see ``campaigns.py``)
     A campaign as one document with a version every save is conditioned on; the sparse ``by_due``
     index finds the runs that came due, ``by_owner`` a console's list newest first.

@@ -309,3 +309,13 @@ def tier_rows(snapshot: Snapshot) -> list[TierRow]:
             "coalesce(sum(spend_minor), 0), coalesce(sum(points_balance), 0) FROM members GROUP BY tier"
         ).fetchall()
     return [TierRow(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
+
+
+def consenting(snapshot: Snapshot, after: str | None, limit: int) -> list[str]:
+    """The ``sub`` of consenting members after ``after``, in ``sub`` order (the CRM export's pages)."""
+    with snapshot.connect() as con:
+        rows = con.execute(
+            "SELECT sub FROM members WHERE consent AND (? IS NULL OR sub > ?) ORDER BY sub LIMIT ?",
+            [after, after, limit],
+        ).fetchall()
+    return [str(r[0]) for r in rows]

@@ -33,6 +33,7 @@ from chalicelib.domain.offers import Offer
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
 from chalicelib.domain.segments import Segment
+from chalicelib.domain.webhooks import Webhook
 from chalicelib.errors import Conflict
 from chalicelib.store.base import BaseMeta, OwnedWrite, failed_items, table_name, transaction
 
@@ -100,6 +101,10 @@ class SegmentItem(CatalogItem, discriminator="segment"):
     pass
 
 
+class WebhookItem(CatalogItem, discriminator="webhook"):
+    pass
+
+
 class SeedItem(CatalogItem, discriminator="seed"):
     """``seed/<name>``: a data set was written in full here (see ``scripts.seed``)."""
 
@@ -113,7 +118,7 @@ class CatalogVersionItem(CatalogItem, discriminator="catalog_version"):
 
 
 #: Everything the catalog table holds.
-CatalogThing = ProgramRules | Merchant | Store | Beacon | StaffMember | Promotion | JobState | Offer | Segment
+CatalogThing = ProgramRules | Merchant | Store | Beacon | StaffMember | Promotion | JobState | Offer | Segment | Webhook
 
 _KINDS: dict[type, tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
@@ -125,12 +130,13 @@ _KINDS: dict[type, tuple[str, type[CatalogItem]]] = {
     JobState: ("job", JobStateItem),
     Offer: ("offer", OfferItem),
     Segment: ("segment", SegmentItem),
+    Webhook: ("webhook", WebhookItem),
 }
 
 PROGRAM_KEY = "current"
 VERSION_KEY = ("catalog_version", "current")
 #: Kinds whose writes leave the version alone: nothing caches them.
-_UNVERSIONED: frozenset[type] = frozenset({JobState, Segment})
+_UNVERSIONED: frozenset[type] = frozenset({JobState, Segment, Webhook})
 #: Writes of definitions this process made (a cache validated earlier in the same request
 #: looks again after one of them).
 _local_writes = itertools.count(1)
@@ -210,6 +216,8 @@ def _key_of(thing: CatalogThing) -> str:
         return thing.name
     if isinstance(thing, Segment):
         return thing.segment_id
+    if isinstance(thing, Webhook):
+        return thing.webhook_id
     return thing.offer_id
 
 

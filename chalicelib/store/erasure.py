@@ -35,6 +35,7 @@ from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, claim
 from chalicelib.store.push import DeadLetterModel
 from chalicelib.store.referrals import ReferralModel
 from chalicelib.store.wallet import ActivityModel, Checkin, CheckinModel, InboxModel, Message, WalletModel, WalletOffer
+from chalicelib.store.webhooks import DeliveryModel
 
 FORFEIT_REASON = "forfeited_on_leaving"
 #: A claim that says an erasure started and may not have finished (see ``erase_member``).
@@ -121,6 +122,11 @@ POLICIES: dict[type[Model], Policy] = {
         "amends asked for and granted, under the random customer_id (the points are on the ledger): who granted "
         "them and why, for the books and the staff's limits",
         "compensations",
+    ),
+    DeliveryModel: Policy(
+        Retention.EXPIRES,
+        "what the CRM's webhooks were sent: event ids, the random customer_id and amounts, never a name, "
+        "phone or token; 30 days, then TTL",
     ),
     CampaignModel: Policy(Retention.NOTHING_PERSONAL, "campaigns: their message, audience definition and runs"),
     CatalogItem: Policy(Retention.NOTHING_PERSONAL, "program, merchants, stores, beacons, staff, offers"),

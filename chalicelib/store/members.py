@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -73,8 +74,9 @@ class BirthdayIndex(GlobalSecondaryIndex):  # type: ignore[type-arg,no-untyped-c
 class MemberModel(Model):
     class Meta(BaseMeta):
         table_name = table_name("members")
-        #: Every change of a member flows to the members' columnar snapshot (segments, audiences).
-        stream_view_type = "NEW_IMAGE"
+        #: Every change of a member flows to the members' columnar snapshot (segments, audiences)
+        #: and to the CRM's webhooks (a tier change is the two images' difference).
+        stream_view_type = "NEW_AND_OLD_IMAGES"
 
     sub = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute()
@@ -287,6 +289,11 @@ def create_member(
         if kind == "phone":
             raise Conflict("this phone number belongs to another member", code="phone_taken") from error
         raise CodeTaken(kind) from error
+
+
+def member_from_image(image: Mapping[str, Any]) -> Member:
+    """A member from a stream record's image (DynamoDB's typed JSON)."""
+    return to_member(MemberModel.from_raw_data(dict(image)))
 
 
 def get_member(sub: str) -> Member | None:

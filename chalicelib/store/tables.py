@@ -23,6 +23,7 @@ from chalicelib.store.members import ClaimModel, DeviceModel, MemberModel, backf
 from chalicelib.store.push import DeadLetterModel
 from chalicelib.store.referrals import ReferralModel
 from chalicelib.store.wallet import ActivityModel, CheckinModel, InboxModel, WalletModel
+from chalicelib.store.webhooks import DeliveryModel
 
 MODELS: tuple[type[Model], ...] = (
     MemberModel,
@@ -43,6 +44,7 @@ MODELS: tuple[type[Model], ...] = (
     ReferralModel,
     FeedbackModel,
     CompensationModel,
+    DeliveryModel,
 )
 
 

@@ -80,7 +80,9 @@ def test_a_campaign_reaches_a_member_once_however_often_it_is_sent(api, alice, c
     assert api.call("GET", "/v1/me/ledger", api.customer("alice")).json_body["items"] == []
     # Long after the request's idempotency record is gone, the member's features still know the key.
     clock.now += timedelta(days=30)
-    ledger.IdempotencyModel(issuing.contact_idempotency_key(alice["customer_id"], "campaign#c_spring")).delete()
+    ledger.IdempotencyModel(
+        issuing.contact_idempotency_key(alice["customer_id"], contact.campaign_key("c_spring"))
+    ).delete()
     assert campaign(clock, "c_spring") == Refused(contact.ALREADY_CONTACTED)
     assert len(inbox(api, "alice")) == 1
 
@@ -150,7 +152,7 @@ def test_two_campaigns_racing_for_one_member_send_one(api, alice, clock, monkeyp
     raced = []
 
     def apply_after_a_rival(change):
-        if change.contact.key == "campaign#c_spring" and not raced:
+        if change.contact.key == contact.campaign_key("c_spring") and not raced:
             raced.append(None)
             raced[0] = campaign(clock, "c_rival")
         real_apply(change)

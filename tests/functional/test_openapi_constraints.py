@@ -53,7 +53,11 @@ def test_only_operations_that_move_points_declare_an_idempotency_key():
         for method, o in item.items()
         if header(o, "Idempotency-Key")
     }
-    assert declaring == {("/v1/purchases", "post"), ("/v1/purchases/{purchase_id}/refund", "post")}
+    assert declaring == {
+        ("/v1/purchases", "post"),
+        ("/v1/purchases/{purchase_id}/refund", "post"),
+        ("/v1/customers/{customer_id}/compensations", "post"),
+    }
 
 
 @pytest.mark.parametrize(

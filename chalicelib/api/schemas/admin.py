@@ -467,3 +467,62 @@ class CompensationList(Response):
 
 class RejectBody(Request):
     note: Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARS)] | None = None
+
+
+# --- CRM webhooks -------------------------------------------------------------------------
+
+WebhookEvent = Literal[
+    "member.joined",
+    "member.left",
+    "tier.changed",
+    "purchase.created",
+    "purchase.refunded",
+    "feedback.created",
+    "referral.rewarded",
+]
+
+
+class WebhookBody(Request):
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")] = Field(
+        description="https (http only to this machine, on the local stage)."
+    )
+    events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=7)]
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=200, pattern=r"^[\x21-\x7e]+$")] | None = Field(
+        default=None, description="The HMAC key (write-only; drawn for you if left out and shown once)."
+    )
+    active: bool = True
+    description: Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARS)] | None = None
+
+
+class WebhookOut(Response):
+    webhook_id: str
+    url: str
+    events: list[WebhookEvent]
+    active: bool
+    description: str | None
+    created_at: datetime | None
+    secret: str | None = Field(description="Only in the answer that set it; never shown again.")
+
+
+class WebhookPage(Response):
+    items: list[WebhookOut]
+    next_cursor: str | None
+
+
+class DeliveryOut(Response):
+    delivery_id: str
+    event_id: str
+    event: WebhookEvent
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    created_at: datetime
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    body: dict[str, Any] = Field(description="What was (or is to be) sent: ids and amounts, no personal data.")
+
+
+class DeliveryPage(Response):
+    items: list[DeliveryOut]
+    next_cursor: str | None

@@ -629,3 +629,8 @@ class EconomicsReport(Response):
     point_value_minor: int
     months: list[MonthEconomics]
     note: str
+
+
+class CsvQuery(Request):
+    limit: Annotated[int, Field(ge=1, le=5000)] = Field(default=1000, description="Rows per page.")
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
