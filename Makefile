@@ -67,6 +67,7 @@ bench: install
 	$(PY) -m scripts.bench_push
 	$(PY) -m scripts.bench_moments
 	$(PY) -m scripts.bench_segments
+	$(PY) -m scripts.bench_campaigns
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

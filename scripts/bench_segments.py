@@ -63,7 +63,9 @@ SELECT
         ELSE [] END AS categories,
     CASE WHEN visits > 0 THEN {categories}[1 + (h // 23) % 6] END AS favourite_category,
     'Europe/Berlin' AS timezone,
-    NULL::VARCHAR AS referred_by
+    NULL::VARCHAR AS referred_by,
+    CASE WHEN visits > 0 THEN [strftime(TIMESTAMP '2026-11-23' - to_seconds((h // 17) % 63000000), '%Y-%m')]
+        ELSE []::VARCHAR[] END AS visit_months
 FROM (
     SELECT i, h,
         CASE WHEN h % 10 < 2 THEN 0 ELSE (1 + floor(pow(((h // 31) % 1000) / 1000.0, 3) * 80))::INTEGER END AS visits

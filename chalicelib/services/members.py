@@ -97,6 +97,8 @@ class ProfileView(TypedDict):
     tier_review_on: str | None
     tier_grace_until: str | None
     currency: str
+    tier_perks: list[str]
+    next_tier_perks: list[str]
 
 
 class CardView(TypedDict):
@@ -359,7 +361,13 @@ def profile_view(member: Member, rules: ProgramRules, clock: Clock) -> ProfileVi
         "tier_review_on": member.tier_review_due,
         "tier_grace_until": member.tier_grace_until,
         "currency": rules.currency,
+        "tier_perks": _perks(rules, tier),
+        "next_tier_perks": _perks(rules, progress.next_tier) if progress.next_tier else [],
     }
+
+
+def _perks(rules: ProgramRules, tier: str) -> list[str]:
+    return next((list(t.perks) for t in rules.tiers if t.name == tier), [])
 
 
 def _member(identity: Identity) -> Member:

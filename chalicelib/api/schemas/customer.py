@@ -110,6 +110,8 @@ class Profile(Response):
     currency: str
     tier_review_on: date | None = Field(description="When the tier is next reviewed (it can only go down then).")
     tier_grace_until: date | None = Field(description="Below the tier's threshold: kept until this day.")
+    tier_perks: list[str] = Field(description="What my tier gives me.")
+    next_tier_perks: list[str] = Field(description="What the next tier would add (empty at the top).")
 
 
 class Card(Response):
