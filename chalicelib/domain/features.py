@@ -42,9 +42,6 @@ class Features:
     #: The member's recent visit days (a day with a purchase, program time), oldest first.
     visit_days: tuple[date, ...] = ()
     updated_at: datetime | None = None
-    #: Campaign runs (``<campaign_id>#<run>``) the member was held out of, and when: their purchases
-    #: after it count for the hold-out group.
-    holdouts: Mapping[str, datetime] = field(default_factory=dict)
     #: Bumped by every contact recorded (not by segment or prediction writes): a contact decided
     #: on a stale read of the features never lands, so two racing messages cannot both pass a cap.
     revision: int = 0

@@ -2,7 +2,8 @@
 the buyer within their attribution window, from the ledger's stream.
 
 A purchase's ledger entry names the purchase; the buyer's features say which campaign runs reached
-them and when (the contact keys ``campaign#<id>#<run>``) and which they were held out of. For each
+them and when (the contact keys ``campaign#<id>#<run>``), the runs' hold-out files beside the
+snapshot (``snapshot.held_out``) which they were held out of. For each
 run whose window holds the purchase, the run's funnel counts the member once as converted (treated
 or hold-out) and the purchase once in the revenue, and a purchase that redeemed the campaign's
 offer as a redemption. Markers make a record delivered twice count once. Cost grows with the
@@ -22,7 +23,7 @@ from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.features import Features
 from chalicelib.store import campaigns as campaign_store
-from chalicelib.store import counters, ledger
+from chalicelib.store import counters, ledger, snapshot
 from chalicelib.store import features as features_store
 from chalicelib.store import members as member_store
 
@@ -44,12 +45,17 @@ def on_ledger_records(records: Iterable[tuple[str, dict[str, Any] | None]], *, c
     now = clock()
     campaigns: dict[str, Campaign | None] = {}
     counted = 0
+    buyers: dict[str, str] = {}
     for purchase_id, customer_id in purchases.items():
         found = member_store.find_claim("customer", customer_id)
-        if found is None:
-            continue  # the member left
-        sub = found[0]
-        runs = _runs(features_store.get_features(sub))
+        if found is not None:  # else the member left
+            buyers[purchase_id] = found[0]
+    # The hold-out groups of recent runs these buyers were in: one query over their files.
+    held: dict[str, list[tuple[str, str, datetime, bool]]] = {}
+    for campaign_id, run, at, sub in snapshot.held_out(snapshot.current(), sorted(set(buyers.values()))):
+        held.setdefault(sub, []).append((campaign_id, run, at, False))
+    for purchase_id, sub in buyers.items():
+        runs = _runs(features_store.get_features(sub)) + held.get(sub, [])
         if not runs:
             continue
         recorded = ledger.get_purchase(purchase_id)
@@ -86,13 +92,10 @@ def on_ledger_records(records: Iterable[tuple[str, dict[str, Any] | None]], *, c
 
 
 def _runs(features: Features) -> list[tuple[str, str, datetime, bool]]:
-    """(campaign id, run, when it reached the member or held them out, treated) of every run."""
+    """(campaign id, run, when it reached the member, treated) of every run that reached them."""
     runs = []
     for key, at in features.keys.items():
         parts = key.split("#", 2)
         if len(parts) == 3 and parts[0] == "campaign":
             runs.append((parts[1], parts[2], at, True))
-    for campaign_run, at in features.holdouts.items():
-        campaign_id, _, run = campaign_run.partition("#")
-        runs.append((campaign_id, run, at, False))
     return runs

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypedDict
@@ -38,13 +37,10 @@ from chalicelib.ports import new_id, now
 from chalicelib.services import cursors, issuing, policy, program, segments
 from chalicelib.services.issuing import Sent
 from chalicelib.store import campaigns as store
-from chalicelib.store import catalog, counters
-from chalicelib.store import features as features_store
+from chalicelib.store import catalog, counters, snapshot
 
 #: Members per ``campaign`` queue message (a consumer's batch of 10 is then 1,000 members).
 SUBS_PER_MESSAGE = 100
-#: Hold-out members recorded at once when a run starts.
-HOLDOUT_WRITERS = 16
 #: Outcomes of the contact policy as the funnel names them.
 HELD_BACK = ("frequency_cap", "no_marketing_consent", "already_contacted", "offer_unavailable", "not_a_member")
 
@@ -297,10 +293,8 @@ def on_run(body: Mapping[str, Any]) -> None:
         else:
             to_contact.append(sub)
     holdout = len(held)
-    # The hold-out group's members are remembered (their purchases are the baseline): one small
-    # write each, a few at a time.
-    with ThreadPoolExecutor(max_workers=HOLDOUT_WRITERS) as pool:
-        list(pool.map(lambda sub: features_store.record_holdout(sub, f"{campaign_id}#{run}", at), held))
+    # The hold-out group is remembered in one file (their purchases are the baseline).
+    snapshot.write_holdout(snapshot.current(), campaign_id, run, at, held)
     bodies = [
         {"job": "campaign", "campaign_id": campaign_id, "run": run, "at": isoformat(at), "chunk": n, "subs": chunk}
         for n, chunk in enumerate(_chunks(to_contact, SUBS_PER_MESSAGE))

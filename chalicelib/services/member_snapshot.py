@@ -67,7 +67,8 @@ def compact(at: datetime) -> CompactionRun:
     """The ``snapshot`` job: fold each dataset's deltas into a new base."""
     target = snapshot.current()
     folded = sum(target.compact(dataset) for dataset in snapshot.DATASETS)
-    log.info("snapshot_compacted", folded=folded)
+    forgotten = snapshot.forget_old_holdouts(target)
+    log.info("snapshot_compacted", folded=folded, holdouts_forgotten=forgotten)
     return {"job": "snapshot", "at": isoformat(at), "folded": folded}
 
 

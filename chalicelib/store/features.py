@@ -76,8 +76,6 @@ class FeaturesModel(Model):
     next_visit_day = UnicodeAttribute(null=True)
     by_next_visit = NextVisitIndex()
     segments = UnicodeSetAttribute(null=True)
-    #: ``<campaign_id>#<run>@<ISO time>``: the campaign runs the member was held out of.
-    holdouts = UnicodeSetAttribute(null=True)
     #: ``{"last": {kind: at}, "marketing": [at, ...], "keys": {key: at}}``, ISO-8601 UTC: one
     #: attribute, so a contact replaces it whole under the revision it read.
     contacts = JSONAttribute(null=True)
@@ -107,7 +105,6 @@ def get_features(sub: str) -> Features:
         visit_days=tuple(sorted(date.fromisoformat(d) for d in item.visit_days or ())),
         updated_at=item.updated_at,
         revision=int(item.revision or 0),
-        holdouts=_holdouts(item.holdouts or set()),
     )
 
 
@@ -258,18 +255,3 @@ def change_segment(sub: str, segment_id: str, member: bool, now: datetime) -> No
     """The member came into (``member``) or left a saved segment; their other segments untouched."""
     change = FeaturesModel.segments.add({segment_id}) if member else FeaturesModel.segments.delete({segment_id})
     FeaturesModel(sub).update(actions=[change, *_touched(now)])
-
-
-def record_holdout(sub: str, campaign_run: str, at: datetime) -> None:
-    """The member was held out of a campaign's run (``<campaign_id>#<run>``) at ``at``, nothing else
-    touched (one write; recorded twice, the earlier time is the one read back)."""
-    FeaturesModel(sub).update(actions=[FeaturesModel.holdouts.add({f"{campaign_run}@{_iso(at)}"}), *_touched(at)])
-
-
-def _holdouts(entries: set[str]) -> dict[str, datetime]:
-    held: dict[str, datetime] = {}
-    for run, _, at in (entry.partition("@") for entry in entries):
-        moment = _moment(at)
-        if run not in held or moment < held[run]:
-            held[run] = moment
-    return held

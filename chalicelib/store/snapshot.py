@@ -386,3 +386,52 @@ def _write_atomically(target: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(tmp, target)
+
+
+#: Hold-out groups are looked at this long after their run (longer than any attribution window).
+HOLDOUT_HORIZON_S = 90 * 24 * 3600
+
+
+def write_holdout(snapshot: Snapshot, campaign_id: str, run: str, at: datetime, subs: Sequence[str]) -> Path:
+    """A campaign run's hold-out group, as one Parquet file beside the snapshot (a whole group in
+    one write, however large): the baseline attribution compares the treated against."""
+    folder = snapshot.root / "campaigns" / campaign_id
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{run}.parquet"
+    with _connection() as con:
+        con.execute(
+            "CREATE TEMP TABLE held AS SELECT unnest(?::VARCHAR[]) AS sub, ?::TIMESTAMP AS held_at",
+            [list(subs), at.astimezone(UTC).replace(tzinfo=None)],
+        )
+        _copy_to(con, "SELECT * FROM held ORDER BY sub", target)
+    return target
+
+
+def held_out(snapshot: Snapshot, subs: Sequence[str]) -> list[tuple[str, str, datetime, str]]:
+    """``(campaign_id, run, when, sub)`` for each of ``subs`` held out of a recent campaign run."""
+    folder = snapshot.root / "campaigns"
+    if not subs or not folder.exists():
+        return []
+    horizon = datetime.now(UTC).timestamp() - HOLDOUT_HORIZON_S
+    files = [p for p in folder.glob("*/*.parquet") if p.stat().st_mtime >= horizon]
+    if not files:
+        return []
+    with _connection() as con:
+        rows = con.execute(
+            f"SELECT filename, held_at, sub FROM read_parquet({_sql_list([str(p) for p in files])}, filename = true) "
+            "WHERE sub IN (SELECT unnest(?::VARCHAR[]))",
+            [list(subs)],
+        ).fetchall()
+    return [(Path(f).parent.name, Path(f).stem, at.replace(tzinfo=UTC), str(sub)) for f, at, sub in rows]
+
+
+def forget_old_holdouts(snapshot: Snapshot) -> int:
+    """Remove hold-out files past the horizon (nothing counts for them any more); returns how many."""
+    folder = snapshot.root / "campaigns"
+    if not folder.exists():
+        return 0
+    horizon = datetime.now(UTC).timestamp() - HOLDOUT_HORIZON_S
+    old = [p for p in folder.glob("*/*.parquet") if p.stat().st_mtime < horizon]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return len(old)

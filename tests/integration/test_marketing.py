@@ -65,8 +65,8 @@ def test_the_marketing_team_s_day(running: LocalStack) -> None:
     rosa, fritz = f"it-rosa-{tag}", f"it-fritz-{tag}"
 
     # Referrals: the friend joins with the code and buys; both are rewarded from the ledger's stream.
-    referrer = join(running, rosa)
-    friend = join(running, fritz, referral_code=referrer["referral_code"])
+    referrer = join(running, rosa, name="Rosa Example")
+    friend = join(running, fritz, name="Fritz Example", referral_code=referrer["referral_code"])
     buy(running, friend["card_number"], 2_500)
     mine = eventually(
         lambda: (m := get(running, "/me/referrals", as_member(rosa)))["points_earned"] and m, timeout_s=60
@@ -78,7 +78,7 @@ def test_the_marketing_team_s_day(running: LocalStack) -> None:
             (
                 r
                 for r in get(running, "/reports/referrals?limit=200", MARKETER)["items"]
-                if r["name"] == "Rosa Example" and r["friends_spend_minor"]
+                if r["customer_id"] == referrer["customer_id"] and r["friends_spend_minor"]
             ),
             None,
         ),
