@@ -13,9 +13,12 @@ added. A database seeded before the marker existed (no marker, but demo members)
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from chalicelib.domain.campaigns import Campaign, Message, Schedule
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.clock import isoformat, system_clock
 from chalicelib.domain.identity import Identity, Role
@@ -27,8 +30,10 @@ from chalicelib.domain.program import (
     Tier,
     TierReview,
 )
+from chalicelib.domain.segments import DayRange, Definition, Segment
 from chalicelib.errors import Conflict
 from chalicelib.services import members, program, purchases
+from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import catalog, tables
 from chalicelib.store import members as member_store
 
@@ -158,6 +163,53 @@ CUSTOMERS = (
 #: The marker's name: the demo data set, written once per database.
 SEED_NAME = "demo"
 STARTED, DONE = "started", "done"
+#: The marketing team's demo data (segments, a planned campaign): its own data set, so a database
+#: seeded before it gets it once, and a segment or campaign deleted since is never written again.
+MARKETING_SEED = "marketing"
+
+SEGMENTS = (
+    Segment(
+        "seg_demo_regulars",
+        "Regulars",
+        Definition(min_visits=5, consent_only=True),
+        merchant_id="m_kiez",
+        description="Five visits or more, consenting: thank them first",
+    ),
+    Segment(
+        "seg_demo_drifting",
+        "Drifting away",
+        Definition(last_visit_days=DayRange(min=30), min_visits=2),
+        merchant_id="m_kiez",
+        description="Came at least twice, not seen for a month",
+    ),
+)
+
+
+def _spring_campaign(now: datetime) -> Campaign:
+    year = now.year + 1 if (now.month, now.day) >= (3, 20) else now.year
+    return Campaign(
+        campaign_id="cmp_demo_spring",
+        name="Spring menu",
+        message=Message("{name}, spring is on the menu", "Try the new season's drinks: your {tier} discount applies."),
+        segment_id="seg_demo_regulars",
+        schedule=Schedule(at=datetime(year, 3, 20, 9, 0, tzinfo=UTC)),
+        merchant_id="m_kiez",
+        created_at=now,
+        updated_at=now,
+        tags=("new menu",),
+    )
+
+
+def seed_marketing(now: datetime) -> str:
+    if catalog.seed_state(MARKETING_SEED) is not None:
+        return "already written"
+    catalog.mark_seed(MARKETING_SEED, STARTED, now)
+    for segment in SEGMENTS:
+        catalog.put_if_missing(dataclasses.replace(segment, created_at=now, updated_at=now))
+    with contextlib.suppress(campaign_store.VersionConflict):  # written by a run stopped before its marker
+        campaign_store.save(_spring_campaign(now), None)
+    catalog.mark_seed(MARKETING_SEED, DONE, now)
+    return f"{len(SEGMENTS)} segments, 1 draft campaign"
 
 
 def seed() -> dict[str, int | str]:
@@ -169,7 +221,12 @@ def seed() -> dict[str, int | str]:
         return {"tables created": len(created_tables), "demo data": "already written (by an earlier version)"}
     if state is not None and state[0] == DONE:
         when = isoformat(state[1]) if state[1] else "an earlier run"
-        return {"tables created": len(created_tables), "demo data": f"already written on {when}"}
+        marketing = seed_marketing(system_clock())
+        return {
+            "tables created": len(created_tables),
+            "demo data": f"already written on {when}",
+            "marketing": marketing,
+        }
     if state is None:
         catalog.mark_seed(SEED_NAME, STARTED, system_clock())
     # Demo data never overwrites what an admin changed since: only what is missing is written.
@@ -193,6 +250,7 @@ def seed() -> dict[str, int | str]:
             continue
         joined += 1
         purchases_made += _history(sub, member["customer_id"], home, joined_at, now, rng)
+    marketing = seed_marketing(system_clock())
     # Last: a run stopped before this line runs again and finishes what is missing.
     catalog.mark_seed(SEED_NAME, DONE, system_clock())
     return {
@@ -203,6 +261,7 @@ def seed() -> dict[str, int | str]:
         "members joined now": joined,
         "members in demo": len(CUSTOMERS),
         "purchases recorded now": purchases_made,
+        "marketing": marketing,
     }
 
 

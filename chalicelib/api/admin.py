@@ -6,7 +6,6 @@ from chalice.app import Blueprint
 
 from chalicelib.api.http import ADMIN, ANY_MEMBER, STAFF, Call, command, operation
 from chalicelib.api.schemas.admin import (
-    CompensationItem,
     CompensationList,
     CompensationQuery,
     DeadLetterOut,
@@ -22,7 +21,7 @@ from chalicelib.api.schemas.admin import (
     WebhookOut,
     WebhookPage,
 )
-from chalicelib.api.schemas.common import PageQuery, PublicProgramOut
+from chalicelib.api.schemas.common import CompensationOut, PageQuery, PublicProgramOut
 from chalicelib.ports import now
 from chalicelib.services import compensations, program, push, webhooks
 
@@ -122,7 +121,7 @@ def list_compensations(call: Call[None, CompensationQuery]) -> compensations.Com
     "/compensations/{compensation_id}/approve",
     summary="Grant amends a cashier asked for above their limit (once)",
     roles=ADMIN,
-    response=CompensationItem,
+    response=CompensationOut,
 )
 def approve_compensation(call: Call[None, None], compensation_id: str) -> compensations.CompensationView:
     return compensations.approve(call.identity, compensation_id, clock=now)
@@ -135,7 +134,7 @@ def approve_compensation(call: Call[None, None], compensation_id: str) -> compen
     summary="Refuse amends a cashier asked for above their limit",
     roles=ADMIN,
     body=RejectBody,
-    response=CompensationItem,
+    response=CompensationOut,
 )
 def reject_compensation(call: Call[RejectBody, None], compensation_id: str) -> compensations.CompensationView:
     return compensations.reject(call.identity, compensation_id, call.body.note, clock=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.api.http import Call, command, operation
-from chalicelib.api.schemas.common import PageQuery
+from chalicelib.api.schemas.common import FeedbackOut, PageQuery
 from chalicelib.api.schemas.marketing import (
     CalendarOut,
     CalendarQuery,
@@ -13,7 +13,6 @@ from chalicelib.api.schemas.marketing import (
     CampaignOut,
     CampaignPage,
     FeedbackInbox,
-    FeedbackItem,
     FeedbackQuery,
     LaunchOut,
     OfferBody,
@@ -327,7 +326,7 @@ def feedback_inbox(call: Call[None, FeedbackQuery]) -> feedback.FeedbackPage:
     summary="Answer feedback: the reply reaches the customer's inbox and closes it",
     roles=MARKETER,
     body=ReplyBody,
-    response=FeedbackItem,
+    response=FeedbackOut,
 )
 def reply_to_feedback(call: Call[ReplyBody, None], feedback_id: str) -> feedback.FeedbackView:
     return feedback.reply(call.identity, feedback_id, command(feedback.Reply, call.body), clock=now)

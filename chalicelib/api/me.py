@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.api.http import ANY_MEMBER, Call, command, operation
-from chalicelib.api.schemas.common import PageQuery
+from chalicelib.api.schemas.common import FeedbackOut, PageQuery
 from chalicelib.api.schemas.customer import (
     Card,
     CheckinRequest,
@@ -13,7 +13,6 @@ from chalicelib.api.schemas.customer import (
     DeviceModel,
     DeviceRequest,
     Export,
-    FeedbackOut,
     FeedbackRequest,
     InboxPage,
     JoinRequest,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.api.http import CASHIER, Call, command, operation
-from chalicelib.api.schemas.common import PurchaseResult
+from chalicelib.api.schemas.common import CompensationOut, PurchaseResult
 from chalicelib.api.schemas.till import (
     CardLookupQuery,
     CardSummary,
-    CompensationOut,
     CompensationRequest,
     PurchaseRequest,
     RefundRequest,

@@ -18,6 +18,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.store.base import BaseMeta, condition_failed, table_name, transaction
@@ -201,13 +202,17 @@ def tally(campaign_id: str, run: str, counts: dict[str, int], once: str | None, 
     if once is None:
         item.update(actions=actions)
         return True
+    return updated_once(f"seen#{once}", [(item, actions)], now + CAMPAIGN_MARKER_TTL)
+
+
+def updated_once(marker: str, updates: list[tuple[Model, list[Action]]], marker_expires: datetime) -> bool:
+    """The updates in one transaction with a ``marker`` item that must not exist yet: a stream
+    record or queue message delivered twice is counted once. False: it was counted before."""
     try:
         with transaction() as tx:
-            tx.save(
-                CounterModel(f"seen#{once}", "-", expires_at=now + CAMPAIGN_MARKER_TTL),
-                condition=CounterModel.pk.does_not_exist(),
-            )
-            tx.update(item, actions=actions)
+            tx.save(CounterModel(marker, "-", expires_at=marker_expires), condition=CounterModel.pk.does_not_exist())
+            for item, actions in updates:
+                tx.update(item, actions=actions)
     except TransactWriteError as error:
         reasons = error.cancellation_reasons
         if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":

@@ -14,14 +14,14 @@ Each stream record counts once (a marker ``seen#sales...`` in the same transacti
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from chalicelib.store.base import BaseMeta, table_name, transaction
-from chalicelib.store.counters import MARKER_TTL, CounterModel
+from chalicelib.store.base import BaseMeta, table_name
+from chalicelib.store.counters import MARKER_TTL, updated_once
 
 PROGRAM = "program"
 
@@ -70,35 +70,17 @@ class DayTallyModel(Model):
 
 def add(marker: str, tallies: Mapping[tuple[str, str], Mapping[str, int]], now: datetime) -> bool:
     """Add each ``(pk, day) -> counts`` once for ``marker``; False if it was added before."""
-    updates = [
-        (key, [getattr(DayTallyModel, name).add(value) for name, value in sorted(counts.items()) if value])
-        for key, counts in tallies.items()
-    ]
-    updates = [(key, actions) for key, actions in updates if actions]
+    updates: list[tuple[Model, list[Action]]] = []
+    for (pk, day), counts in tallies.items():
+        actions: list[Action] = [getattr(DayTallyModel, n).add(v) for n, v in sorted(counts.items()) if v]
+        if actions:
+            updates.append((DayTallyModel(pk, day), actions))
     if not updates:
         return True
-    try:
-        with transaction() as tx:
-            tx.save(
-                CounterModel(f"seen#sales#{marker}", "-", expires_at=now + MARKER_TTL),
-                condition=CounterModel.pk.does_not_exist(),
-            )
-            for (pk, day), actions in updates:
-                tx.update(DayTallyModel(pk, day), actions=actions)
-    except TransactWriteError as error:
-        reasons = error.cancellation_reasons
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-            return False
-        raise
-    return True
+    return updated_once(f"seen#sales#{marker}", updates, now + MARKER_TTL)
 
 
 def days(pk: str, first: str, last: str) -> Iterator[tuple[str, dict[str, int]]]:
     """``(day, counts)`` of ``pk`` from ``first`` to ``last`` (ISO days, included), by key."""
     for item in DayTallyModel.query(pk, DayTallyModel.sk.between(first, last)):
         yield item.sk, {name: int(getattr(item, name) or 0) for name in FIELDS}
-
-
-def day_list(first: str, last: str) -> list[str]:
-    start, end = datetime.fromisoformat(first), datetime.fromisoformat(last)
-    return [(start + timedelta(days=n)).date().isoformat() for n in range((end - start).days + 1)]

@@ -102,3 +102,17 @@ def test_a_database_seeded_before_the_marker_existed_is_not_seeded_again(demo: A
     assert is_done()
     for sub, *_ in (DEMO[0], DEMO[2]):
         assert demo.call("GET", "/v1/me", demo.customer(sub)).status_code == 404
+
+
+def test_the_marketing_demo_is_written_once_and_a_retired_segment_stays_retired(demo: Api) -> None:
+    marketer = mint("demo-marketer", ["marketer"], "m_kiez")
+    assert seed.seed()["marketing"] == "2 segments, 1 draft campaign"
+    segments = demo.call("GET", "/v1/segments", marketer).json_body["items"]
+    assert {s["name"] for s in segments} == {"Regulars", "Drifting away"}
+    spring = demo.call("GET", "/v1/campaigns/cmp_demo_spring", marketer).json_body
+    assert spring["status"] == "draft" and spring["segment_id"] == "seg_demo_regulars"
+    assert demo.call("DELETE", "/v1/segments/seg_demo_regulars", marketer).status_code == 204
+    assert demo.call("DELETE", "/v1/campaigns/cmp_demo_spring", marketer).status_code == 204
+    assert seed.seed()["marketing"] == "already written"
+    assert demo.call("GET", "/v1/segments/seg_demo_regulars", marketer).json_body["status"] == "ended"
+    assert demo.call("GET", "/v1/campaigns/cmp_demo_spring", marketer).json_body["status"] == "cancelled"

@@ -17,6 +17,7 @@ from chalicelib.api.schemas.common import (
     NO_CONTROL_CHARS,
     BeaconNumber,
     BeaconUuid,
+    CompensationOut,
     EddystoneInstance,
     EddystoneNamespace,
     Hex,
@@ -444,24 +445,8 @@ class CompensationQuery(Request):
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
 
 
-class CompensationItem(Response):
-    compensation_id: str
-    customer_id: str
-    points: int
-    reason: str
-    feedback_id: str | None
-    status: Literal["granted", "pending", "rejected"]
-    requested_by: str
-    requested_at: datetime
-    merchant_id: str | None
-    store_id: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-    note: str | None
-
-
 class CompensationList(Response):
-    items: list[CompensationItem]
+    items: list[CompensationOut]
     next_cursor: str | None
 
 
@@ -509,6 +494,13 @@ class WebhookPage(Response):
     next_cursor: str | None
 
 
+class WebhookPayload(Response):
+    event_id: str = Field(description="The same in every delivery of the event (drop repeats by it).")
+    type: WebhookEvent
+    at: datetime
+    data: dict[str, str | int | None] = Field(description="Ids and amounts; members by their customer_id only.")
+
+
 class DeliveryOut(Response):
     delivery_id: str
     event_id: str
@@ -520,7 +512,7 @@ class DeliveryOut(Response):
     last_status_code: int | None
     last_error: str | None
     delivered_at: datetime | None
-    body: dict[str, Any] = Field(description="What was (or is to be) sent: ids and amounts, no personal data.")
+    body: WebhookPayload = Field(description="What was (or is to be) sent: ids and amounts, no personal data.")
 
 
 class DeliveryPage(Response):

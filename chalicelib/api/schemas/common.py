@@ -296,3 +296,43 @@ class PublicProgramOut(Response):
     points_expire: PublicExpiryOut
     birthday_bonus_points: int
     in_plain_terms: list[str] = Field(description="The same in sentences, as the app shows them.")
+
+
+# --- feedback and amends (the customer's, the till's, the team's and the admin's views) -------
+
+
+class FeedbackOut(Response):
+    feedback_id: str
+    customer_id: str
+    kind: Literal["review", "survey", "complaint"]
+    rating: int
+    text: str | None
+    store_id: str | None
+    purchase_id: str | None
+    merchant_id: str | None
+    answers: dict[str, str | int | bool]
+    status: Literal["open", "received", "closed"] = Field(
+        description="open: the team owes an answer (a complaint, or a rating of 2 or less)."
+    )
+    at: datetime
+    reply: str | None
+    replied_at: datetime | None
+    bonus_points: int
+
+
+class CompensationOut(Response):
+    compensation_id: str
+    customer_id: str
+    points: int
+    reason: str
+    feedback_id: str | None
+    status: Literal["granted", "pending", "rejected"] = Field(
+        description="granted at once within the cashier's limits; pending an admin's approval above them."
+    )
+    requested_by: str
+    requested_at: datetime
+    merchant_id: str | None
+    store_id: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None = Field(description="over_grant_limit / over_daily_limit while pending; a rejection's note.")

@@ -21,6 +21,7 @@ from chalicelib.api.schemas.common import (
     DeviceToken,
     EddystoneInstance,
     EddystoneNamespace,
+    FeedbackOut,
     Hex,
     Identifier,
     Interest,
@@ -392,22 +393,3 @@ class FeedbackRequest(Request):
         ],
         Field(max_length=30, description="A survey's answers by question id."),
     ] = {}
-
-
-class FeedbackOut(Response):
-    feedback_id: str
-    customer_id: str
-    kind: Literal["review", "survey", "complaint"]
-    rating: int
-    text: str | None
-    store_id: str | None
-    purchase_id: str | None
-    merchant_id: str | None
-    answers: dict[str, str | int | bool]
-    status: Literal["open", "received", "closed"] = Field(
-        description="open: the team owes an answer (a complaint, or a rating of 2 or less)."
-    )
-    at: datetime
-    reply: str | None
-    replied_at: datetime | None
-    bonus_points: int

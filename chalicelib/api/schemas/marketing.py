@@ -13,7 +13,9 @@ from pydantic import (
 
 from chalicelib.api.schemas.common import (
     NO_CONTROL_CHARS,
+    CompensationOut,
     Day,
+    FeedbackOut,
     Identifier,
     Moment,
     Name,
@@ -442,25 +444,8 @@ class FeedbackQuery(Request):
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
 
 
-class FeedbackItem(Response):
-    feedback_id: str
-    customer_id: str
-    kind: Literal["review", "survey", "complaint"]
-    rating: int
-    text: str | None
-    store_id: str | None
-    purchase_id: str | None
-    merchant_id: str | None
-    answers: dict[str, str | int | bool]
-    status: Literal["open", "received", "closed"]
-    at: datetime
-    reply: str | None
-    replied_at: datetime | None
-    bonus_points: int
-
-
 class FeedbackInbox(Response):
-    items: list[FeedbackItem]
+    items: list[FeedbackOut]
     next_cursor: str | None
 
 
@@ -471,22 +456,6 @@ class ReplyBody(Request):
 
 
 # --- amends report -------------------------------------------------------------------------
-
-
-class GrantOut(Response):
-    compensation_id: str
-    customer_id: str
-    points: int
-    reason: str
-    feedback_id: str | None
-    status: Literal["granted", "pending", "rejected"]
-    requested_by: str
-    requested_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    merchant_id: str | None
-    store_id: str | None
-    note: str | None
 
 
 class StaffTotalOut(Response):
@@ -505,7 +474,7 @@ class CompensationReport(Response):
     pending: int
     rejected: int
     by_staff: list[StaffTotalOut]
-    items: list[GrantOut] = Field(description="Every request of the period, newest first.")
+    items: list[CompensationOut] = Field(description="Every request of the period, newest first.")
 
 
 # --- summary, tiers, offers, economics -------------------------------------------------------

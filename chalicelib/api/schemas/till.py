@@ -123,21 +123,3 @@ class CompensationRequest(Request):
         description="Why (shown to the customer and kept on the ledger)."
     )
     feedback_id: Identifier | None = Field(default=None, description="The customer's feedback this answers.")
-
-
-class CompensationOut(Response):
-    compensation_id: str
-    customer_id: str
-    points: int
-    reason: str
-    feedback_id: str | None
-    status: Literal["granted", "pending", "rejected"] = Field(
-        description="granted at once within the cashier's limits; pending an admin's approval above them."
-    )
-    requested_by: str
-    requested_at: datetime
-    merchant_id: str | None
-    store_id: str | None
-    decided_by: str | None
-    decided_at: datetime | None
-    note: str | None = Field(description="over_grant_limit / over_daily_limit while pending; a rejection's note.")
