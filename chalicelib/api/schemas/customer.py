@@ -375,7 +375,8 @@ class InboxPage(Response):
 
 # --- feedback ------------------------------------------------------------------------------
 
-QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.]+$")]
+QUESTION_ID_PATTERN = r"^[A-Za-z0-9_\-.]+$"
+QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=QUESTION_ID_PATTERN)]
 AnswerValue = Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARS)] | int | bool
 
 
@@ -391,5 +392,13 @@ class FeedbackRequest(Request):
         dict[
             Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.]+$")], AnswerValue
         ],
-        Field(max_length=30, description="A survey's answers by question id."),
+        Field(
+            max_length=30,
+            description="A survey's answers by question id.",
+            # Keys other than question ids are refused (patternProperties alone would allow any).
+            json_schema_extra={
+                "additionalProperties": False,
+                "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": QUESTION_ID_PATTERN},
+            },
+        ),
     ] = {}
