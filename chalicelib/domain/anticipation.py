@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -292,7 +292,6 @@ class Fit:
     #: Multiplies the layered prediction so the population total is BG/NBD's.
     scale: float = 1.0
     model: str = MODEL
-    notes: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -306,7 +305,6 @@ class Fit:
             "feature_mean": list(self.feature_mean),
             "feature_scale": list(self.feature_scale),
             "scale": self.scale,
-            "notes": dict(self.notes),
         }
 
     @classmethod
@@ -322,7 +320,6 @@ class Fit:
             feature_scale=tuple(float(v) for v in data["feature_scale"]),
             scale=float(data["scale"]),
             model=str(data["model"]),
-            notes={k: float(v) for k, v in data.get("notes", {}).items()},
         )
 
 
@@ -413,9 +410,13 @@ def predict(model: Fit, history: History, horizon_days: int | None = None) -> Pr
     args = (history.x, history.t_x, history.age)
     p_active = (bgnbd_p_alive(bgnbd, *args) + pareto_p_alive(pareto, *args)) / 2
     effect = _spend_effect(history, model.weights, model.feature_mean, model.feature_scale) * model.scale
-    expected = np.zeros(len(history)) if horizon == 0 else _base(bgnbd, pareto, horizon, history)[1] * effect
+    at_fit_horizon = _base(bgnbd, pareto, model.horizon_days, history)[1] * effect
+    if horizon == model.horizon_days:
+        expected = at_fit_horizon
+    else:
+        expected = np.zeros(len(history)) if horizon == 0 else _base(bgnbd, pareto, horizon, history)[1] * effect
     # the rate while active, per day, over the fit's own horizon (defined even for horizon 0)
-    per_day = _base(bgnbd, pareto, model.horizon_days, history)[1] * effect / model.horizon_days
+    per_day = at_fit_horizon / model.horizon_days
     rate = per_day / np.maximum(p_active, 1e-6)
     return Predictions(history.ids, p_active, expected, _next_dates(history, rate))
 
@@ -435,8 +436,3 @@ def _next_dates(history: History, rate: Array) -> tuple[date, ...]:
             nxt = today + timedelta(days=max(1, round(min(wait, 3650.0))))
         out.append(nxt)
     return tuple(out)
-
-
-def evaluate(model: Fit, rows: Iterable[tuple[str, date, float]], as_of: date, horizon_days: int) -> Predictions:
-    """Predictions for the customers of ``rows`` (those with a purchase on or before ``as_of``)."""
-    return predict(model, History.of(rows, as_of), horizon_days)
