@@ -146,7 +146,11 @@ def replay(webhook_id: str, delivery_id: str, *, clock: Clock) -> DeliveryView:
 
 
 def _checked(webhook_id: str, draft: WebhookDraft, secret: str, created_at: datetime | None) -> Webhook:
-    parts = urlsplit(draft.url)
+    try:
+        parts = urlsplit(draft.url)
+        parts.port  # noqa: B018 - raises on a port out of range or not a number, as sending would
+    except ValueError:  # an unclosed IPv6 bracket, a port past 65535, a host NFKC would change
+        raise InvalidField("url", "not a URL", code="invalid_url") from None
     local_host = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme != "https" and not (parts.scheme == "http" and settings().is_local and local_host):
         raise InvalidField("url", "a webhook's URL is https (http only to this machine, locally)", code="not_https")

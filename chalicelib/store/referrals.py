@@ -121,14 +121,18 @@ def get(friend: str) -> Referral | None:
 
 
 def of_referrer(referrer: str, limit: int, before: str | None) -> list[tuple[str, Referral]]:
-    """``(position, referral)`` of the referrer's friends, newest first."""
+    """``(position, referral)`` of the referrer's friends, newest first. The index names the page's
+    friends; their items are read from the table itself (one consistent BatchGetItem), so a status
+    agrees with the totals beside it: the index is eventually consistent and may lag a reward."""
     condition = ReferralModel.joined < before if before else None
-    return [
-        (item.joined, _referral(item))
+    page = [
+        (item.joined, item.friend)
         for item in ReferralModel.by_referrer.query(
             referrer, range_key_condition=condition, scan_index_forward=False, limit=limit
         )
     ]
+    current = {item.friend: item for item in ReferralModel.batch_get([f for _, f in page], consistent_read=True)}
+    return [(position, _referral(current[friend])) for position, friend in page if friend in current]
 
 
 def settle(referral: Referral, status: str, at: datetime, **fields: object) -> bool:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
-from datetime import time as clock_time
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -19,8 +18,16 @@ from scripts.token import mint
 from tests.integration.conftest import LocalStack
 
 ADMIN = {"Authorization": f"Bearer {mint('demo-admin', ['admin'])}"}
-ZONE = ZoneInfo("Europe/Berlin")
 T = TypeVar("T")
+
+
+def midday_zone(now: datetime) -> str:
+    """A time zone where ``now`` is early afternoon (13:00-13:59): outside anyone's quiet hours
+    for hours either side. The job must run at the real moment: a member who joined a second ago
+    was not a member at an earlier one (a fixed hour failed whenever the suite ran past it)."""
+    offset = 13 - now.astimezone(UTC).hour  # hours east of UTC; Etc/GMT's sign is the other way
+    offset = (offset + 12) % 24 - 12 if offset > 12 else offset
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"
 
 
 def eventually(check: Callable[[], T | None], timeout_s: float = 40.0) -> T:
@@ -42,9 +49,9 @@ def fcm_messages(stack: LocalStack, token: str) -> list[dict[str, Any]]:
 def test_a_birthday_greeting_reaches_the_inbox_and_the_phone_once(running: LocalStack) -> None:
     sub = f"it-birthday-{uuid.uuid4().hex[:8]}"
     me = {"Authorization": f"Bearer {mint(sub, ['customer'])}"}
-    # Midday today in the member's zone: outside their quiet hours, so the push is not held back.
-    today = datetime.now(ZONE).date()
-    at = datetime.combine(today, clock_time(12, 0), tzinfo=ZONE)
+    # Early afternoon where the member lives: outside their quiet hours, so the push is not held back.
+    zone = midday_zone(datetime.now(UTC))
+    today = datetime.now(ZoneInfo(zone)).date()
     born = today.replace(year=today.year - 30) if (today.month, today.day) != (2, 29) else today.replace(year=1996)
     phone = f"+49151{uuid.uuid4().int % 10**8:08d}"
     joined = requests.post(
@@ -54,7 +61,7 @@ def test_a_birthday_greeting_reaches_the_inbox_and_the_phone_once(running: Local
             "phone": phone,
             "birthday": born.isoformat(),
             "marketing_consent": True,
-            "timezone": "Europe/Berlin",
+            "timezone": zone,
         },
         headers=me,
         timeout=10,
@@ -67,6 +74,7 @@ def test_a_birthday_greeting_reaches_the_inbox_and_the_phone_once(running: Local
     assert device.status_code in (200, 201), device.text
 
     def run() -> dict[str, Any]:
+        at = datetime.now(UTC) + timedelta(seconds=1)
         answer = requests.post(
             running.url("/jobs/birthdays/run"), json={"at": at.isoformat()}, headers=ADMIN, timeout=30
         )

@@ -468,8 +468,9 @@ WebhookEvent = Literal[
 
 
 class WebhookBody(Request):
-    url: Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")] = Field(
-        description="https (http only to this machine, on the local stage)."
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://[\x21-\x7e]+$")] = Field(
+        description="https (http only to this machine, on the local stage); ASCII, as RFC 3986 has it: "
+        "an international host in its punycode form (xn--...)."
     )
     events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=7)]
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200, pattern=r"^[\x21-\x7e]+$")] | None = Field(
