@@ -69,6 +69,17 @@ def moments_hourly(event: object) -> None:
         jobs.run(name, now())
 
 
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_FIT_DAY, _FIT_HOUR, _FIT_MINUTE = jobs.WEEKLY_AT_UTC["fit_predictor"]
+
+
+@app.schedule(Cron(_FIT_MINUTE, _FIT_HOUR, "?", "*", WEEKDAYS[_FIT_DAY], "*"))
+def fit_predictor_weekly(event: object) -> None:
+    """The anticipation model fitted on the week's purchase history; the predictions fan out on
+    the contacts queue (on AWS this belongs in a package of its own, with scipy: see infra/)."""
+    jobs.run("fit_predictor", now())
+
+
 @app.schedule(Rate(jobs.EVERY_MINUTES["campaigns"], unit=Rate.MINUTES))
 def campaigns_due(event: object) -> None:
     """Campaign runs that came due: each claimed once and handed to the contacts queue."""
@@ -99,10 +110,11 @@ if PURCHASES_STREAM_ARN:  # on AWS; the local stack follows the stream itself (s
 
     @app.on_dynamodb_record(stream_arn=PURCHASES_STREAM_ARN, batch_size=100)
     def count_sales(event: DynamoDBEvent) -> None:
-        """Every purchase and refund into the day's sales counters (the reports), and the CRM's
-        purchase events."""
+        """Every purchase and refund into the day's sales counters (the reports), the purchase
+        history the predictor is fitted on, and the CRM's purchase events."""
         records = event.to_dict()["Records"]
         reports.on_purchase_records(records, clock=now)
+        member_snapshot.on_purchase_records(records)
         webhooks.on_purchase_records(records)
 
 

@@ -13,14 +13,16 @@ deletes only the messages the handler did not report as failed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import structlog
 
 from chalicelib.config import settings
+
+T = TypeVar("T")
 
 #: New inbox messages to push to the member's devices.
 PUSH = "push"
@@ -66,6 +68,12 @@ def reset_clients() -> None:
     """Forget the client and the queue URLs (tests that start a fresh mock or endpoint)."""
     _client.cache_clear()
     url.cache_clear()
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last shorter): members per message of a fan-out."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def send(short: str, bodies: Iterable[Mapping[str, Any]]) -> int:

@@ -1,4 +1,4 @@
-"""The local stack's stand-in for EventBridge: runs each daily job at its time, in a thread."""
+"""The local stack's stand-in for EventBridge: runs each scheduled job at its time, in a thread."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ def next_run(now: datetime, hour: int, minute: int) -> datetime:
     return today if today > now else today + timedelta(days=1)
 
 
+def next_weekly_run(now: datetime, weekday: int, hour: int, minute: int) -> datetime:
+    at = next_run(now, hour, minute)
+    return at + timedelta(days=(weekday - at.weekday()) % 7)
+
+
 def next_hourly_run(now: datetime, minute: int) -> datetime:
     this_hour = now.replace(minute=minute, second=0, microsecond=0)
     return this_hour if this_hour > now else this_hour + timedelta(hours=1)
@@ -25,12 +30,14 @@ def next_every(now: datetime, minutes: int) -> datetime:
 
 
 def due_next(now: datetime) -> tuple[list[str], datetime]:
-    """The jobs that run next, and when: the daily ones at their hour, the hourly ones every hour,
-    the frequent ones every few minutes (several jobs may share a moment: every one runs then)."""
+    """The jobs that run next, and when: the weekly ones on their day, the daily ones at their hour,
+    the hourly ones every hour, the frequent ones every few minutes (several jobs may share a
+    moment: every one runs then)."""
+    weekly = [(name, next_weekly_run(now, d, h, m)) for name, (d, h, m) in jobs.WEEKLY_AT_UTC.items()]
     daily = [(name, next_run(now, h, m)) for name, (h, m) in jobs.DAILY_AT_UTC.items()]
     hourly = [(name, next_hourly_run(now, m)) for name, m in jobs.HOURLY_AT_MINUTE.items()]
     frequent = [(name, next_every(now, m)) for name, m in jobs.EVERY_MINUTES.items()]
-    every = (*daily, *hourly, *frequent)
+    every = (*weekly, *daily, *hourly, *frequent)
     at = min(when for _, when in every)
     return [name for name, when in every if when == at], at
 

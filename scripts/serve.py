@@ -182,9 +182,10 @@ def main() -> None:
         from chalicelib.ports import now
         from chalicelib.store import snapshot
 
-        built = snapshot.rebuild_if_missing(snapshot.current())
-        if built is not None:
-            print(f"members' snapshot built from the table: {built} members", flush=True)
+        for dataset in (snapshot.MEMBERS, snapshot.PURCHASES):
+            built = snapshot.rebuild_if_missing(snapshot.current(), dataset)
+            if built is not None:
+                print(f"snapshot's {dataset.name} built from the table: {built} rows", flush=True)
         from chalicelib.services import attribution, prediction, push, referrals, reports
         from chalicelib.store import streams
         from chalicelib.store.ledger import LedgerEntryModel
@@ -211,6 +212,7 @@ def main() -> None:
 
         def on_purchases(records: list[dict[str, Any]]) -> None:
             reports.on_purchase_records(records, clock=now)
+            member_snapshot.on_purchase_records(records)
             webhooks.on_purchase_records(records)
 
         streams.follow(MemberModel, on_members, stopping)

@@ -399,6 +399,9 @@ class Predictions:
     p_active: Array
     expected: Array
     next_purchase: tuple[date, ...]
+    #: Days a customer typically waits after a purchase: their rhythm's gap, else the median wait
+    #: at their rate while active. The reminders' due day is their last purchase plus this.
+    wait_days: tuple[int, ...] = ()
 
 
 def predict(model: Fit, history: History, horizon_days: int | None = None) -> Predictions:
@@ -418,21 +421,36 @@ def predict(model: Fit, history: History, horizon_days: int | None = None) -> Pr
     # the rate while active, per day, over the fit's own horizon (defined even for horizon 0)
     per_day = at_fit_horizon / model.horizon_days
     rate = per_day / np.maximum(p_active, 1e-6)
-    return Predictions(history.ids, p_active, expected, _next_dates(history, rate))
+    waits, rhythmic = _waits(history, rate)
+    return Predictions(history.ids, p_active, expected, _next_dates(history, waits, rhythmic), tuple(waits))
 
 
-def _next_dates(history: History, rate: Array) -> tuple[date, ...]:
-    out = []
-    today = history.as_of
+#: The longest wait said (ten years): a rate of (almost) nothing is "not expected back".
+LONGEST_WAIT_DAYS = 3650
+
+
+def _waits(history: History, rate: Array) -> tuple[list[int], list[bool]]:
+    waits, rhythmic = [], []
     for i in range(len(history)):
         gap, cv = history.median_gap[i], history.gap_cv[i]
-        if math.isfinite(gap) and gap >= 1 and cv < REGULAR_CV:
-            step = round(gap)
+        regular = bool(math.isfinite(gap) and gap >= 1 and cv < REGULAR_CV)
+        wait = gap if regular else (math.log(2) / rate[i] if rate[i] > 0 else LONGEST_WAIT_DAYS)
+        waits.append(max(1, round(min(wait, LONGEST_WAIT_DAYS))))
+        rhythmic.append(regular)
+    return waits, rhythmic
+
+
+def _next_dates(history: History, waits: list[int], rhythmic: list[bool]) -> tuple[date, ...]:
+    """The next purchase after ``as_of``: a rhythm's next beat (stepped past today), else the median
+    wait from today (purchases at a steady rate forget how long ago the last one was)."""
+    out = []
+    today = history.as_of
+    for i, step in enumerate(waits):
+        if rhythmic[i]:
             nxt = history.last[i] + timedelta(days=step)
             if nxt <= today:
                 nxt += timedelta(days=step * ((today - nxt).days // step + 1))
         else:
-            wait = math.log(2) / rate[i] if rate[i] > 0 else 3650.0
-            nxt = today + timedelta(days=max(1, round(min(wait, 3650.0))))
+            nxt = today + timedelta(days=step)
         out.append(nxt)
     return tuple(out)

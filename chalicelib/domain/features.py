@@ -16,10 +16,15 @@ from datetime import date, datetime
 
 @dataclass(frozen=True)
 class Prediction:
-    """When the member is expected back, and which model said so (so a refit can be told apart)."""
+    """When the member is expected back, and which model said so (so a refit can be told apart).
+    A fitted model (``domain/anticipation.py``) also says how likely the member is still active and
+    how long they typically wait after a visit: between two weekly fits, a new visit moves the
+    expected one by that wait, without fitting."""
 
     next_visit_at: datetime
     model: str
+    p_active: float | None = None
+    wait_days: int | None = None
 
 
 @dataclass(frozen=True)

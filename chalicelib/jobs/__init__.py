@@ -25,7 +25,7 @@ from chalicelib.jobs import (
     tier_review,
     winback,
 )
-from chalicelib.services import campaigns, member_snapshot, segments
+from chalicelib.services import anticipation, campaigns, member_snapshot, segments
 from chalicelib.services.catalog_cache import one_reading
 
 #: What a job's run says it did.
@@ -36,9 +36,16 @@ JobSummary = (
     | segments.MembershipRun
     | member_snapshot.CompactionRun
     | campaigns.CampaignsRun
+    | anticipation.FitRun
 )
 
-fanout.HANDLERS.update({"campaign_run": campaigns.on_run, "campaign": campaigns.on_members})
+fanout.HANDLERS.update(
+    {
+        "campaign_run": campaigns.on_run,
+        "campaign": campaigns.on_members,
+        anticipation.PREDICTIONS_JOB: anticipation.on_predictions,
+    }
+)
 
 JOBS: dict[str, Callable[[datetime], JobSummary]] = {
     expire_points.NAME: expire_points.run,
@@ -48,6 +55,8 @@ JOBS: dict[str, Callable[[datetime], JobSummary]] = {
     "segments": segments.refresh_memberships,
     # Campaign runs that came due (every few minutes; a launch for now starts its run itself).
     "campaigns": campaigns.run_due,
+    # The anticipation model fitted on the purchase history (weekly), its predictions fanned out.
+    anticipation.NAME: anticipation.fit_predictor,
     # The moments: each selects through its index and fans out on the contacts queue.
     **{name: partial(fanout.run, moment) for name, moment in fanout.MOMENTS.items()},
 }
@@ -58,6 +67,9 @@ DAILY_AT_UTC: dict[str, tuple[int, int]] = {
     expire_points.NAME: (1, 15),
     tier_review.NAME: (1, 45),
 }
+#: Jobs that run weekly, as (weekday, hour, minute) UTC, Monday 0: the predictor is fitted in the
+#: quiet of Monday night, before the week's reminders read it.
+WEEKLY_AT_UTC: dict[str, tuple[int, int, int]] = {anticipation.NAME: (0, 2, 30)}
 #: Jobs that run every hour at this minute (UTC): the moments, because each member's day begins
 #: at their own time zone's midnight (the contact key keeps each message once however often
 #: they run; quiet hours hold the push, not the decision).

@@ -10,7 +10,7 @@ exactly once per contact key, so a body delivered twice or selected again only r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
@@ -64,7 +64,9 @@ def register(fanout: Fanout) -> Fanout:
 
 def run(fanout: Fanout, at: datetime) -> FanoutRun:
     subs = list(dict.fromkeys(fanout.select(at)))
-    bodies = [{"job": fanout.name, "at": isoformat(at), "subs": chunk} for chunk in _chunks(subs, SUBS_PER_MESSAGE)]
+    bodies = [
+        {"job": fanout.name, "at": isoformat(at), "subs": chunk} for chunk in queues.chunks(subs, SUBS_PER_MESSAGE)
+    ]
     messages = queues.send(queues.CONTACTS, bodies)
     log.info("job_fanned_out", job=fanout.name, selected=len(subs), messages=messages)
     return {"job": fanout.name, "at": isoformat(at), "selected": len(subs), "messages": messages}
@@ -103,8 +105,3 @@ def _counted(outcome: Outcome) -> str:
     if isinstance(outcome, Refused):
         return "refused"
     return "nothing"
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -12,7 +12,7 @@ funnel once (``counters.tally`` with the message's marker).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypedDict
@@ -297,7 +297,7 @@ def on_run(body: Mapping[str, Any]) -> None:
     snapshot.write_holdout(snapshot.current(), campaign_id, run, at, held)
     bodies = [
         {"job": "campaign", "campaign_id": campaign_id, "run": run, "at": isoformat(at), "chunk": n, "subs": chunk}
-        for n, chunk in enumerate(_chunks(to_contact, SUBS_PER_MESSAGE))
+        for n, chunk in enumerate(queues.chunks(to_contact, SUBS_PER_MESSAGE))
     ]
     queues.send(queues.CONTACTS, bodies)
     counters.tally(
@@ -366,11 +366,6 @@ def _personalised(message: Message, member: Member) -> tuple[str, str | None]:
 def _favourite(member: Member) -> str | None:
     counts = member.category_counts
     return max(sorted(counts), key=lambda c: counts[c]) if counts else None
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- checks and views ------------------------------------------------------------------------

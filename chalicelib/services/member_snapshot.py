@@ -3,7 +3,8 @@
 The members table's stream gives every change of a member (a purchase, a tier, a consent, a
 leaving) as the item after it; each batch of records becomes one delta file of rows without the
 member's personal data. The predictor's updates (``services/prediction.py``) add theirs the same
-way. Compaction folds the deltas into a base each hour (the ``snapshot`` job).
+way; the purchases table's stream keeps the purchase history the predictor is fitted on.
+Compaction folds the deltas into a base each hour (the ``snapshot`` job).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def on_member_records(records: Iterable[Mapping[str, Any]], *, at: datetime) -> 
     twice writes the same row twice, which reads as one."""
     rows: list[dict[str, Any]] = []
     left: list[dict[str, Any]] = []
+    purchases_left: list[dict[str, Any]] = []
     for record in records:
         change = record["dynamodb"]
         seq = snapshot.seq_of(change["SequenceNumber"])
@@ -35,13 +37,29 @@ def on_member_records(records: Iterable[Mapping[str, Any]], *, at: datetime) -> 
             sub = str(change["Keys"]["sub"]["S"])
             rows.append(snapshot.removed_row(sub, seq))
             left.append(snapshot.removed_row(sub, _time_seq(at)))
+            customer_id = change.get("OldImage", {}).get("customer_id", {}).get("S")
+            if customer_id:
+                purchases_left.append(snapshot.customer_left_row(str(customer_id), at))
         else:
             rows.append(snapshot.member_row(image, seq))
     target = snapshot.current()
     target.append(snapshot.MEMBERS, rows)
     target.append(snapshot.PREDICTIONS, left)
+    target.append(snapshot.PURCHASES, purchases_left)
     if rows:
         log.info("snapshot_members_written", rows=len(rows), left=len(left))
+    return len(rows)
+
+
+def on_purchase_records(records: Iterable[Mapping[str, Any]]) -> int:
+    """One delta of the purchase history from this batch of the purchases table's stream: each new
+    purchase, and each refunded one again with what it comes to now; returns how many rows."""
+    rows = [
+        snapshot.purchase_row(record["dynamodb"]["NewImage"])
+        for record in records
+        if record["eventName"] in ("INSERT", "MODIFY") and record["dynamodb"].get("NewImage")
+    ]
+    snapshot.current().append(snapshot.PURCHASES, rows)
     return len(rows)
 
 
@@ -73,7 +91,7 @@ def compact(at: datetime) -> CompactionRun:
 
 
 def _time_seq(at: datetime) -> str:
-    return snapshot.seq_of(int(at.timestamp() * 1_000_000))
+    return snapshot.time_seq(at)
 
 
 def _naive_utc(moment: datetime) -> datetime:

@@ -1,7 +1,8 @@
 """The member's rhythm, kept as events happen: each purchase (from the ledger's stream) adds its
-day to the member's visit days and the predictor says when they are next expected. The predictor
-is a port: the interval model by default; a better one plugs in here (``replaced``) without
-touching the jobs that read its predictions."""
+day to the member's visit days and the predictor says when they are next expected: the weekly
+fit's wait for the member from this visit (``FittedWait``; ``services/anticipation.py`` fits), the
+interval model for a member no fit knows yet. The predictor is a port (``replaced``): the jobs
+that read its predictions do not know which model wrote them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import structlog
 
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.features import Prediction
-from chalicelib.domain.prediction import IntervalPredictor, Predictor, recent
+from chalicelib.domain.prediction import FittedWait, IntervalPredictor, Predictor, recent
 from chalicelib.services import member_snapshot, program
 from chalicelib.store import counters
 from chalicelib.store import features as features_store
@@ -28,7 +29,7 @@ _predictor: Predictor | None = None
 
 
 def predictor() -> Predictor:
-    return _predictor or IntervalPredictor(min_visits=program.rules().moments.reminder.min_visits)
+    return _predictor or FittedWait(IntervalPredictor(min_visits=program.rules().moments.reminder.min_visits))
 
 
 @contextmanager
@@ -66,10 +67,10 @@ def on_ledger_records(records: Iterable[tuple[str, dict[str, Any] | None]], *, c
         if found is None:
             continue  # the member left
         sub = found[0]
-        visit_days = features_store.add_visit(sub, day, now)
-        kept = tuple(recent(visit_days))
-        predicted[sub] = model.predict(kept, day)
-        features_store.set_rhythm(sub, visit_days, kept, predicted[sub], now)
+        features = features_store.add_visit(sub, day, now)
+        kept = tuple(recent(features.visit_days))
+        predicted[sub] = model.predict(kept, day, features.prediction)
+        features_store.set_rhythm(sub, features.visit_days, kept, predicted[sub], now)
         updated += 1
     member_snapshot.predictions_changed(predicted, at=now)
     if updated:

@@ -30,6 +30,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.catalog import Beacon, Merchant, StaffMember, Store
 from chalicelib.domain.jobs import JobState
 from chalicelib.domain.offers import Offer
+from chalicelib.domain.prediction import StoredFit
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.promotions import Promotion
 from chalicelib.domain.segments import Segment
@@ -105,6 +106,10 @@ class WebhookItem(CatalogItem, discriminator="webhook"):
     pass
 
 
+class FitItem(CatalogItem, discriminator="predictor_fit"):
+    """``predictor_fit/<version>`` and ``predictor_fit/current``: the anticipation model's fits."""
+
+
 class SeedItem(CatalogItem, discriminator="seed"):
     """``seed/<name>``: a data set was written in full here (see ``scripts.seed``)."""
 
@@ -118,7 +123,19 @@ class CatalogVersionItem(CatalogItem, discriminator="catalog_version"):
 
 
 #: Everything the catalog table holds.
-CatalogThing = ProgramRules | Merchant | Store | Beacon | StaffMember | Promotion | JobState | Offer | Segment | Webhook
+CatalogThing = (
+    ProgramRules
+    | Merchant
+    | Store
+    | Beacon
+    | StaffMember
+    | Promotion
+    | JobState
+    | Offer
+    | Segment
+    | Webhook
+    | StoredFit
+)
 
 _KINDS: dict[type, tuple[str, type[CatalogItem]]] = {
     ProgramRules: ("program", ProgramItem),
@@ -131,12 +148,13 @@ _KINDS: dict[type, tuple[str, type[CatalogItem]]] = {
     Offer: ("offer", OfferItem),
     Segment: ("segment", SegmentItem),
     Webhook: ("webhook", WebhookItem),
+    StoredFit: ("predictor_fit", FitItem),
 }
 
 PROGRAM_KEY = "current"
 VERSION_KEY = ("catalog_version", "current")
 #: Kinds whose writes leave the version alone: nothing caches them.
-_UNVERSIONED: frozenset[type] = frozenset({JobState, Segment, Webhook})
+_UNVERSIONED: frozenset[type] = frozenset({JobState, Segment, Webhook, StoredFit})
 #: Writes of definitions this process made (a cache validated earlier in the same request
 #: looks again after one of them).
 _local_writes = itertools.count(1)
@@ -218,6 +236,8 @@ def _key_of(thing: CatalogThing) -> str:
         return thing.segment_id
     if isinstance(thing, Webhook):
         return thing.webhook_id
+    if isinstance(thing, StoredFit):
+        return thing.key
     return thing.offer_id
 
 

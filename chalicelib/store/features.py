@@ -81,6 +81,10 @@ class FeaturesModel(Model):
     contacts = JSONAttribute(null=True)
     next_visit_at = UTCDateTimeAttribute(null=True)
     next_visit_model = UnicodeAttribute(null=True)
+    #: From a fitted model: the chance the member is still active, and their typical wait in days
+    #: after a visit (a visit between two fits moves the expected one by it).
+    p_active = NumberAttribute(null=True)
+    next_visit_wait = NumberAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     revision = NumberAttribute(null=True)
     expires_at = TTLAttribute(null=True)
@@ -93,7 +97,16 @@ def get_features(sub: str) -> Features:
     except FeaturesModel.DoesNotExist:
         return Features(sub)
     contacts = item.contacts or {}
-    prediction = Prediction(item.next_visit_at, item.next_visit_model or "") if item.next_visit_at is not None else None
+    prediction = (
+        Prediction(
+            item.next_visit_at,
+            item.next_visit_model or "",
+            float(item.p_active) if item.p_active is not None else None,
+            int(item.next_visit_wait) if item.next_visit_wait is not None else None,
+        )
+        if item.next_visit_at is not None
+        else None
+    )
     return Features(
         sub=sub,
         segments=frozenset(item.segments or ()),
@@ -120,15 +133,46 @@ def set_segments(sub: str, segments: frozenset[str], now: datetime) -> None:
 
 def set_prediction(sub: str, prediction: Prediction | None, now: datetime) -> None:
     """The member's predicted next visit (None: the model has nothing to say), nothing else touched."""
-    actions: list[Action]
+    FeaturesModel(sub).update(actions=[*_prediction_actions(prediction), *_touched(now)])
+
+
+def set_fitted_prediction(sub: str, prediction: Prediction, last_visit: date, now: datetime) -> bool:
+    """A fit's prediction for a member whose newest visit it saw was ``last_visit``; refused (False)
+    when the member has visited since: the visit's own update, from the fit's wait, is newer."""
+    try:
+        FeaturesModel(sub).update(
+            actions=[*_prediction_actions(prediction), *_touched(now)],
+            condition=FeaturesModel.last_visit_day.does_not_exist()
+            | (FeaturesModel.last_visit_day <= last_visit.isoformat()),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def _prediction_actions(prediction: Prediction | None) -> list[Action]:
+    """The prediction's attributes, and its day for the ``by_next_visit`` index (all removed for None)."""
     if prediction is None:
-        actions = [FeaturesModel.next_visit_at.remove(), FeaturesModel.next_visit_model.remove()]
-    else:
-        actions = [
-            FeaturesModel.next_visit_at.set(prediction.next_visit_at),
-            FeaturesModel.next_visit_model.set(prediction.model),
+        return [
+            FeaturesModel.next_visit_at.remove(),
+            FeaturesModel.next_visit_model.remove(),
+            FeaturesModel.next_visit_day.remove(),
+            FeaturesModel.p_active.remove(),
+            FeaturesModel.next_visit_wait.remove(),
         ]
-    FeaturesModel(sub).update(actions=[*actions, *_touched(now)])
+    return [
+        FeaturesModel.next_visit_at.set(prediction.next_visit_at),
+        FeaturesModel.next_visit_model.set(prediction.model),
+        FeaturesModel.next_visit_day.set(prediction.next_visit_at.date().isoformat()),
+        FeaturesModel.p_active.set(prediction.p_active)
+        if prediction.p_active is not None
+        else FeaturesModel.p_active.remove(),
+        FeaturesModel.next_visit_wait.set(prediction.wait_days)
+        if prediction.wait_days is not None
+        else FeaturesModel.next_visit_wait.remove(),
+    ]
 
 
 def write_contact(tx: OwnedWrite, after: Features, now: datetime, *, owner: object = None) -> None:
@@ -212,11 +256,10 @@ def _moment(raw: str) -> datetime:
     return datetime.fromisoformat(raw)
 
 
-def add_visit(sub: str, day: date, now: datetime) -> tuple[date, ...]:
-    """Add a visit day (atomically; again is nothing) and return the member's visit days."""
+def add_visit(sub: str, day: date, now: datetime) -> Features:
+    """Add a visit day (atomically; again is nothing) and return the member's features after it."""
     FeaturesModel(sub).update(actions=[FeaturesModel.visit_days.add({day.isoformat()}), *_touched(now)])
-    kept = tuple(sorted(date.fromisoformat(d) for d in FeaturesModel.get(sub, consistent_read=True).visit_days or ()))
-    return kept
+    return get_features(sub)
 
 
 def set_rhythm(
@@ -228,19 +271,7 @@ def set_rhythm(
     dropped = {d.isoformat() for d in visit_days} - {d.isoformat() for d in kept}
     if dropped:
         actions.append(FeaturesModel.visit_days.delete(dropped))
-    if prediction is None:
-        actions += [
-            FeaturesModel.next_visit_at.remove(),
-            FeaturesModel.next_visit_model.remove(),
-            FeaturesModel.next_visit_day.remove(),
-        ]
-    else:
-        actions += [
-            FeaturesModel.next_visit_at.set(prediction.next_visit_at),
-            FeaturesModel.next_visit_model.set(prediction.model),
-            FeaturesModel.next_visit_day.set(prediction.next_visit_at.date().isoformat()),
-        ]
-    FeaturesModel(sub).update(actions=actions)
+    FeaturesModel(sub).update(actions=[*actions, *_prediction_actions(prediction)])
 
 
 def subs_next_visit_on(day: date) -> list[str]:

@@ -49,8 +49,13 @@ SEQ_DIGITS = 40
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    #: Column name -> DuckDB type, ``sub``, ``seq`` and ``deleted`` first.
+    #: Column name -> DuckDB type, the key, ``seq`` and ``deleted`` first.
     columns: Mapping[str, str]
+    #: The column a row is the latest of (one current row per value).
+    key: str = "sub"
+    #: None: a ``deleted`` row hides its key's row. A column: a ``deleted`` row hides every row
+    #: with its value there, written before it (a leaving member's purchases, all of them).
+    erase_by: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -87,7 +92,26 @@ PREDICTIONS = Dataset(
     {"sub": "VARCHAR", "seq": "VARCHAR", "deleted": "BOOLEAN", "next_visit_at": "TIMESTAMP", "model": "VARCHAR"},
 )
 
-DATASETS = (MEMBERS, PREDICTIONS)
+#: The purchase history the predictor is fitted on (``services/anticipation.py``): one row per
+#: purchase from the purchases table's stream, its amount net of refunds (``seq`` = the purchase's
+#: revision, so a refund's row replaces the purchase's); a member who leaves writes a ``deleted``
+#: row for their ``customer_id`` that hides, and at compaction removes, every purchase of theirs.
+PURCHASES = Dataset(
+    "purchases",
+    {
+        "purchase_id": "VARCHAR",
+        "seq": "VARCHAR",
+        "deleted": "BOOLEAN",
+        "customer_id": "VARCHAR",
+        "bought_at": "TIMESTAMP",
+        "amount_minor": "BIGINT",
+        "refunded": "BOOLEAN",
+    },
+    key="purchase_id",
+    erase_by="customer_id",
+)
+
+DATASETS = (MEMBERS, PREDICTIONS, PURCHASES)
 
 _lock = threading.Lock()
 _compacting = threading.Lock()
@@ -166,6 +190,46 @@ def removed_row(sub: str, seq: str) -> dict[str, Any]:
     return {"sub": sub, "seq": seq, "deleted": True}
 
 
+def time_seq(at: datetime) -> str:
+    """A sequence from a moment (microseconds), for rows no stream numbers."""
+    return seq_of(int(at.timestamp() * 1_000_000))
+
+
+def purchase_row(image: Mapping[str, Any]) -> dict[str, Any]:
+    """A purchase item (DynamoDB's typed JSON, as the purchases stream carries it) as a row of the
+    purchase history: who (their random ``customer_id``), when, and what it came to after refunds."""
+    from chalicelib.store import ledger
+
+    return _purchase_row(*ledger.purchase_from_image(image))
+
+
+def _purchase_row(purchase: Any, revision: int) -> dict[str, Any]:
+    changed = purchase.refunds[-1].at if purchase.refunds else purchase.at
+    net = purchase.amount_due - purchase.refunded_money
+    return {
+        "purchase_id": purchase.purchase_id,
+        # when it last changed, then its revision: a refund's row replaces the purchase's even
+        # within one microsecond
+        "seq": f"{time_seq(changed)}{revision:06d}",
+        "deleted": False,
+        "customer_id": purchase.customer_id,
+        "bought_at": _naive_utc(purchase.at),
+        "amount_minor": max(0, net),
+        # everything paid was given back: no visit to learn from
+        "refunded": purchase.status == "refunded",
+    }
+
+
+def customer_left_row(customer_id: str, at: datetime) -> dict[str, Any]:
+    """Hides (and at compaction removes) every purchase of a member who left."""
+    return {
+        "purchase_id": f"left#{customer_id}",
+        "seq": f"{time_seq(at)}999999",
+        "deleted": True,
+        "customer_id": customer_id,
+    }
+
+
 def exported_members() -> Iterator[dict[str, Any]]:
     """Every member as a snapshot row (sequence 0: any stream record is newer). A scan of the
     members table, once, to build the first base of a program that had members before its
@@ -176,15 +240,26 @@ def exported_members() -> Iterator[dict[str, Any]]:
         yield _member_row(item, seq_of(0))
 
 
-def rebuild_if_missing(snapshot: Snapshot) -> int | None:
-    """Build the members' first base from the table when the snapshot has none; returns how many
-    members it holds then (None: it had a base)."""
-    base, _ = snapshot.files(MEMBERS)
+def exported_purchases() -> Iterator[dict[str, Any]]:
+    """Every purchase as a history row: a scan of the purchases table, once, to build the first base
+    of a program that sold before its purchase history was kept (``rebuild``); never on a request
+    or in a scheduled job."""
+    from chalicelib.store.ledger import PurchaseModel, recorded_purchase
+
+    for item in PurchaseModel.scan():
+        yield _purchase_row(recorded_purchase(item.body), int(item.revision or 0))
+
+
+def rebuild_if_missing(snapshot: Snapshot, dataset: Dataset = MEMBERS) -> int | None:
+    """Build a dataset's first base from its table (members, purchases) when the snapshot has none;
+    returns how many rows it holds then (None: it had a base)."""
+    exports = {MEMBERS.name: exported_members, PURCHASES.name: exported_purchases}
+    base, _ = snapshot.files(dataset)
     if base is not None:
         return None
-    snapshot.replace_all(MEMBERS, exported_members())
+    snapshot.replace_all(dataset, exports[dataset.name]())
     with snapshot.connect() as con:
-        row = con.execute("SELECT count(*) FROM members").fetchone()
+        row = con.execute(f"SELECT count(*) FROM {dataset.name}").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -241,10 +316,7 @@ class Snapshot:
                 # Rows the stream wrote meanwhile are newer than the export's where they are later.
                 files = _sql_list([str(p) for p in folded])
                 con.execute(f"INSERT INTO rows SELECT {', '.join(dataset.names)} FROM read_parquet({files})")
-            latest = (
-                "SELECT * FROM rows QUALIFY row_number() OVER (PARTITION BY sub ORDER BY seq DESC) = 1 "
-                "AND NOT deleted ORDER BY sub"
-            )
+            latest = f"SELECT * FROM ({_latest_sql(dataset, 'rows')}) ORDER BY {dataset.key}"
             return self._write_base(con, dataset, latest, folded)
 
     def compact(self, dataset: Dataset) -> int:
@@ -253,8 +325,13 @@ class Snapshot:
             base, folded_before = self._base(dataset)
             deltas = [p for p in self._deltas(dataset) if p.name not in folded_before]
             if not deltas:
+                # Nothing new since the newest base: what it folded is a compaction old now, and
+                # goes (a leaving member's rows with it) as it would under a new base.
+                folder = self.folder(dataset)
+                for name in folded_before:
+                    (folder / name).unlink(missing_ok=True)
                 return 0
-            query = f"SELECT * FROM ({_current_sql(dataset, base, deltas)}) ORDER BY sub"
+            query = f"SELECT * FROM ({_current_sql(dataset, base, deltas)}) ORDER BY {dataset.key}"
             self._write_base(con, dataset, query, deltas)
             return len(deltas)
 
@@ -338,8 +415,8 @@ class Snapshot:
 
 
 def _current_sql(dataset: Dataset, base: Path | None, deltas: list[Path]) -> str:
-    """The latest row per sub of ``base`` and ``deltas``, without the deleted ones. Only the subs
-    the deltas touch are ranked: the base (one row per sub, none deleted) is read as it is."""
+    """The latest row per key of ``base`` and ``deltas``, without the deleted ones. Only the keys
+    the deltas touch are ranked: the base (one row per key, none deleted) is read as it is."""
     names = ", ".join(dataset.names)
     if base is None and not deltas:
         return (
@@ -349,16 +426,32 @@ def _current_sql(dataset: Dataset, base: Path | None, deltas: list[Path]) -> str
     if not deltas:
         return str(base_sql)
     delta_sql = f"SELECT {names} FROM read_parquet({_sql_list([str(p) for p in deltas])})"
+    if dataset.erase_by is not None:
+        every = f"{base_sql} UNION ALL {delta_sql}" if base_sql else delta_sql
+        return _latest_sql(dataset, f"({every})")
     if base_sql is None:
-        return (
-            f"SELECT * FROM ({delta_sql}) QUALIFY row_number() OVER (PARTITION BY sub ORDER BY seq DESC) = 1 "
-            f"AND NOT deleted"
-        )
+        return _latest_sql(dataset, f"({delta_sql})")
+    key = dataset.key
     return (
         f"WITH d AS ({delta_sql}), b AS ({base_sql}), "
-        f"changed AS (SELECT * FROM d UNION ALL SELECT * FROM b SEMI JOIN d USING (sub)), "
-        f"latest AS (SELECT * FROM changed QUALIFY row_number() OVER (PARTITION BY sub ORDER BY seq DESC) = 1) "
-        f"SELECT * FROM b ANTI JOIN d USING (sub) UNION ALL SELECT * FROM latest WHERE NOT deleted"
+        f"changed AS (SELECT * FROM d UNION ALL SELECT * FROM b SEMI JOIN d USING ({key})), "
+        f"latest AS (SELECT * FROM changed QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1) "
+        f"SELECT * FROM b ANTI JOIN d USING ({key}) UNION ALL SELECT * FROM latest WHERE NOT deleted"
+    )
+
+
+def _latest_sql(dataset: Dataset, rows: str) -> str:
+    """The current rows of ``rows`` (a table or a parenthesised query): the latest per key, none
+    deleted, and for a dataset erased by a column none written before a deletion of its value."""
+    latest = f"QUALIFY row_number() OVER (PARTITION BY {dataset.key} ORDER BY seq DESC) = 1"
+    if dataset.erase_by is None:
+        return f"SELECT * FROM {rows} AS r {latest} AND NOT deleted"
+    by = dataset.erase_by
+    return (
+        f"WITH r AS (SELECT * FROM {rows}), "
+        f"gone AS (SELECT {by}, max(seq) AS erased FROM r WHERE deleted GROUP BY {by}) "
+        f"SELECT r.* FROM r LEFT JOIN gone USING ({by}) "
+        f"WHERE NOT r.deleted AND (gone.erased IS NULL OR r.seq > gone.erased) {latest}"
     )
 
 

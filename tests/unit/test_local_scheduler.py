@@ -20,3 +20,12 @@ def test_every_job_runs_at_its_minute_and_the_daily_jobs_at_their_time():
     assert len(moments) == 6
     assert sorted(names) == sorted([*moments, "campaigns"])
     assert due_next(at(1, 10)) == (["expire_points", "campaigns"], at(1, 15))
+
+
+def test_the_predictor_is_fitted_weekly_on_monday_night():
+    monday = datetime(2026, 11, 30, 2, 26, tzinfo=UTC)
+    assert due_next(monday) == (["fit_predictor", "campaigns"], monday.replace(minute=30))
+    tuesday = datetime(2026, 12, 1, 2, 26, tzinfo=UTC)
+    assert due_next(tuesday) == (["campaigns"], tuesday.replace(minute=30))
+    sunday_late = datetime(2026, 12, 6, 23, 59, tzinfo=UTC)
+    assert "fit_predictor" not in due_next(sunday_late)[0]

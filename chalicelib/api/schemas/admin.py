@@ -277,9 +277,22 @@ class CampaignsRun(Response):
     started: int = Field(description="Campaign runs that came due and were handed to the contacts queue")
 
 
+class FitPredictorRun(Response):
+    job: Literal["fit_predictor"]
+    at: datetime
+    version: str | None = Field(
+        description="The fit's version (when it was fitted, YYYYMMDDTHHMMSSZ); null when nobody has bought yet."
+    )
+    customers: int = Field(description="Members with a purchase in the history the model was fitted on")
+    purchase_days: int = Field(description="Their purchase days (several purchases on one day are one)")
+    fit_seconds: float = Field(description="How long fitting took")
+    messages: int = Field(description="Queue messages carrying the members' predictions (up to 100 each)")
+
+
 class JobRunResult(Response):
     result: Annotated[
-        ExpiryRun | TierReviewRun | MomentRun | SegmentsRun | SnapshotRun | CampaignsRun, Field(discriminator="job")
+        ExpiryRun | TierReviewRun | MomentRun | SegmentsRun | SnapshotRun | CampaignsRun | FitPredictorRun,
+        Field(discriminator="job"),
     ]
 
 

@@ -1,0 +1,125 @@
+"""The ``fit_predictor`` job: the anticipation model (``domain/anticipation.py``) fitted on the
+program's own purchase history, weekly, and every member who bought given a prediction from it.
+
+1. **The history** is the snapshot's ``purchases`` dataset (``store/snapshot.py``): one row per
+   purchase, net of refunds, kept from the purchases table's stream; a member who left is not in
+   it. DuckDB sums it per member and program-local day, so the job reads a file, never the live
+   tables.
+2. **The fit** is stored in the catalog under its version (``predictor_fit/<version>``) and as
+   ``predictor_fit/current``: every prediction names the version it came from.
+3. **The predictions** go out through the contacts queue, ``PREDICTIONS_PER_MESSAGE`` members a
+   message (the job's cost is one file read, one fit and a few queue batches; the writes are spread
+   over the queue's consumers). Each member's features get the predicted visit (last visit plus
+   their typical wait), the chance they are still active and the wait itself, unless they visited
+   after the day the fit saw: their visit's own update (the fitted wait from that visit) is newer.
+
+The reminders and win-back read the features; they never fit. scipy is imported here, in the job,
+never on a request's path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypedDict
+
+import structlog
+
+from chalicelib import queues
+from chalicelib.domain.clock import isoformat
+from chalicelib.domain.features import Prediction
+from chalicelib.domain.prediction import CURRENT_FIT, StoredFit, noon
+from chalicelib.services import member_snapshot, program
+from chalicelib.store import catalog, snapshot
+from chalicelib.store import features as features_store
+
+NAME = "fit_predictor"
+#: The body's ``job`` of the queue messages that carry predictions.
+PREDICTIONS_JOB = "predictions"
+#: Expected purchases are counted over this many days ahead (the fit's horizon).
+HORIZON_DAYS = 90
+#: Members per queue message (about 100 bytes each, far within SQS's 256 KB).
+PREDICTIONS_PER_MESSAGE = 100
+
+log = structlog.get_logger("loyalty.anticipation")
+
+
+class FitRun(TypedDict):
+    job: str
+    at: str
+    #: The fit's version (None: nobody has bought yet, nothing was fitted).
+    version: str | None
+    customers: int
+    purchase_days: int
+    fit_seconds: float
+    #: Queue messages carrying the predictions.
+    messages: int
+
+
+def history(as_of: date) -> list[tuple[str, date, float]]:
+    """``(sub, day, amount in minor units)`` per member and program-local day with a purchase on or
+    before ``as_of``; fully refunded purchases left out."""
+    rules = program.rules()
+    with snapshot.current().connect() as con:
+        rows = con.execute(
+            "SELECT m.sub, CAST((p.bought_at AT TIME ZONE 'UTC') AT TIME ZONE ? AS DATE) AS day, sum(p.amount_minor) "
+            "FROM purchases p JOIN members m USING (customer_id) WHERE NOT p.refunded "
+            "GROUP BY ALL HAVING day <= ? ORDER BY 1, 2",
+            [rules.timezone, as_of],
+        ).fetchall()
+    return [(str(sub), day, float(amount or 0)) for sub, day, amount in rows]
+
+
+def fit_predictor(at: datetime) -> FitRun:
+    """Fit on the history up to ``at``'s program day, store the fit, send out the predictions."""
+    from chalicelib.domain import anticipation  # scipy: the fitting job's, never a request's
+
+    as_of = program.local_time(program.rules(), at).date()
+    rows = history(as_of)
+    if not rows:
+        log.info("predictor_not_fitted", reason="no_purchases")
+        return {"job": NAME, "at": isoformat(at), "version": None, "customers": 0, "purchase_days": 0,
+                "fit_seconds": 0.0, "messages": 0}  # fmt: skip
+    started = time.perf_counter()
+    model = anticipation.fit(rows, as_of, HORIZON_DAYS)
+    seconds = round(time.perf_counter() - started, 3)
+    past = anticipation.History.of(rows, as_of)
+    predicted = anticipation.predict(model, past)
+    version = at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stored = StoredFit(version, version, at, len(past), len(rows), seconds, model.to_json())
+    catalog.put(stored)
+    catalog.put(dataclasses.replace(stored, key=CURRENT_FIT))
+    entries = [
+        [sub, last.isoformat(), wait, round(float(p), 4)]
+        for sub, last, wait, p in zip(past.ids, past.last, predicted.wait_days, predicted.p_active, strict=True)
+    ]
+    model_name = f"{model.model}@{version}"
+    bodies = [
+        {"job": PREDICTIONS_JOB, "at": isoformat(at), "model": model_name, "entries": chunk}
+        for chunk in queues.chunks(entries, PREDICTIONS_PER_MESSAGE)
+    ]
+    messages = queues.send(queues.CONTACTS, bodies)
+    log.info("predictor_fitted", version=version, customers=len(past), seconds=seconds, messages=messages)
+    return {"job": NAME, "at": isoformat(at), "version": version, "customers": len(past), "purchase_days": len(rows),
+            "fit_seconds": seconds, "messages": messages}  # fmt: skip
+
+
+def on_predictions(body: Mapping[str, Any]) -> None:
+    """The contacts queue's consumer for one message of a fit's predictions: each member's written
+    unless they visited since the fit's day. A message delivered twice writes the same again."""
+    at = datetime.fromisoformat(str(body["at"]))
+    model = str(body["model"])
+    written: dict[str, Prediction | None] = {}
+    for sub, last_day, wait, p_active in body["entries"]:
+        last = date.fromisoformat(last_day)
+        prediction = Prediction(noon(last + timedelta(days=int(wait))), model, float(p_active), int(wait))
+        if features_store.set_fitted_prediction(str(sub), prediction, last, at):
+            written[str(sub)] = prediction
+    member_snapshot.predictions_changed(written, at=at)
+    log.info("predictions_written", model=model, written=len(written), newer=len(body["entries"]) - len(written))
+
+
+def current_fit() -> StoredFit | None:
+    return catalog.get(StoredFit, CURRENT_FIT)
