@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypedDict
 
@@ -42,6 +43,8 @@ PREDICTIONS_JOB = "predictions"
 HORIZON_DAYS = 90
 #: Members per queue message (about 100 bytes each, far within SQS's 256 KB).
 PREDICTIONS_PER_MESSAGE = 100
+#: Features written at once by one consumer (each an UpdateItem of its own).
+WRITERS = 8
 
 log = structlog.get_logger("loyalty.anticipation")
 
@@ -111,12 +114,16 @@ def on_predictions(body: Mapping[str, Any]) -> None:
     unless they visited since the fit's day. A message delivered twice writes the same again."""
     at = datetime.fromisoformat(str(body["at"]))
     model = str(body["model"])
-    written: dict[str, Prediction | None] = {}
-    for sub, last_day, wait, p_active in body["entries"]:
+
+    def write(entry: list[Any]) -> tuple[str, Prediction] | None:
+        sub, last_day, wait, p_active = entry
         last = date.fromisoformat(last_day)
         prediction = Prediction(noon(last + timedelta(days=int(wait))), model, float(p_active), int(wait))
-        if features_store.set_fitted_prediction(str(sub), prediction, last, at):
-            written[str(sub)] = prediction
+        return (str(sub), prediction) if features_store.set_fitted_prediction(str(sub), prediction, last, at) else None
+
+    # The members of a message are independent writes: in parallel, as a batch of them is.
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        written: dict[str, Prediction | None] = dict(done for done in pool.map(write, body["entries"]) if done)
     member_snapshot.predictions_changed(written, at=at)
     log.info("predictions_written", model=model, written=len(written), newer=len(body["entries"]) - len(written))
 
