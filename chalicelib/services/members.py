@@ -159,6 +159,8 @@ class ExportView(TypedDict):
 class PredictionView(TypedDict):
     next_visit_at: str
     model: str
+    p_active: float | None
+    wait_days: int | None
 
 
 class MarketingView(TypedDict):
@@ -322,7 +324,12 @@ def _marketing_view(features: Features) -> MarketingView:
         "last_contact": {kind: isoformat(at) for kind, at in sorted(features.last_contact.items())},
         "marketing_sent": [isoformat(at) for at in features.marketing_sent],
         "contact_keys": {key: isoformat(at) for key, at in sorted(features.keys.items())},
-        "predicted_next_visit": {"next_visit_at": isoformat(prediction.next_visit_at), "model": prediction.model}
+        "predicted_next_visit": {
+            "next_visit_at": isoformat(prediction.next_visit_at),
+            "model": prediction.model,
+            "p_active": prediction.p_active,
+            "wait_days": prediction.wait_days,
+        }
         if prediction is not None
         else None,
         "visit_days": [day.isoformat() for day in features.visit_days],

@@ -6,6 +6,7 @@ amends within and above the cashier's limit."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -172,3 +173,27 @@ def test_the_marketing_team_s_day(running: LocalStack) -> None:
     assert approved.status_code == 200 and approved.json()["status"] == "granted"
     ledger = get(running, "/me/ledger", as_member(fritz))["items"]
     assert sorted(e["points"] for e in ledger if e["reason"] == "compensation") == [50, 5_000]
+
+
+def test_the_weekly_fit_reaches_a_member_who_bought(running: LocalStack) -> None:
+    """The purchases stream keeps the history in DATA_DIR's snapshot; the job fitted over HTTP
+    writes the member's prediction through the contacts queue; their export shows its version."""
+    sub = f"it-fit-{uuid.uuid4().hex[:6]}"
+    card = join(running, sub)["card_number"]
+    buy(running, card, 1_800)
+
+    def fitted() -> dict[str, Any] | None:
+        answer = requests.post(running.url("/jobs/fit_predictor/run"), json={}, headers=ADMIN, timeout=60)
+        assert answer.status_code == 200, answer.text
+        result = answer.json()["result"]
+        for _ in range(20):  # the predictions travel on the contacts queue
+            predicted = get(running, "/me/export", as_member(sub))["marketing"]["predicted_next_visit"]
+            if predicted and predicted["model"].endswith(f"@{result['version']}"):
+                return dict(result)
+            time.sleep(0.5)
+        return None  # the purchase was not in the history yet: fit again
+
+    result = eventually(fitted, timeout_s=60)
+    assert result["customers"] >= 1 and result["messages"] >= 1
+    predicted = get(running, "/me/export", as_member(sub))["marketing"]["predicted_next_visit"]
+    assert 0 < predicted["p_active"] <= 1 and predicted["wait_days"] >= 1

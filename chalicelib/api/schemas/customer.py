@@ -196,7 +196,9 @@ class PurchaseExport(Response):
 
 class PredictionExport(Response):
     next_visit_at: datetime
-    model: str = Field(description="The model that made the prediction.")
+    model: str = Field(description="The model that made the prediction (a fitted one names its version).")
+    p_active: float | None = Field(description="A fitted model's chance that I still buy here (0-1).")
+    wait_days: int | None = Field(description="A fitted model's days I typically take to come back.")
 
 
 class MarketingExport(Response):
