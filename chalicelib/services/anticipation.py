@@ -41,6 +41,11 @@ NAME = "fit_predictor"
 PREDICTIONS_JOB = "predictions"
 #: Expected purchases are counted over this many days ahead (the fit's horizon).
 HORIZON_DAYS = 90
+#: A fit needs this many members who bought, over at least this many days of history: on less
+#: (a program's first days) the likelihoods have nothing to learn from and the interval model's
+#: predictions stay.
+MIN_FIT_CUSTOMERS = 10
+MIN_HISTORY_DAYS = 28
 #: Members per queue message (about 100 bytes each, far within SQS's 256 KB).
 PREDICTIONS_PER_MESSAGE = 100
 #: Features written at once by one consumer (each an UpdateItem of its own).
@@ -52,8 +57,9 @@ log = structlog.get_logger("loyalty.anticipation")
 class FitRun(TypedDict):
     job: str
     at: str
-    #: The fit's version (None: nobody has bought yet, nothing was fitted).
+    #: The fit's version (None: nothing was fitted, for ``not_fitted``'s reason).
     version: str | None
+    not_fitted: str | None
     customers: int
     purchase_days: int
     fit_seconds: float
@@ -81,14 +87,19 @@ def fit_predictor(at: datetime) -> FitRun:
 
     as_of = program.local_time(program.rules(), at).date()
     rows = history(as_of)
-    if not rows:
-        log.info("predictor_not_fitted", reason="no_purchases")
-        return {"job": NAME, "at": isoformat(at), "version": None, "customers": 0, "purchase_days": 0,
-                "fit_seconds": 0.0, "messages": 0}  # fmt: skip
+    past = anticipation.History.of(rows, as_of)
+    reason = None
+    if len(past) < MIN_FIT_CUSTOMERS:
+        reason = "too_few_customers"
+    elif (as_of - min(past.first)).days < MIN_HISTORY_DAYS:
+        reason = "too_short_history"
+    if reason is not None:
+        log.info("predictor_not_fitted", reason=reason, customers=len(past))
+        return {"job": NAME, "at": isoformat(at), "version": None, "not_fitted": reason, "customers": len(past),
+                "purchase_days": len(rows), "fit_seconds": 0.0, "messages": 0}  # fmt: skip
     started = time.perf_counter()
     model = anticipation.fit(rows, as_of, HORIZON_DAYS)
     seconds = round(time.perf_counter() - started, 3)
-    past = anticipation.History.of(rows, as_of)
     predicted = anticipation.predict(model, past)
     version = at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     stored = StoredFit(version, version, at, len(past), len(rows), seconds, model.to_json())
@@ -105,8 +116,8 @@ def fit_predictor(at: datetime) -> FitRun:
     ]
     messages = queues.send(queues.CONTACTS, bodies)
     log.info("predictor_fitted", version=version, customers=len(past), seconds=seconds, messages=messages)
-    return {"job": NAME, "at": isoformat(at), "version": version, "customers": len(past), "purchase_days": len(rows),
-            "fit_seconds": seconds, "messages": messages}  # fmt: skip
+    return {"job": NAME, "at": isoformat(at), "version": version, "not_fitted": None, "customers": len(past),
+            "purchase_days": len(rows), "fit_seconds": seconds, "messages": messages}  # fmt: skip
 
 
 def on_predictions(body: Mapping[str, Any]) -> None:

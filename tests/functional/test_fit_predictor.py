@@ -173,7 +173,14 @@ def test_refunded_purchases_and_members_who_left_are_not_in_the_history(api, clo
 
 def test_with_no_purchases_nothing_is_fitted(api, clock):
     result = fit(api, clock())
-    assert result["version"] is None and result["customers"] == 0 and result["messages"] == 0
+    assert result["version"] is None and result["not_fitted"] == "too_few_customers" and result["customers"] == 0
+    assert result["messages"] == 0 and anticipation.current_fit() is None
+
+
+def test_a_program_s_first_weeks_keep_the_interval_model(api, clock, program_with_history):
+    # 13 members, but on the 20th day of the program's history: too soon to learn anything
+    result = fit(api, START + timedelta(days=20))
+    assert result["version"] is None and result["not_fitted"] == "too_short_history" and result["customers"] == 13
     assert anticipation.current_fit() is None
 
 

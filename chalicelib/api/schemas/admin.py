@@ -281,7 +281,11 @@ class FitPredictorRun(Response):
     job: Literal["fit_predictor"]
     at: datetime
     version: str | None = Field(
-        description="The fit's version (when it was fitted, YYYYMMDDTHHMMSSZ); null when nobody has bought yet."
+        description="The fit's version (when it was fitted, YYYYMMDDTHHMMSSZ); null when nothing was fitted."
+    )
+    not_fitted: Literal["too_few_customers", "too_short_history"] | None = Field(
+        description="Why nothing was fitted: fewer than 10 members who bought, or under 28 days of history "
+        "(the members keep the interval model's predictions)."
     )
     customers: int = Field(description="Members with a purchase in the history the model was fitted on")
     purchase_days: int = Field(description="Their purchase days (several purchases on one day are one)")
