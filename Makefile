@@ -42,10 +42,10 @@ contracts: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q -n auto tests/unit
 
 functional: $(VENV)/.installed
-	$(PY) -m pytest -q tests/functional
+	$(PY) -m pytest -q -n auto tests/functional
 
 # In a process of its own: it points the app at a DynamoDB Local it starts before importing it.
 store: install

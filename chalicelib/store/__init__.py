@@ -38,7 +38,8 @@ Models never leave this package: repositories return domain objects. The key des
     definition and last membership count; not cached, so its writes leave the version alone),
     ``offer_issued/<offer_id>`` (an offer's
     issued count, an atomic counter conditioned on its budget), ``job/<name>`` (a job's last run),
-    ``seed/<name>`` (a data set written in full) and ``catalog_version/current`` (a counter every write of
+    ``predictor_fit/<version>`` and ``predictor_fit/current`` (the anticipation model's fits,
+    every version kept; not cached), ``seed/<name>`` (a data set written in full) and ``catalog_version/current`` (a counter every write of
     a definition bumps in its own transaction). Listing a kind is one Query on its partition,
     never a scan, and results are cached per warm Lambda, validated by ``catalog_version/current``.
 ``ledger``, ``purchases``, ``idempotency`` (see ``ledger.py``)

@@ -105,7 +105,12 @@ def test_the_export_shows_what_marketing_keeps_about_me(api, clock, now):
         "last_contact": {"campaign": at},
         "marketing_sent": [at],
         "contact_keys": {"campaign#c_spring#once": at},
-        "predicted_next_visit": {"next_visit_at": isoformat(predicted(now).next_visit_at), "model": "rhythm-v1"},
+        "predicted_next_visit": {
+            "next_visit_at": isoformat(predicted(now).next_visit_at),
+            "model": "rhythm-v1",
+            "p_active": None,
+            "wait_days": None,
+        },
         "visit_days": [],
         # The campaign moved the monthly minimum on by the program's silence of 30 days.
         "keep_in_touch_due": (now + timedelta(days=30)).date().isoformat(),
