@@ -39,9 +39,10 @@ Models never leave this package: repositories return domain objects. The key des
     ``offer_issued/<offer_id>`` (an offer's
     issued count, an atomic counter conditioned on its budget), ``job/<name>`` (a job's last run),
     ``predictor_fit/<version>`` and ``predictor_fit/current`` (the anticipation model's fits,
-    every version kept; not cached), ``seed/<name>`` (a data set written in full) and ``catalog_version/current`` (a counter every write of
-    a definition bumps in its own transaction). Listing a kind is one Query on its partition,
-    never a scan, and results are cached per warm Lambda, validated by ``catalog_version/current``.
+    every version kept; not cached), ``seed/<name>`` (a data set written in full) and
+    ``catalog_version/current`` (a counter every write of a definition bumps in its own
+    transaction). Listing a kind is one Query on its partition, never a scan, and results are
+    cached per warm Lambda, validated by ``catalog_version/current``.
 ``ledger``, ``purchases``, ``idempotency`` (see ``ledger.py``)
     Append-only entries per member, newest first by key; purchases by id; idempotency records by
     scoped key with a 24-hour TTL. A balance change writes the member, its entries, the purchase
