@@ -5,7 +5,7 @@ equals the ledger, never goes below zero, and nothing is applied twice."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -19,9 +19,10 @@ from chalicelib.jobs import expire_points
 from chalicelib.services import members, purchases, refunds
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
+from tests.store.moments import tomorrow_at
 
 CASHIER = Identity("demo-cashier-mitte", frozenset({Role.CASHIER}), merchant_id="m_kiez")
-START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+START = tomorrow_at(10)
 
 
 class Crash(Exception):

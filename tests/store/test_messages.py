@@ -5,7 +5,7 @@ contact on the features' revision."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -19,11 +19,12 @@ from chalicelib.store import features as features_store
 from chalicelib.store import ledger
 from chalicelib.store import members as member_store
 from chalicelib.store import wallet as wallet_store
+from tests.store.moments import tomorrow_at
 
 CASHIER = Identity("demo-cashier-mitte", frozenset({Role.CASHIER}), merchant_id="m_kiez")
-JOINED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+JOINED = tomorrow_at(9)
 #: Noon in Berlin the next day: outside the default quiet hours.
-NOON = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+NOON = tomorrow_at(11, days=2)
 
 
 def join() -> Identity:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from chalicelib.services import checkins, members, purchases
 from chalicelib.store import activity as activity_store
 from chalicelib.store import catalog
 from chalicelib.store import wallet as wallet_store
+from tests.store.moments import tomorrow_at
 
 CASHIER = Identity("demo-cashier-mitte", frozenset({Role.CASHIER}), merchant_id="m_kiez")
 MITTE = checkins.CheckIn(type="geo", lon=13.4016, lat=52.5303, accuracy_m=15)
@@ -24,7 +25,7 @@ KREUZBERG = checkins.CheckIn(type="geo", lon=13.4185, lat=52.4986, accuracy_m=15
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+        self.now = tomorrow_at(9)
 
     def __call__(self) -> datetime:
         return self.now

@@ -1,7 +1,7 @@
 """The program's rules on DynamoDB Local: what a save writes with them, and the one-item purchase probe."""
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from chalicelib.domain.program import Tier
 from chalicelib.domain.promotions import Promotion
@@ -9,8 +9,9 @@ from chalicelib.services import program
 from chalicelib.store import catalog, ledger
 from chalicelib.store.ledger import PurchaseModel
 from scripts import seed
+from tests.store.moments import tomorrow_at
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+NOW = tomorrow_at(12)
 
 
 def test_a_tier_rename_saves_the_rules_and_the_retargeted_promotion_in_one_transaction():
