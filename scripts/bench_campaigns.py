@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,24 +28,11 @@ from scripts.bench_foundation import DynamoCounter, Report, progress
 
 
 def measure(report: Report, audience: int, members: int) -> None:
-    import structlog
-
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=open(os.devnull, "w")))  # noqa: SIM115
-    from chalicelib import queues
-    from scripts import dynamodb_local, seed, sqs_local
-
-    os.environ["LOYALTY_SQS_ENDPOINT"] = f"http://127.0.0.1:{dynamodb_local.free_port()}"
-    server = sqs_local.start_server(os.environ["LOYALTY_SQS_ENDPOINT"])
-    try:
-        queues.reset_clients()
-        seed.seed()
-        queues.create_missing()
+    with bench_foundation.seeded_with_local_sqs():
         with tempfile.TemporaryDirectory(prefix="bench-campaign-") as tmp:
             measure_launch(report, Path(tmp), audience)
         with tempfile.TemporaryDirectory(prefix="bench-campaign-") as tmp:
             measure_pipeline(report, Path(tmp), members)
-    finally:
-        server.stop()
 
 
 def _campaign(name: str, holdout: int) -> Any:

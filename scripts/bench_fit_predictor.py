@@ -17,7 +17,6 @@ snapshot's ``members`` and ``purchases`` datasets as the streams keep them:
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -73,22 +72,8 @@ def purchase_rows(members: int, as_of: date, seed: int = 7) -> list[dict[str, An
 
 
 def measure(report: Report, members: int) -> None:
-    import structlog
-
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=open(os.devnull, "w")))  # noqa: SIM115
-    from chalicelib import queues
-    from scripts import dynamodb_local, seed, sqs_local
-
-    os.environ["LOYALTY_SQS_ENDPOINT"] = f"http://127.0.0.1:{dynamodb_local.free_port()}"
-    server = sqs_local.start_server(os.environ["LOYALTY_SQS_ENDPOINT"])
-    try:
-        queues.reset_clients()
-        seed.seed()
-        queues.create_missing()
-        with tempfile.TemporaryDirectory(prefix="bench-fit-") as tmp:
-            measure_job(report, Path(tmp), members)
-    finally:
-        server.stop()
+    with bench_foundation.seeded_with_local_sqs(), tempfile.TemporaryDirectory(prefix="bench-fit-") as tmp:
+        measure_job(report, Path(tmp), members)
 
 
 def measure_job(report: Report, root: Path, members: int) -> None:

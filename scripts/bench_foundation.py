@@ -406,6 +406,27 @@ def _cu(calls: list[ApiCall]) -> str:
     return f"{sum(known):g} CU (DynamoDB Local's count)" if known else "CU n/a"
 
 
+@contextmanager
+def seeded_with_local_sqs() -> Iterator[None]:
+    """The fan-out benchmarks' ground, inside ``measure_requests``: moto's SQS server on a free
+    port, the demo data and the queues; the app's log lines kept out of the progress lines."""
+    import structlog
+
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=open(os.devnull, "w")))  # noqa: SIM115
+    from chalicelib import queues
+    from scripts import seed, sqs_local
+
+    os.environ["LOYALTY_SQS_ENDPOINT"] = f"http://127.0.0.1:{dynamodb_local.free_port()}"
+    server = sqs_local.start_server(os.environ["LOYALTY_SQS_ENDPOINT"])
+    try:
+        queues.reset_clients()
+        seed.seed()
+        queues.create_missing()
+        yield
+    finally:
+        server.stop()
+
+
 def measure_requests(report: Report, samples: int, measure: Callable[[Report, int, str], None] | None = None) -> None:
     """Run ``measure(report, samples, endpoint)`` in this process against a fresh DynamoDB Local,
     with the app's environment pointing at it (set before the app is first imported)."""
