@@ -100,7 +100,7 @@ def measure_job(report: Report, root: Path, members: int) -> None:
         read_s = time.perf_counter() - started
         started = time.perf_counter()
         past = model.History.of(history_rows, as_of)
-        fitted = model.fit(history_rows, as_of, anticipation.HORIZON_DAYS)
+        fitted = model.fit(history_rows, as_of, anticipation.HORIZON_DAYS, past)
         fit_s = time.perf_counter() - started
         started = time.perf_counter()
         model.predict(fitted, past)

@@ -149,8 +149,8 @@ def write_predictions(source: Path, as_of: date, horizon: int, out: Path, progre
     if not kept:
         raise InputError(f"{source}: no rows dated on or before {as_of.isoformat()} (of {len(rows):,})")
     progress(f"{len(kept):,} of {len(rows):,} rows on or before {as_of.isoformat()}; fitting")
-    model = anticipation.fit(kept, as_of, max(horizon, 1))
     history = anticipation.History.of(kept, as_of)
+    model = anticipation.fit(kept, as_of, max(horizon, 1), history)
     progress(f"fitted on {len(history):,} customers; predicting {horizon} days ahead")
     predictions = anticipation.predict(model, history, horizon)
     try:

@@ -330,12 +330,14 @@ def _base(bgnbd: Array, pareto: Array, horizon: float, history: History) -> tupl
     return expected_bg, (expected_bg + expected_pareto) / 2
 
 
-def fit(rows: Iterable[tuple[str, date, float]], as_of: date, horizon_days: int) -> Fit:
-    """Fit the three layers on the rows dated on or before ``as_of`` for predictions ``horizon_days`` ahead."""
+def fit(rows: Iterable[tuple[str, date, float]], as_of: date, horizon_days: int, history: History | None = None) -> Fit:
+    """Fit the three layers on the rows dated on or before ``as_of`` for predictions ``horizon_days`` ahead.
+    ``history``: ``History.of(rows, as_of)`` when the caller has it already (it predicts from it too)."""
     if horizon_days < 1:
         raise ValueError("the horizon is at least one day")
     rows = [row for row in rows if row[1] <= as_of]
-    history = History.of(rows, as_of)
+    if history is None or history.as_of != as_of:
+        history = History.of(rows, as_of)
     if not len(history):
         raise ValueError("no purchases on or before the cut")
     bgnbd = fit_bgnbd(history)

@@ -98,7 +98,7 @@ def fit_predictor(at: datetime) -> FitRun:
         return {"job": NAME, "at": isoformat(at), "version": None, "not_fitted": reason, "customers": len(past),
                 "purchase_days": len(rows), "fit_seconds": 0.0, "messages": 0}  # fmt: skip
     started = time.perf_counter()
-    model = anticipation.fit(rows, as_of, HORIZON_DAYS)
+    model = anticipation.fit(rows, as_of, HORIZON_DAYS, past)
     seconds = round(time.perf_counter() - started, 3)
     predicted = anticipation.predict(model, past)
     version = at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
