@@ -247,11 +247,13 @@ def mine(identity: Identity, limit: int, cursor: str | None) -> MyReferralsView:
     if member is None:
         raise NotFound("you are not a member of the program yet", code="not_a_member")
     before = cursors.position(identity, "referrals", cursor)
+    # The totals first: a reward commits its status and the totals in one transaction, so totals
+    # read before the page never count a reward the page then shows as still ``joined``.
+    totals = store.totals(member.customer_id)
     page = store.of_referrer(member.customer_id, limit, before)
     subs = {r.friend: _sub(r.friend) for _, r in page}
     friends = {m.customer_id: m for m in member_store.get_members([s for s in subs.values() if s])}
     rules = program.rules().referral
-    totals = store.totals(member.customer_id)
     return {
         "referral_code": member.referral_code,
         "share_link": share_link(member.referral_code),
