@@ -1,10 +1,15 @@
-"""The Chalice app: wiring only. The whole HTTP surface is the blueprints below."""
+"""The Chalice app: wiring only. The whole HTTP surface is the blueprints below.
+
+Every function of the app imports this module on a cold start, the API's first: what only the jobs,
+the consumers or the stream triggers need is imported inside their handlers (``make package``
+reports each package's cold import).
+"""
 
 from typing import Any
 
 from chalice.app import Chalice, Cron, DynamoDBEvent, Rate, SQSEvent
 
-from chalicelib import jobs, logs, queues
+from chalicelib import logs, queues, schedule
 from chalicelib.api.admin import admin
 from chalicelib.api.http import answer_undeclared_methods
 from chalicelib.api.marketing import marketing
@@ -16,9 +21,7 @@ from chalicelib.api.pos import pos
 from chalicelib.api.reports import reports_bp
 from chalicelib.api.system import system
 from chalicelib.config import settings
-from chalicelib.jobs import fanout
 from chalicelib.ports import now
-from chalicelib.services import attribution, member_snapshot, prediction, push, referrals, reports, webhooks
 
 logs.configure()
 
@@ -36,9 +39,18 @@ app.register_blueprint(reports_bp, url_prefix="/v1")
 answer_undeclared_methods(app)  # after every route: 405 instead of API Gateway's 403
 
 
-@app.schedule(Cron(jobs.DAILY_AT_UTC["expire_points"][1], jobs.DAILY_AT_UTC["expire_points"][0], "*", "*", "?", "*"))
+def run_job(name: str) -> None:
+    from chalicelib import jobs
+
+    jobs.run(name, now())
+
+
+_EXPIRY_HOUR, _EXPIRY_MINUTE = schedule.DAILY_AT_UTC["expire_points"]
+
+
+@app.schedule(Cron(_EXPIRY_MINUTE, _EXPIRY_HOUR, "*", "*", "?", "*"))
 def expire_points_daily(event: object) -> None:
-    jobs.run("expire_points", now())
+    run_job("expire_points")
 
 
 LEDGER_STREAM_ARN = settings().ledger_stream_arn
@@ -48,6 +60,8 @@ if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (script
     def count_ledger_entries(event: DynamoDBEvent) -> None:
         """New ledger entries: the report counters, the members' rhythm (their visits), the
         purchases campaigns are credited with, and the referrals a friend's purchase rewards."""
+        from chalicelib.services import attribution, prediction, referrals, reports
+
         records = [(r.event_name, r.new_image) for r in event]
         reports.on_ledger_records(records, clock=now)
         prediction.on_ledger_records(records, clock=now)
@@ -55,42 +69,47 @@ if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (script
         referrals.on_ledger_records(records, clock=now)
 
 
-@app.schedule(Cron(jobs.DAILY_AT_UTC["tier_review"][1], jobs.DAILY_AT_UTC["tier_review"][0], "*", "*", "?", "*"))
+_REVIEW_HOUR, _REVIEW_MINUTE = schedule.DAILY_AT_UTC["tier_review"]
+
+
+@app.schedule(Cron(_REVIEW_MINUTE, _REVIEW_HOUR, "*", "*", "?", "*"))
 def tier_review_daily(event: object) -> None:
-    jobs.run("tier_review", now())
+    run_job("tier_review")
 
 
-@app.schedule(Cron(min(jobs.HOURLY_AT_MINUTE.values(), default=5), "*", "*", "*", "?", "*"))
+@app.schedule(Cron(min(schedule.HOURLY_AT_MINUTE.values(), default=5), "*", "*", "*", "?", "*"))
 def moments_hourly(event: object) -> None:
     """Each hour, in their minutes' order: the snapshot folded, the segments' memberships, then every
     moment, each selecting the members whose moment has come in their time zone and fanning out on
     the contacts queue (cheap: the deciding happens in ``contact_members``)."""
-    for name in sorted(jobs.HOURLY_AT_MINUTE, key=jobs.HOURLY_AT_MINUTE.__getitem__):
-        jobs.run(name, now())
+    for name in sorted(schedule.HOURLY_AT_MINUTE, key=schedule.HOURLY_AT_MINUTE.__getitem__):
+        run_job(name)
 
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_FIT_DAY, _FIT_HOUR, _FIT_MINUTE = jobs.WEEKLY_AT_UTC["fit_predictor"]
+_FIT_DAY, _FIT_HOUR, _FIT_MINUTE = schedule.WEEKLY_AT_UTC["fit_predictor"]
 
 
 @app.schedule(Cron(_FIT_MINUTE, _FIT_HOUR, "?", "*", WEEKDAYS[_FIT_DAY], "*"))
 def fit_predictor_weekly(event: object) -> None:
     """The anticipation model fitted on the week's purchase history; the predictions fan out on
-    the contacts queue (on AWS this belongs in a package of its own, with scipy: see infra/)."""
-    jobs.run("fit_predictor", now())
+    the contacts queue (on AWS in a package of its own, the only one with scipy: scripts/package.py)."""
+    run_job("fit_predictor")
 
 
-@app.schedule(Rate(jobs.EVERY_MINUTES["campaigns"], unit=Rate.MINUTES))
+@app.schedule(Rate(schedule.EVERY_MINUTES["campaigns"], unit=Rate.MINUTES))
 def campaigns_due(event: object) -> None:
     """Campaign runs that came due: each claimed once and handed to the contacts queue."""
-    jobs.run("campaigns", now())
+    run_job("campaigns")
 
 
 @app.on_sqs_message(queue=queues.queue_name(queues.CONTACTS), batch_size=10)
 def contact_members(event: SQSEvent) -> dict[str, Any]:
     """Members a moment or a campaign selected, each decided through the issuing service; and a
     campaign run's start (its audience read and fanned out here, not in a request)."""
-    return queues.handle_batch(event.to_dict(), fanout.on_contacts)
+    from chalicelib import jobs  # the campaigns' and predictions' handlers join the moments' here
+
+    return queues.handle_batch(event.to_dict(), jobs.fanout.on_contacts)
 
 
 MEMBERS_STREAM_ARN = settings().members_stream_arn
@@ -100,6 +119,8 @@ if MEMBERS_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scr
     def snapshot_members(event: DynamoDBEvent) -> None:
         """Every change of a member, into the members' columnar snapshot (one delta per batch), and
         the CRM's member events."""
+        from chalicelib.services import member_snapshot, webhooks
+
         records = event.to_dict()["Records"]
         member_snapshot.on_member_records(records, at=now())
         webhooks.on_member_records(records)
@@ -112,6 +133,8 @@ if PURCHASES_STREAM_ARN:  # on AWS; the local stack follows the stream itself (s
     def count_sales(event: DynamoDBEvent) -> None:
         """Every purchase and refund into the day's sales counters (the reports), the purchase
         history the predictor is fitted on, and the CRM's purchase events."""
+        from chalicelib.services import member_snapshot, reports, webhooks
+
         records = event.to_dict()["Records"]
         reports.on_purchase_records(records, clock=now)
         member_snapshot.on_purchase_records(records)
@@ -124,12 +147,16 @@ if INBOX_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scrip
     @app.on_dynamodb_record(stream_arn=INBOX_STREAM_ARN, batch_size=100)
     def queue_pushes(event: DynamoDBEvent) -> None:
         """The inbox is the outbox: each new message to push goes on the push queue."""
+        from chalicelib.services import push
+
         push.on_inbox_records((r.event_name, r.new_image) for r in event)
 
 
 @app.on_sqs_message(queue=queues.queue_name(queues.PUSH), batch_size=10)
 def push_messages(event: SQSEvent) -> dict[str, Any]:
     """New inbox messages to the members' phones through FCM (partial-batch answer)."""
+    from chalicelib.services import push
+
     return push.deliver(event.to_dict(), clock=now)
 
 
@@ -137,4 +164,6 @@ def push_messages(event: SQSEvent) -> dict[str, Any]:
 def deliver_webhooks(event: SQSEvent) -> dict[str, Any]:
     """The CRM's webhooks: each delivery's next attempt (partial-batch answer; a failed attempt
     comes back after its backoff)."""
+    from chalicelib.services import webhooks
+
     return queues.handle_batch(event.to_dict(), webhooks.on_delivery)

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
-import boto3
 import structlog
 
 from chalicelib.config import settings
@@ -55,6 +54,8 @@ def dead_letter_name(short: str) -> str:
 
 @lru_cache(maxsize=1)
 def _client() -> Any:
+    import boto3  # on first use: 140 ms of a cold start, and the API's routes mostly never send
+
     s = settings()
     return boto3.client("sqs", region_name=s.aws_region, endpoint_url=s.sqs_endpoint)
 

@@ -21,7 +21,7 @@ from chalice.app import Blueprint, Chalice, Response, RouteEntry
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
-from chalicelib import jobs
+from chalicelib import schedule
 from chalicelib.api.schemas.common import CardCode, DeadLetterId, DeviceToken, Identifier, MessageId
 from chalicelib.auth import authenticate
 from chalicelib.config import settings
@@ -118,7 +118,7 @@ PATH_PARAMETERS: Mapping[str, object] = {
     "message_id": MessageId,
     "dead_letter_id": DeadLetterId,
     # The document names the jobs there are; another name is still API.md's 404, not a 422.
-    "name": Annotated[Identifier, Field(json_schema_extra={"enum": list[JsonValue](sorted(jobs.JOBS))})],
+    "name": Annotated[Identifier, Field(json_schema_extra={"enum": list[JsonValue](sorted(schedule.NAMES))})],
 }
 _PATH_PARAM = re.compile(r"{([^}]+)}")
 

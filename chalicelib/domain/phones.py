@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import phonenumbers
-
 from chalicelib.domain.errors import DomainRefusal
 
 
@@ -14,6 +12,8 @@ class InvalidPhone(DomainRefusal):
 
 def normalise_phone(raw: str, default_region: str) -> str:
     """``+4915123456789`` for ``0151 234 56789`` in region DE; raises :class:`InvalidPhone`."""
+    import phonenumbers  # its metadata: loaded by the requests that read a phone, not every cold start
+
     try:
         parsed = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:

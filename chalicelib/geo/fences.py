@@ -12,14 +12,14 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import shapely
-from shapely import STRtree
-from shapely.geometry import Point, Polygon, box
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.errors import DomainRefusal
 from chalicelib.geo.distance import METRES_PER_DEGREE_LAT, degrees_around, haversine_m
+
+if TYPE_CHECKING:  # shapely (with numpy) is imported where a fence is built or looked up, not on
+    # every cold start: most of the API's requests never touch a fence.
+    from shapely.geometry import Polygon
 
 MIN_RADIUS_M = 10
 MAX_RADIUS_M = 5_000
@@ -82,7 +82,9 @@ def fence_from_geojson(store_id: str, geofence: Mapping[str, Any], field: str = 
         if any(abs(a[0] - b[0]) > 180 for a, b in itertools.pairwise(points)):
             raise InvalidGeofence(where, "crosses the antimeridian: split it in two fences")
         parsed.append(points)
-    polygon = Polygon(parsed[0], parsed[1:])
+    import shapely
+
+    polygon = shapely.Polygon(parsed[0], parsed[1:])
     if not polygon.is_valid or polygon.area == 0:
         raise InvalidGeofence(f"{field}.coordinates", f"not a valid polygon ({shapely.is_valid_reason(polygon)})")
     minx, miny, maxx, maxy = polygon.bounds
@@ -119,6 +121,8 @@ class GeofenceIndex:
     """Built once per warm process from the stores' fences; rebuilt when they change."""
 
     def __init__(self, fences: Iterable[Fence]) -> None:
+        from shapely import STRtree
+
         self._fences: list[Fence] = []
         boxes = []
         for fence in fences:
@@ -142,6 +146,8 @@ class GeofenceIndex:
         enough for that fence."""
         if self._tree is None:
             return None
+        from shapely import Point
+
         best: Match | None = None
         for i in self._tree.query(Point(lon, lat)):
             fence = self._fences[int(i)]
@@ -159,6 +165,8 @@ class GeofenceIndex:
 
     def locate_naive(self, lon: float, lat: float, accuracy_m: float | None = None) -> Match | None:
         """The same answer by testing every fence (for the benchmark and as a test oracle)."""
+        from shapely import Point
+
         best: Match | None = None
         seen = set()
         for fence in self._fences:
@@ -186,6 +194,8 @@ def _precise_enough(accuracy_m: float | None, fence: Fence) -> bool:
 
 def _boxes(fence: Fence) -> list[Polygon]:
     """The fence's bounding box in degrees; two boxes when a circle reaches over the antimeridian."""
+    from shapely import box
+
     if fence.polygon is not None:
         return [box(*fence.polygon.bounds)]
     assert fence.radius_m is not None

@@ -2,6 +2,8 @@
 
 Every job is ``run(at) -> summary`` and idempotent for the same moment; ``run`` here dispatches
 by name for the admin's ``POST /v1/jobs/{name}/run`` and for the schedules.
+
+When each job runs is ``chalicelib/schedule.py``'s (re-exported here: ``DAILY_AT_UTC``, ...).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 
+from chalicelib import schedule
 from chalicelib.config import settings
 from chalicelib.domain.clock import Clock
 from chalicelib.domain.jobs import check_as_of
@@ -25,6 +28,7 @@ from chalicelib.jobs import (
     tier_review,
     winback,
 )
+from chalicelib.schedule import DAILY_AT_UTC, EVERY_MINUTES, HOURLY_AT_MINUTE, NAMES, WEEKLY_AT_UTC
 from chalicelib.services import anticipation, campaigns, member_snapshot, segments
 from chalicelib.services.catalog_cache import one_reading
 
@@ -61,23 +65,10 @@ JOBS: dict[str, Callable[[datetime], JobSummary]] = {
     **{name: partial(fanout.run, moment) for name, moment in fanout.MOMENTS.items()},
 }
 
-#: When each job runs by itself, daily, as (hour, minute) UTC: app.py's schedules on AWS and the
-#: local stack's scheduler both read this.
-DAILY_AT_UTC: dict[str, tuple[int, int]] = {
-    expire_points.NAME: (1, 15),
-    tier_review.NAME: (1, 45),
-}
-#: Jobs that run weekly, as (weekday, hour, minute) UTC, Monday 0: the predictor is fitted in the
-#: quiet of Monday night, before the week's reminders read it.
-WEEKLY_AT_UTC: dict[str, tuple[int, int, int]] = {anticipation.NAME: (0, 2, 30)}
-#: Jobs that run every hour at this minute (UTC): the moments, because each member's day begins
-#: at their own time zone's midnight (the contact key keeps each message once however often
-#: they run; quiet hours hold the push, not the decision).
+#: The moments' jobs, in the order ``schedule.MOMENTS`` names them.
 MOMENTS = (birthdays, points_expiring, keep_in_touch, reminders, winback, surprises)
-#: Jobs that run every this many minutes (UTC, from the hour).
-EVERY_MINUTES: dict[str, int] = {"campaigns": 5}
-#: The snapshot is folded first, the segments read it, then the moments (which may target them).
-HOURLY_AT_MINUTE: dict[str, int] = {"snapshot": 0, "segments": 2, **{moment.NAME: 5 for moment in MOMENTS}}
+if set(JOBS) != NAMES or tuple(m.NAME for m in MOMENTS) != schedule.MOMENTS:
+    raise RuntimeError(f"chalicelib/schedule.py names {sorted(NAMES)}, the jobs are {sorted(JOBS)}")
 
 
 def run(name: str, at: datetime) -> JobSummary:
@@ -100,3 +91,6 @@ def _job(name: str) -> Callable[[datetime], JobSummary]:
     if job is None:
         raise NotFound(f"no job named {name!r}; jobs: {', '.join(sorted(JOBS))}", code="unknown_job")
     return job
+
+
+__all__ = ["DAILY_AT_UTC", "EVERY_MINUTES", "HOURLY_AT_MINUTE", "JOBS", "WEEKLY_AT_UTC", "JobSummary", "run"]

@@ -9,8 +9,6 @@ from datetime import date, datetime, timedelta
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from chalicelib.domain import campaigns as campaign_rules
 from chalicelib.domain.catalog import Merchant
 from chalicelib.domain.identity import Identity
@@ -77,6 +75,8 @@ def year(identity: Identity, year: int) -> CalendarView:
             )
     country = rules.default_region
     try:
+        import holidays  # the tables of every country: loaded by the calendar's requests only
+
         public: dict[date, str] = dict(holidays.country_holidays(country, years=year))
     except NotImplementedError:  # a country the table does not know: no holidays, said by country None
         public = {}

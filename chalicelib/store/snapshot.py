@@ -36,9 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
 
@@ -117,6 +115,9 @@ _lock = threading.Lock()
 _compacting = threading.Lock()
 
 
+if TYPE_CHECKING:
+    import duckdb
+
 _database: duckdb.DuckDBPyConnection | None = None
 
 
@@ -126,6 +127,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
     global _database
     with _lock:
         if _database is None:
+            import duckdb  # on first use: the API's requests that never read the snapshot go without it
+
             _database = duckdb.connect()
         return _database.cursor()
 

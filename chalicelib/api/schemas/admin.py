@@ -144,11 +144,11 @@ class ExpiringPointsMomentBody(Request):
 
 
 class MomentsBody(Request):
-    birthday: BirthdayMomentBody = BirthdayMomentBody()
-    surprise: SurpriseMomentBody = SurpriseMomentBody()
-    reminder: ReminderMomentBody = ReminderMomentBody()
-    winback: WinbackMomentBody = WinbackMomentBody()
-    points_expiring: ExpiringPointsMomentBody = ExpiringPointsMomentBody()
+    birthday: BirthdayMomentBody = BirthdayMomentBody.model_construct()
+    surprise: SurpriseMomentBody = SurpriseMomentBody.model_construct()
+    reminder: ReminderMomentBody = ReminderMomentBody.model_construct()
+    winback: WinbackMomentBody = WinbackMomentBody.model_construct()
+    points_expiring: ExpiringPointsMomentBody = ExpiringPointsMomentBody.model_construct()
 
 
 class ReferralBody(Request):
@@ -183,21 +183,21 @@ class ProgramRulesBody(Request):
     default_region: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_region)]
     timezone: Timezone
     points_per_currency_unit: Annotated[int, Field(ge=0, le=1000)] = 1
-    redemption: RedemptionBody = RedemptionBody()
+    redemption: RedemptionBody = RedemptionBody.model_construct()
     tiers: Annotated[list[TierBody], Field(min_length=1, max_length=10)]
     tier_window_months: Annotated[int, Field(ge=1, le=36)] = 12
-    cumulative_discount: CumulativeDiscountBody = CumulativeDiscountBody()
-    expiry: ExpiryBody = ExpiryBody()
-    tier_review: TierReviewBody = TierReviewBody()
+    cumulative_discount: CumulativeDiscountBody = CumulativeDiscountBody.model_construct()
+    expiry: ExpiryBody = ExpiryBody.model_construct()
+    tier_review: TierReviewBody = TierReviewBody.model_construct()
     tier_migrations: Annotated[dict[TierName, TierName], Field(max_length=20)] = Field(
         default={},
         description="For each tier of the current rules that these drop or rename, the kept tier its members"
         ' hold from now on (e.g. {"Gold": "Platinum"}); a save that drops a tier without one is refused.',
     )
-    contact: ContactPolicyBody = ContactPolicyBody()
-    moments: MomentsBody = MomentsBody()
-    referral: ReferralBody = ReferralBody()
-    feedback: FeedbackRulesBody = FeedbackRulesBody()
+    contact: ContactPolicyBody = ContactPolicyBody.model_construct()
+    moments: MomentsBody = MomentsBody.model_construct()
+    referral: ReferralBody = ReferralBody.model_construct()
+    feedback: FeedbackRulesBody = FeedbackRulesBody.model_construct()
     version: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="The version you edited: the save is refused (409) if another came since."
     )

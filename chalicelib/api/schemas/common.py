@@ -125,7 +125,10 @@ Birthday = Annotated[date, _sane_day(EARLIEST_BIRTHDAY), Field(description="YYYY
 
 
 class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: each model's validator is built on its first use, not at import (the API's
+    # cold start would otherwise build every route's models for the one request it serves). A
+    # model's default instance is therefore ``Model.model_construct()``, which needs no validator.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def exactly_one_of(*shapes: tuple[str, ...], fixed: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
@@ -143,7 +146,7 @@ def exactly_one_of(*shapes: tuple[str, ...], fixed: Sequence[dict[str, Any]] = (
 
 
 class Response(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 def not_nullable(schema: dict[str, Any]) -> None:

@@ -127,11 +127,11 @@ class OfferBody(Request):
     description: Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL_CHARS)] | None = None
     merchant_id: Identifier | None = Field(default=None, description="None: program-wide (admin only).")
     trigger: TriggerBody
-    targeting: TargetingBody = TargetingBody()
+    targeting: TargetingBody = TargetingBody.model_construct()
     reward: Reward
     valid_from: Moment | None = None
     valid_to: Moment | None = None
-    limits: LimitsBody = LimitsBody()
+    limits: LimitsBody = LimitsBody.model_construct()
     priority: Annotated[int, Field(ge=-100, le=100)] = 0
     status: Literal["active", "paused"] = "active"
 
