@@ -5,7 +5,9 @@ PY     := $(VENV)/bin/python
 PORT     ?= 8000
 DATA_DIR ?= .data
 
-.PHONY: run test install lint typecheck contracts unit functional store integration fuzz bench clean
+STAGE    ?= dev
+
+.PHONY: run test install lint typecheck contracts unit functional store integration fuzz bench package deploy clean
 
 # `exec`: the server is make's own child, so the SIGTERM make passes on reaches it, not a shell
 # that would die and leave it running. (scripts/serve.py covers make's other stop signals.)
@@ -68,6 +70,18 @@ bench: install
 	$(PY) -m scripts.bench_moments
 	$(PY) -m scripts.bench_segments
 	$(PY) -m scripts.bench_campaigns
+
+# The stage's deployment artifacts in dist/$(STAGE), built and checked offline (README: "Deploy").
+package: $(VENV)/.installed
+	$(PY) -m scripts.package --stage $(STAGE)
+
+# Where AWS is reachable, with the SAM CLI: the packaged stage, deployed as one stack.
+deploy: package
+	@command -v sam >/dev/null || { echo "the SAM CLI is needed: pip install aws-sam-cli"; exit 1; }
+	sam deploy --template-file dist/$(STAGE)/template.json --stack-name loyalty-$(STAGE) --resolve-s3 \
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+		--parameter-overrides Stage=$(STAGE) $(if $(FIREBASE_PROJECT),FirebaseProjectId=$(FIREBASE_PROJECT)) \
+		$(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL))
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -5,16 +5,17 @@ the consumers or the stream triggers need is imported inside their handlers (``m
 reports each package's cold import).
 """
 
+from datetime import datetime
 from typing import Any
 
-from chalice.app import Chalice, Cron, DynamoDBEvent, Rate, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Cron, DynamoDBEvent, Rate, SQSEvent
 
 from chalicelib import logs, queues, schedule
 from chalicelib.api.admin import admin
 from chalicelib.api.http import answer_undeclared_methods
 from chalicelib.api.marketing import marketing
 from chalicelib.api.me import me
-from chalicelib.api.middleware import access_log
+from chalicelib.api.middleware import access_log, invocation
 from chalicelib.api.ops import ops
 from chalicelib.api.places import places_bp
 from chalicelib.api.pos import pos
@@ -27,6 +28,7 @@ logs.configure()
 
 app = Chalice(app_name="loyalty")
 app.register_middleware(access_log, "http")
+app.register_middleware(invocation, "all")
 
 app.register_blueprint(system, url_prefix="/v1")
 app.register_blueprint(me, url_prefix="/v1/me")
@@ -39,10 +41,10 @@ app.register_blueprint(reports_bp, url_prefix="/v1")
 answer_undeclared_methods(app)  # after every route: 405 instead of API Gateway's 403
 
 
-def run_job(name: str) -> None:
+def run_job(name: str, at: datetime | None = None) -> None:
     from chalicelib import jobs
 
-    jobs.run(name, now())
+    jobs.run(name, at or now())
 
 
 _EXPIRY_HOUR, _EXPIRY_MINUTE = schedule.DAILY_AT_UTC["expire_points"]
@@ -91,10 +93,11 @@ _FIT_DAY, _FIT_HOUR, _FIT_MINUTE = schedule.WEEKLY_AT_UTC["fit_predictor"]
 
 
 @app.schedule(Cron(_FIT_MINUTE, _FIT_HOUR, "?", "*", WEEKDAYS[_FIT_DAY], "*"))
-def fit_predictor_weekly(event: object) -> None:
+def fit_predictor_weekly(event: CloudWatchEvent) -> None:
     """The anticipation model fitted on the week's purchase history; the predictions fan out on
-    the contacts queue (on AWS in a package of its own, the only one with scipy: scripts/package.py)."""
-    run_job("fit_predictor")
+    the contacts queue (on AWS in a package of its own, the only one with scipy: scripts/package.py).
+    It fits as of the event's time: the schedule's, or the moment an admin's run from the API gave."""
+    run_job("fit_predictor", datetime.fromisoformat(event.time))
 
 
 @app.schedule(Rate(schedule.EVERY_MINUTES["campaigns"], unit=Rate.MINUTES))

@@ -72,6 +72,10 @@ class CognitoVerifier:
             raise jwt.InvalidTokenError("token_use must be access or id")
         if client not in self._client_ids:
             raise jwt.InvalidAudienceError("token was issued to another app client")
+        if "cognito:groups" not in claims:
+            # Everyone who signs up in the app is a customer; staff are put in their groups by an
+            # admin (README, "Deploy"). Cognito leaves the claim out for a user in no group.
+            claims["cognito:groups"] = [Role.CUSTOMER.value]
         return claims
 
 

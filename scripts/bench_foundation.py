@@ -1,13 +1,11 @@
-"""Figures for the foundation: cold import, Lambda package size, DynamoDB requests per call, HTTP latency.
+"""Figures for the foundation: cold import, DynamoDB requests per call, HTTP latency.
 
     python -m scripts.bench_foundation                          (make bench)
-    python -m scripts.bench_foundation --skip-package --requests 200 --threads 4
+    python -m scripts.bench_foundation --requests 200 --threads 4
 
 1. ``import app`` in N fresh interpreters (timed inside the child, so start-up is excluded),
    plus the whole process's wall time and where the import time goes (``-X importtime``).
-2. The Lambda package: ``requirements.txt`` installed for manylinux2014_x86_64 / CPython 3.11
-   with ``app.py``, ``chalicelib/`` and Chalice's runtime (as ``chalice package`` adds it),
-   unzipped and zipped, against Lambda's 250 MB / 50 MB; and ``import app`` from it alone.
+2. (The Lambda packages, their sizes and each one's cold import, as AWS runs them: ``make package``.)
 3. DynamoDB requests per call of ``POST /v1/me``, ``GET /v1/me`` and ``GET /v1/cards/{code}``,
    in-process on DynamoDB Local, on a warm process (one warm-up call of each kind first).
 4. Latency and throughput of ``GET /v1/me`` over HTTP on ``python -m scripts.serve``, from one
@@ -20,11 +18,9 @@ and files. Progress goes to stdout as it happens, the table of figures comes las
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -32,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,11 +42,6 @@ from scripts import dynamodb_local, serve
 
 ROOT = dynamodb_local.ROOT
 MIB = 1024 * 1024
-#: Lambda's limits for a .zip deployment (MiB, as AWS counts them).
-LAMBDA_UNZIPPED_LIMIT_MB = 250
-LAMBDA_ZIPPED_LIMIT_MB = 50
-LAMBDA_PLATFORM = "manylinux2014_x86_64"
-LAMBDA_PYTHON = "3.11"
 
 #: A placeholder endpoint for children that only import the app (nothing listens there).
 NO_ENDPOINT = "http://127.0.0.1:9"
@@ -212,111 +202,6 @@ def import_breakdown(env: dict[str, str], top: int = 6) -> tuple[list[tuple[str,
 
 
 # --- 2. Lambda package --------------------------------------------------------------------------
-
-
-def measure_package(report: Report, workdir: Path, runs: int, env: dict[str, str]) -> None:
-    target = workdir / "package"
-    pip = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--target",
-        str(target),
-    ]
-    lambda_args = [
-        "--platform",
-        LAMBDA_PLATFORM,
-        "--only-binary=:all:",
-        "--python-version",
-        LAMBDA_PYTHON,
-        "-r",
-        "requirements.txt",
-    ]
-    progress(f"[package] pip install -r requirements.txt for {LAMBDA_PLATFORM} / CPython {LAMBDA_PYTHON} ...")
-    started = time.perf_counter()
-    done = subprocess.run([*pip, *lambda_args], cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode == 0:
-        mode = f"{LAMBDA_PLATFORM} wheels for CPython {LAMBDA_PYTHON}"
-    else:
-        why = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        progress(f"  the Lambda-platform install failed ({why}); falling back to a plain --target install")
-        shutil.rmtree(target, ignore_errors=True)
-        done = subprocess.run([*pip, "-r", "requirements.txt"], cwd=ROOT, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise BenchError(f"pip install failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
-        mode = "FALLBACK: plain --target install for this machine's platform"
-        report.notes.append(f"package: the {LAMBDA_PLATFORM} install failed ({why}); sizes are for this machine")
-    progress(f"  installed in {time.perf_counter() - started:.1f} s ({mode})")
-
-    shutil.copy2(ROOT / "app.py", target / "app.py")
-    shutil.copytree(ROOT / "chalicelib", target / "chalicelib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    # `chalice package` adds the runtime half of Chalice itself: chalice/__init__.py and chalice/app.py.
-    chalice_spec = importlib.util.find_spec("chalice")
-    if chalice_spec is None or not chalice_spec.submodule_search_locations:
-        raise BenchError("chalice is not installed in this environment")
-    chalice_src = Path(next(iter(chalice_spec.submodule_search_locations)))
-    (target / "chalice").mkdir(exist_ok=True)
-    for name in ("__init__.py", "app.py"):
-        shutil.copy2(chalice_src / name, target / "chalice" / name)
-
-    total = pyc = 0
-    by_top: Counter[str] = Counter()
-    files = sorted(p for p in target.rglob("*") if p.is_file())
-    for path in files:
-        size = path.stat().st_size
-        total += size
-        rel = path.relative_to(target)
-        if "__pycache__" in rel.parts:
-            pyc += size
-        by_top[rel.parts[0].split("-")[0] if rel.parts[0].endswith(".dist-info") else rel.parts[0]] += size
-    progress(f"  zipping {len(files)} files ({total / MIB:.1f} MB) ...")
-    archive = workdir / "lambda.zip"
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for path in files:
-            zf.write(path, path.relative_to(target).as_posix())
-    zipped = archive.stat().st_size
-
-    section = "Lambda package (requirements.txt + app.py + chalicelib/ + chalice runtime)"
-    report.add(section, "built with", mode)
-    report.add(
-        section,
-        "unzipped",
-        f"{total / MIB:.1f} MB of {LAMBDA_UNZIPPED_LIMIT_MB} MB ({100 * total / (LAMBDA_UNZIPPED_LIMIT_MB * MIB):.0f}%)"
-        f", of which __pycache__ {pyc / MIB:.1f} MB",
-    )
-    report.add(
-        section,
-        "zipped (deflate)",
-        f"{zipped / MIB:.1f} MB of {LAMBDA_ZIPPED_LIMIT_MB} MB ({100 * zipped / (LAMBDA_ZIPPED_LIMIT_MB * MIB):.0f}%)",
-    )
-    report.add(
-        section,
-        "largest parts (unzipped)",
-        ", ".join(f"{name} {size / MIB:.1f}" for name, size in by_top.most_common(5)) + " MB",
-    )
-    shipped = {rel.split("-")[0].split(".")[0] for rel in os.listdir(target)}
-    missing = sorted(name for name in report.imported_packages if name not in shipped)
-    if missing:
-        report.notes.append(
-            "`import app` in this venv also imports " + ", ".join(missing) + ", which the Lambda package does not"
-            " ship (optional imports that find a dev dependency); the import from the package leaves them out"
-        )
-
-    # The import as Lambda would do it: only the package and the stdlib on the path (-S), and no
-    # .pyc written for app.py / chalicelib / chalice (the task directory is read-only there).
-    progress(f"  `import app` from the package alone in {runs} fresh interpreters (python -S, no .pyc writes)")
-    package_env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    package_env["PYTHONDONTWRITEBYTECODE"] = "1"
-    inner, wall = import_runs(runs, package_env, target, ("-S",))
-    report.add(
-        section,
-        f"import app from it (n={runs})",
-        spread(inner) + f"; process wall median {ms(statistics.median(wall))}",
-    )
 
 
 # --- 3. DynamoDB requests per call --------------------------------------------------------------
@@ -787,7 +672,6 @@ def positive(text: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=positive, default=7, help="fresh interpreters for the import time (7)")
-    parser.add_argument("--skip-package", action="store_true", help="do not build the Lambda package")
     parser.add_argument(
         "--samples", type=positive, default=5, help="measured calls per kind for the request counts (5)"
     )
@@ -811,13 +695,6 @@ def main() -> None:
     report = Report()
     phases: list[tuple[str, bool, Callable[[], None]]] = [
         ("import", args.skip_import, lambda: measure_import(report, args.runs, local_env(NO_ENDPOINT, base_env))),
-        (
-            "package",
-            args.skip_package,
-            lambda: _with_tempdir(
-                "bench-package-", lambda d: measure_package(report, d, args.runs, local_env(NO_ENDPOINT, base_env))
-            ),
-        ),
         ("requests", args.skip_counts, lambda: measure_requests(report, args.samples)),
         ("http", args.skip_http, lambda: measure_http(report, args.requests, args.threads, base_env)),
     ]
@@ -850,11 +727,6 @@ def run_phases(report: Report, phases: list[tuple[str, bool, Callable[[], None]]
     print(report.render(), flush=True)
     if failed:
         sys.exit(1)
-
-
-def _with_tempdir(prefix: str, work: Callable[[Path], None]) -> None:
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        work(Path(tmp))
 
 
 if __name__ == "__main__":

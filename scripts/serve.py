@@ -42,6 +42,8 @@ def configure_environment(endpoint: str, data_dir: Path | None = None) -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+    # Nobody reads CloudWatch's metric lines here (chalicelib/metrics.py).
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 
 def _local_port(url: str) -> int | None:

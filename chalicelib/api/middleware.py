@@ -1,6 +1,7 @@
-"""Cross-cutting HTTP work: a request id on every log line of the request, one access-log line,
+"""Cross-cutting work: a request id on every log line of the request, one access-log line,
 and API.md's error body for the errors Chalice raises itself before a view runs (unsupported media
-type, bad request)."""
+type, bad request); for every invocation of any function, its figures flushed as metrics, and
+outside HTTP the Lambda request id on its log lines."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import structlog
 from chalice.app import Request, Response
 
+from chalicelib import metrics
 from chalicelib.services.catalog_cache import one_reading
 
 log = structlog.get_logger("loyalty.http")
@@ -61,3 +63,16 @@ def _as_error_body(response: Response) -> Response:
         response.body = json.dumps({"error": {"code": code, "message": str(body.get("Message", ""))}})
         response.headers["Content-Type"] = "application/json"
     return response
+
+
+def invocation(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Every function's invocation (the API's requests included): its metrics flushed at its end,
+    and, for the streams, queues and schedules, Lambda's request id on every line it logs."""
+    request_id = getattr(getattr(event, "context", None), "aws_request_id", None)
+    try:
+        if isinstance(event, Request) or request_id is None:
+            return get_response(event)
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            return get_response(event)
+    finally:
+        metrics.flush()

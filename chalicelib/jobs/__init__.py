@@ -83,6 +83,9 @@ def run_on_request(name: str, at: datetime | None, *, clock: Clock) -> JobSummar
     now = clock()
     if at is not None:
         check_as_of(at, now, future_allowed=settings().is_local)
+    fit_function = settings().fit_function
+    if name == anticipation.NAME and fit_function:
+        return anticipation.start_in_own_function(fit_function, at or now)
     return job(at or now)
 
 

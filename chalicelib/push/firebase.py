@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import json
 import threading
 import warnings
 from collections.abc import Sequence
@@ -85,7 +86,16 @@ def _initialise(config: Settings) -> Any:
 
     # One app per configuration: a process (a test run) that talks to two endpoints or projects
     # must not send one's messages through the other's.
-    identity = f"{config.fcm_project_id}|{config.fcm_url}|{config.fcm_credentials_file}|{config.fcm_timeout_s}"
+    identity = "|".join(
+        str(part)
+        for part in (
+            config.fcm_project_id,
+            config.fcm_url,
+            config.fcm_credentials_file,
+            config.fcm_credentials_secret_arn,
+            config.fcm_timeout_s,
+        )
+    )
     name = f"{APP_NAME}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
     try:
         app = firebase_admin.get_app(name)
@@ -103,6 +113,10 @@ def _credential(config: Settings) -> Any:
     from firebase_admin import credentials
     from google.auth.credentials import AnonymousCredentials
 
+    if config.fcm_credentials_secret_arn:  # AWS: read once, when this warm Lambda's app is made
+        from chalicelib.config import read_secret_string
+
+        return credentials.Certificate(json.loads(read_secret_string(config.fcm_credentials_secret_arn)))
     if config.fcm_credentials_file:
         return credentials.Certificate(config.fcm_credentials_file)
     # Offline, for the local FCM endpoint: requests carry no token (the SDK takes google-auth

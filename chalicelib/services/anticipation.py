@@ -20,15 +20,17 @@ never on a request's path.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
+import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import structlog
 
-from chalicelib import queues
+from chalicelib import archives, queues
 from chalicelib.domain.clock import isoformat
 from chalicelib.domain.features import Prediction
 from chalicelib.domain.prediction import CURRENT_FIT, StoredFit, noon
@@ -65,6 +67,9 @@ class FitRun(TypedDict):
     fit_seconds: float
     #: Queue messages carrying the predictions.
     messages: int
+    #: The function the fit was handed to (AWS, an admin's run: the API's package has no scipy);
+    #: its figures are then in that function's log, and the others here are zero.
+    running_in: NotRequired[str]
 
 
 def history(as_of: date) -> list[tuple[str, date, float]]:
@@ -81,9 +86,28 @@ def history(as_of: date) -> list[tuple[str, date, float]]:
     return [(str(sub), day, float(amount or 0)) for sub, day, amount in rows]
 
 
+def start_in_own_function(function: str, at: datetime) -> FitRun:
+    """The fit handed to its own function (``fit_predictor_weekly``), asynchronously: on AWS only
+    that function's package carries scipy. It runs as of ``at`` as the schedule's run would."""
+    import boto3
+
+    # The shape of the scheduled event the function is written for, as of ``at``.
+    payload = json.dumps(
+        {"version": "0", "id": uuid.uuid4().hex, "detail-type": "Scheduled Event", "source": "loyalty.api",
+         "account": "", "time": isoformat(at), "region": "", "resources": [], "detail": {}}
+    ).encode()  # fmt: skip
+    boto3.client("lambda").invoke(FunctionName=function, InvocationType="Event", Payload=payload)
+    log.info("predictor_fit_started", function=function)
+    return {"job": NAME, "at": isoformat(at), "version": None, "not_fitted": None, "customers": 0,
+            "purchase_days": 0, "fit_seconds": 0.0, "messages": 0, "running_in": function}  # fmt: skip
+
+
 def fit_predictor(at: datetime) -> FitRun:
     """Fit on the history up to ``at``'s program day, store the fit, send out the predictions."""
-    from chalicelib.domain import anticipation  # scipy: the fitting job's, never a request's
+    # scipy: the fitting job's, never a request's (on AWS only the fit's package carries it,
+    # compressed: chalicelib/archives.py).
+    archives.unpack("scipy")
+    from chalicelib.domain import anticipation
 
     as_of = program.local_time(program.rules(), at).date()
     rows = history(as_of)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypedDict
 
+from chalicelib import metrics
 from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain.activity import Activity, expired_ids
 from chalicelib.domain.catalog import Beacon, Store
@@ -89,6 +90,8 @@ def _record_once(sub: str, req: CheckIn, now: datetime) -> CheckinView:
     decision, issued = issuing.commit_checkin(
         member, decision, previous.at if previous else None, offers, expired=expired_ids(activity, now)
     )
+    metrics.count(metrics.CHECKINS)
+    metrics.count(metrics.OFFERS_ISSUED, len(issued))
     # The same visit answers with the offers its first check-in issued.
     shown = [e for _, e in issued] if issued else wallet.entries(member.customer_id, decision.record.wallet_ids)
     return {

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib import metrics
 from chalicelib.domain.errors import DomainRefusal
 from chalicelib.errors import BadRequest, Conflict, LoyaltyError
 from chalicelib.services import repositories
@@ -106,7 +107,17 @@ def exactly_once(
         except ledger.StaleRead:
             pass
         else:
+            _count(change)
             return Outcome(change.response_status, change.response)
         attempt += 1
         sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))  # noqa: S311 - jitter
     raise Conflict("the card is busy with another transaction; try again", code="card_busy", retryable=True)
+
+
+def _count(change: ledger.MemberChange) -> None:
+    """A committed change's figures (``chalicelib/metrics.py``)."""
+    postings = change.points.postings if change.points is not None else ()
+    metrics.count(metrics.PURCHASES, 1 if change.purchase is not None else 0)
+    metrics.count(metrics.POINTS_ISSUED, sum(p.points for p in postings if p.points > 0))
+    metrics.count(metrics.POINTS_DEBITED, -sum(p.points for p in postings if p.points < 0))
+    metrics.count(metrics.OFFERS_ISSUED, len(change.offers_issued()))

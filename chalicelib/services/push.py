@@ -29,7 +29,7 @@ import structlog
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt, stop_before_delay
 from tenacity.wait import wait_exponential_jitter
 
-from chalicelib import queues
+from chalicelib import metrics, queues
 from chalicelib.domain.clock import Clock, isoformat
 from chalicelib.domain.identity import Identity
 from chalicelib.errors import NotFound
@@ -252,6 +252,9 @@ def _settle(jobs: list[_Job], clock: Clock) -> None:
             state = push_store.NO_DEVICE
         states.append((job.message, state))
     push_store.finish_many(states, now)
+    outcomes = [o for job in jobs for o in job.outcomes]
+    metrics.count(metrics.PUSHES_SENT, sum(isinstance(o, Delivered) for o in outcomes))
+    metrics.count(metrics.PUSHES_FAILED, sum(isinstance(o, Retry | Rejected) for o in outcomes))
     counts = Counter(state for _, state in states)
     log.info("pushes_settled", messages=len(states), dead_tokens=len(dead), **counts)
 

@@ -181,17 +181,19 @@ class MembershipChange:
     total: int
     _next: Path
     _current: Path
+    _snapshot: Snapshot
 
     def commit(self) -> None:
         os.replace(self._next, self._current)
+        self._snapshot.publish(self._current)
 
 
 def refresh_membership(
     snapshot: Snapshot, segment_id: str, definition: Definition | None, today: date, tz: ZoneInfo
 ) -> MembershipChange:
     """``definition`` None: the segment ended, everyone leaves it."""
-    folder = snapshot.root / "segments"
-    folder.mkdir(parents=True, exist_ok=True)
+    snapshot.pull("segments")
+    folder = snapshot.folder("segments")
     current = folder / f"{segment_id}.parquet"
     following = folder / f"{segment_id}.next.parquet"
     with snapshot.connect() as con:
@@ -211,7 +213,7 @@ def refresh_membership(
         ]
         (total,) = _one(con.execute("SELECT count(*) FROM now_in"))
         con.execute(f"COPY now_in TO '{quoted(following)}' (FORMAT parquet)")
-    return MembershipChange(joined, left, int(total), following, current)
+    return MembershipChange(joined, left, int(total), following, current, snapshot)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,14 @@ within two compactions (``jobs``: hourly).
 The snapshot holds no personal data: no name, phone, card number, birthday (only its month), token
 or place; ids, tier, consent and the purchase aggregates the member item keeps.
 
-On one machine (the local stack, a small program on one Lambda) the folder is local; a program
-with millions of members keeps the same files on S3 and runs the same SQL on Athena (README).
+On one machine (the local stack) the folder is the snapshot. On AWS every function has a ``/tmp``
+of its own: the folder is each one's cache of the objects under ``snapshot/`` in the stage's
+bucket (``LOYALTY_SNAPSHOT_BUCKET``, :class:`Mirror`). Every file written is put there (a base's
+manifest after its Parquet file, so a reader never sees half a compaction), every file removed is
+deleted there, and before reading a folder a function brings it up to date with one listing,
+fetching only what it has not got (files are never changed in place but a segment's membership,
+fetched again when the bucket's copy is newer). A program with millions of members runs the same
+SQL on the same files with Athena (README).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import os
 import secrets
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +46,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
+
+#: Files fetched from the bucket at once when a folder is brought up to date.
+PULL_THREADS = 8
+#: A local file missing from the bucket is dropped only when older than this (one being put there).
+UNPUBLISHED_GRACE_S = 300
 
 #: ``seq`` is padded to this many digits (DynamoDB's stream sequence numbers are up to 40).
 SEQ_DIGITS = 40
@@ -141,15 +153,19 @@ _override: Snapshot | None = None
 
 
 def current() -> Snapshot:
-    """The process's snapshot: ``LOYALTY_SNAPSHOT_DIR`` (tests swap it with ``replaced``)."""
-    return _override if _override is not None else Snapshot(settings().snapshot_dir)
+    """The process's snapshot: ``LOYALTY_SNAPSHOT_DIR``, mirrored in ``LOYALTY_SNAPSHOT_BUCKET`` when
+    there is one (tests swap it with ``replaced``)."""
+    if _override is not None:
+        return _override
+    config = settings()
+    return Snapshot(config.snapshot_dir, Mirror(config.snapshot_bucket) if config.snapshot_bucket else None)
 
 
 @contextmanager
-def replaced(root: str | os.PathLike[str]) -> Iterator[Snapshot]:
+def replaced(root: str | os.PathLike[str], mirror: Mirror | None = None) -> Iterator[Snapshot]:
     global _override
     previous = _override
-    _override = Snapshot(root)
+    _override = Snapshot(root, mirror)
     try:
         yield _override
     finally:
@@ -270,16 +286,103 @@ def _naive_utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
 
 
+class Mirror:
+    """The snapshot's folder as objects under ``snapshot/`` in an S3 bucket: what the functions of
+    a stage share (each has its own ``/tmp``)."""
+
+    PREFIX = "snapshot/"
+
+    def __init__(self, bucket: str, client: Any = None) -> None:
+        self.bucket = bucket
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3", region_name=settings().aws_region)
+        return self._client
+
+    def key(self, root: Path, path: Path) -> str:
+        return self.PREFIX + path.relative_to(root).as_posix()
+
+    def push(self, root: Path, path: Path) -> None:
+        # One PutObject (the files are KB to tens of MB): no transfer threads, no multipart.
+        with path.open("rb") as body:
+            self.client.put_object(Bucket=self.bucket, Key=self.key(root, path), Body=body)
+
+    def remove(self, root: Path, path: Path) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self.key(root, path))
+
+    def pull(self, root: Path, folder: Path) -> None:
+        """``folder`` as the bucket holds it: what is new or newer fetched, what is gone removed."""
+        prefix = self.key(root, folder) + "/"
+        listed: dict[Path, float] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                listed[folder / item["Key"][len(prefix) :]] = item["LastModified"].timestamp()
+        wanted = [p for p, at in listed.items() if not p.exists() or p.stat().st_mtime < at]
+        if wanted:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(PULL_THREADS, len(wanted))) as pool:
+                list(pool.map(lambda p: self._fetch(root, p, listed[p]), wanted))
+        # Gone from the bucket: removed by another function (a compaction). A file this process
+        # wrote a moment ago and is still putting there is not gone: only older ones are dropped.
+        settled = time.time() - UNPUBLISHED_GRACE_S
+        for path in [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]:
+            if path not in listed and path.stat().st_mtime < settled:
+                path.unlink(missing_ok=True)
+
+    def _fetch(self, root: Path, path: Path, modified: float) -> None:
+        from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.key(root, path))
+        except ClientError as exc:  # removed since the listing (a compaction): the next pull agrees
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey"):
+                raise
+            return
+        with tmp.open("wb") as out:
+            for chunk in answer["Body"].iter_chunks(1 << 20):
+                out.write(chunk)
+        os.utime(tmp, (modified, modified))
+        os.replace(tmp, path)
+
+
 class Snapshot:
-    """The snapshot's files under ``root`` (one folder per dataset)."""
+    """The snapshot's files under ``root`` (one folder per dataset), mirrored in ``mirror``'s bucket."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], mirror: Mirror | None = None) -> None:
         self.root = Path(root)
+        self.mirror = mirror
 
-    def folder(self, dataset: Dataset) -> Path:
-        path = self.root / dataset.name
+    def folder(self, dataset: Dataset | str) -> Path:
+        path = self.root / (dataset if isinstance(dataset, str) else dataset.name)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    # -- the bucket ----------------------------------------------------------------------------
+
+    def pull(self, *folders: Dataset | str) -> None:
+        """Bring these folders up to date with the bucket (nothing to do without one)."""
+        if self.mirror is not None:
+            for folder in folders:
+                self.mirror.pull(self.root, self.folder(folder))
+
+    def publish(self, path: Path) -> Path:
+        """A file just written here, put in the bucket too."""
+        if self.mirror is not None:
+            self.mirror.push(self.root, path)
+        return path
+
+    def remove(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        if self.mirror is not None:
+            self.mirror.remove(self.root, path)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -298,12 +401,13 @@ class Snapshot:
                 [row.get(name) for row in rows for name in dataset.names],
             )
             _copy_to(con, "SELECT * FROM rows", target)
-        return target
+        return self.publish(target)
 
     def replace_all(self, dataset: Dataset, rows: Iterable[Mapping[str, Any]], *, batch: int = 50_000) -> Path:
         """A base with exactly ``rows`` (the first build from a table's export), folding every
         delta there is now; rows come in batches so a million members never sit in one list."""
         with _compacting, _connection() as con:
+            self.pull(dataset)
             folded = self._deltas(dataset)
             con.execute(f"CREATE TEMP TABLE rows ({_schema(dataset)})")
             insert = f"INSERT INTO rows VALUES ({', '.join('?' for _ in dataset.columns)})"
@@ -325,6 +429,7 @@ class Snapshot:
     def compact(self, dataset: Dataset) -> int:
         """Fold the deltas into a new base; returns how many were folded (0: nothing to do)."""
         with _compacting, _connection() as con:
+            self.pull(dataset)
             base, folded_before = self._base(dataset)
             deltas = [p for p in self._deltas(dataset) if p.name not in folded_before]
             if not deltas:
@@ -332,7 +437,8 @@ class Snapshot:
                 # goes (a leaving member's rows with it) as it would under a new base.
                 folder = self.folder(dataset)
                 for name in folded_before:
-                    (folder / name).unlink(missing_ok=True)
+                    if (folder / name).exists():
+                        self.remove(folder / name)
                 return 0
             query = f"SELECT * FROM ({_current_sql(dataset, base, deltas)}) ORDER BY {dataset.key}"
             self._write_base(con, dataset, query, deltas)
@@ -344,8 +450,10 @@ class Snapshot:
         number = (int(bases[-1].stem.split("-")[1]) + 1) if bases else 1
         target = folder / f"base-{number:08d}.parquet"
         _copy_to(con, query, target)
+        self.publish(target)
         manifest = folder / f"base-{number:08d}.json"
         _write_atomically(manifest, json.dumps({"folded": sorted(p.name for p in folded)}).encode())
+        self.publish(manifest)  # last: the base counts from here
         self._collect(dataset, keep=number)
         return target
 
@@ -355,12 +463,13 @@ class Snapshot:
         previous = folder / f"base-{keep - 1:08d}.json"
         if previous.exists():
             for name in json.loads(previous.read_text())["folded"]:
-                (folder / name).unlink(missing_ok=True)
+                if (folder / name).exists():
+                    self.remove(folder / name)
         for base in self._bases(dataset):
             number = int(base.stem.split("-")[1])
             if number < keep - 1:
-                base.unlink(missing_ok=True)
-                base.with_suffix(".json").unlink(missing_ok=True)
+                self.remove(base.with_suffix(".json"))  # first: a base without it does not count
+                self.remove(base)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -379,8 +488,10 @@ class Snapshot:
     def _deltas(self, dataset: Dataset) -> list[Path]:
         return sorted(self.folder(dataset).glob("delta-*.parquet"))
 
-    def files(self, dataset: Dataset) -> tuple[Path | None, list[Path]]:
-        """The newest base and the deltas it did not fold."""
+    def files(self, dataset: Dataset, *, pulled: bool = False) -> tuple[Path | None, list[Path]]:
+        """The newest base and the deltas it did not fold (``pulled``: the folder is up to date)."""
+        if not pulled:
+            self.pull(dataset)
         base, folded = self._base(dataset)
         return base, [p for p in self._deltas(dataset) if p.name not in folded]
 
@@ -401,18 +512,20 @@ class Snapshot:
         """A base with the rows of ``query`` (its columns the dataset's), folding every delta there
         is now without looking at them: synthetic data for the benchmarks, a restore."""
         with _compacting, _connection() as con:
+            self.pull(dataset)
             return self._write_base(con, dataset, query, self._deltas(dataset))
 
     @contextmanager
     def connect(self, profile_to: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A DuckDB connection with one view per dataset: its current rows (members who left are
         not in it). ``profile_to``: each query's profile (bytes read, time) as JSON there."""
+        self.pull(*DATASETS)
         with _connection() as con:
             if profile_to is not None:
                 con.execute("PRAGMA enable_profiling='json'")
                 con.execute(f"PRAGMA profiling_output='{quoted(profile_to)}'")
             for dataset in DATASETS:
-                base, deltas = self.files(dataset)
+                base, deltas = self.files(dataset, pulled=True)
                 con.execute(f"CREATE TEMP VIEW {dataset.name} AS {_current_sql(dataset, base, deltas)}")
             yield con
 
@@ -491,8 +604,7 @@ HOLDOUT_HORIZON_S = 90 * 24 * 3600
 def write_holdout(snapshot: Snapshot, campaign_id: str, run: str, at: datetime, subs: Sequence[str]) -> Path:
     """A campaign run's hold-out group, as one Parquet file beside the snapshot (a whole group in
     one write, however large): the baseline attribution compares the treated against."""
-    folder = snapshot.root / "campaigns" / campaign_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = snapshot.folder(f"campaigns/{campaign_id}")
     target = folder / f"{run}.parquet"
     with _connection() as con:
         con.execute(
@@ -500,13 +612,16 @@ def write_holdout(snapshot: Snapshot, campaign_id: str, run: str, at: datetime, 
             [list(subs), at.astimezone(UTC).replace(tzinfo=None)],
         )
         _copy_to(con, "SELECT * FROM held ORDER BY sub", target)
-    return target
+    return snapshot.publish(target)
 
 
 def held_out(snapshot: Snapshot, subs: Sequence[str]) -> list[tuple[str, str, datetime, str]]:
     """``(campaign_id, run, when, sub)`` for each of ``subs`` held out of a recent campaign run."""
+    if not subs:
+        return []
+    snapshot.pull("campaigns")
     folder = snapshot.root / "campaigns"
-    if not subs or not folder.exists():
+    if not folder.exists():
         return []
     horizon = datetime.now(UTC).timestamp() - HOLDOUT_HORIZON_S
     files = [p for p in folder.glob("*/*.parquet") if p.stat().st_mtime >= horizon]
@@ -523,11 +638,12 @@ def held_out(snapshot: Snapshot, subs: Sequence[str]) -> list[tuple[str, str, da
 
 def forget_old_holdouts(snapshot: Snapshot) -> int:
     """Remove hold-out files past the horizon (nothing counts for them any more); returns how many."""
+    snapshot.pull("campaigns")
     folder = snapshot.root / "campaigns"
     if not folder.exists():
         return 0
     horizon = datetime.now(UTC).timestamp() - HOLDOUT_HORIZON_S
     old = [p for p in folder.glob("*/*.parquet") if p.stat().st_mtime < horizon]
     for path in old:
-        path.unlink(missing_ok=True)
+        snapshot.remove(path)
     return len(old)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 from chalice.test import Client
 from moto import mock_aws
@@ -33,20 +34,29 @@ from chalicelib.store.members import MemberModel
 from scripts import seed
 from scripts.local_gateway import Gateway
 from scripts.token import mint
+from tests.functional.aws_calls import pytest_configure, pytest_sessionfinish  # noqa: F401 - the suite's hooks
 
 CASHIER = {"sub": "demo-cashier-mitte", "roles": ["cashier"], "merchant_id": "m_kiez", "store_id": "s_kiez_mitte"}
 
 
+#: The stage's snapshot bucket (moto's): the suite's snapshot is mirrored there as on AWS.
+SNAPSHOT_BUCKET = "loyalty-test-snapshot"
+
+
 @pytest.fixture
 def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    with mock_aws(), snapshot.replaced(tmp_path_factory.mktemp("snapshot")):
-        tables.create_missing_tables()
-        queues.reset_clients()
-        queues.create_missing()
-        catalog.put(seed.PROGRAM)
-        for thing in (*seed.MERCHANTS, *seed.STORES, *seed.BEACONS, *seed.STAFF):
-            catalog.put(thing)
-        yield
+    with mock_aws():
+        boto3.client("s3", region_name="eu-central-1").create_bucket(
+            Bucket=SNAPSHOT_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+        )
+        with snapshot.replaced(tmp_path_factory.mktemp("snapshot"), snapshot.Mirror(SNAPSHOT_BUCKET)):
+            tables.create_missing_tables()
+            queues.reset_clients()
+            queues.create_missing()
+            catalog.put(seed.PROGRAM)
+            for thing in (*seed.MERCHANTS, *seed.STORES, *seed.BEACONS, *seed.STAFF):
+                catalog.put(thing)
+            yield
 
 
 class Api:

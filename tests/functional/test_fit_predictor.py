@@ -4,14 +4,18 @@ the contacts queue, the reminders reading them, and a visit between two fits mov
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import boto3
 import duckdb
 import pytest
 
 import app as handlers
-from chalicelib import queues
+from chalicelib import jobs, queues
+from chalicelib.config import settings
 from chalicelib.domain.anticipation import MODEL
 from chalicelib.services import anticipation, member_snapshot, prediction
 from chalicelib.store import features as features_store
@@ -193,3 +197,33 @@ def test_the_history_of_a_program_that_sold_before_it_was_kept_is_built_once_fro
     assert snapshot.rebuild_if_missing(target, snapshot.PURCHASES) == 8 + sum(n % 4 + 1 for n in range(12))
     assert snapshot.rebuild_if_missing(target, snapshot.PURCHASES) is None
     assert len(anticipation.history(date(2026, 12, 31))) == 8 + sum(n % 4 + 1 for n in range(12))
+
+
+def test_on_aws_an_admins_run_is_handed_to_the_fits_own_function(api, monkeypatch):
+    """The API's package has no scipy: its run of the fit invokes the weekly function, which fits
+    as of the moment given, as the schedule's run would."""
+    invoked = []
+
+    class Lambda:  # the edge we cannot reach: AWS Lambda's Invoke
+        def invoke(self, **call):
+            invoked.append(call)
+            return {"StatusCode": 202}
+
+    real_client = boto3.client
+    monkeypatch.setattr(
+        boto3, "client", lambda name, *a, **k: Lambda() if name == "lambda" else real_client(name, *a, **k)
+    )
+    on_aws = dataclasses.replace(settings(), fit_function="loyalty-dev-FitPredictorWeekly-1AB2")
+    monkeypatch.setattr(jobs, "settings", lambda: on_aws)
+    at = "2026-03-02T02:30:00Z"
+    response = api.call("POST", "/v1/jobs/fit_predictor/run", ADMIN, {"at": at})
+    assert response.status_code == 200, response.body
+    result = response.json_body["result"]
+    assert result["running_in"] == "loyalty-dev-FitPredictorWeekly-1AB2" and result["version"] is None
+    (call,) = invoked
+    assert call["FunctionName"] == "loyalty-dev-FitPredictorWeekly-1AB2" and call["InvocationType"] == "Event"
+
+    ran = []
+    monkeypatch.setattr(jobs, "run", lambda name, moment: ran.append((name, moment)))
+    handlers.fit_predictor_weekly(json.loads(call["Payload"]), None)
+    assert ran == [("fit_predictor", datetime(2026, 3, 2, 2, 30, tzinfo=UTC))]

@@ -1,18 +1,18 @@
 """infra/resources.json is written from the code (``scripts/infra_template.py``): it is up to date,
 it names exactly the tables and indexes the store declares with their streams and TTLs, every queue
-has its dead-letter queue, and cfn-lint finds nothing wrong with it."""
+has its dead-letter queue; and the template make package merges from it and Chalice's, which
+cfn-lint finds nothing wrong with, gives each function its own role and the event sources their
+failure handling."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
+import pytest
 from pynamodb.attributes import TTLAttribute
 
 from chalicelib import queues
 from chalicelib.config import settings
 from chalicelib.store import tables
-from scripts import infra_template
+from scripts import infra_template, package
 
 
 def test_the_committed_template_is_what_the_code_writes():
@@ -50,22 +50,64 @@ def test_every_queue_has_its_dead_letter_queue():
         for r in resources.values()
         if r["Type"] == "AWS::SQS::Queue"
     }
-    assert set(names) == {*queues.QUEUES, *(f"{q}-dlq" for q in queues.QUEUES)}
+    assert set(names) == {*queues.QUEUES, *(f"{q}-dlq" for q in queues.QUEUES), "stream-failures"}
     for short in queues.QUEUES:
         redrive = names[short]["Properties"]["RedrivePolicy"]
         assert redrive["maxReceiveCount"] == queues.MAX_RECEIVES
         assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in resources
 
 
-def test_cfn_lint_finds_nothing(tmp_path):
-    template = json.loads(infra_template.TARGET.read_text())
-    # The gateway responses name Chalice's RestAPI: they are checked in the merged template.
-    template["Resources"] = {
-        k: v for k, v in template["Resources"].items() if not v["Type"].startswith("AWS::ApiGateway")
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory):
+    """The dev stage's template as `make package` merges it (Chalice's own, the resources, the
+    wiring), linted by cfn-lint on the way."""
+    work = tmp_path_factory.mktemp("package")
+    return package.build_template("dev", work, work / "template.json")
+
+
+def _functions(template):
+    return {
+        package._function_name(r): r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
     }
-    path = tmp_path / "resources.json"
-    path.write_text(json.dumps(template))
-    linted = subprocess.run(  # noqa: S603 - our own venv's cfn-lint on our own file
-        [str(Path(sys.executable).parent / "cfn-lint"), str(path)], capture_output=True, text=True, check=False
-    )
-    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_every_function_has_its_own_role_without_wildcards_on_data(merged):
+    functions = _functions(merged)
+    assert set(functions) == set(infra_template.permissions())
+    roles = set()
+    for name, properties in functions.items():
+        role = properties["Role"]["Fn::GetAtt"][0]
+        roles.add(role)
+        statements = merged["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        for statement in statements:
+            assert all("*" not in action for action in statement["Action"]), (name, statement)
+            if statement["Resource"] == "*":
+                assert statement["Action"] == ["dynamodb:ListStreams"], (name, statement)
+    assert len(roles) == len(functions)
+
+
+def test_the_event_sources_report_partial_failures_and_set_aside_what_keeps_failing(merged):
+    kinds = set()
+    for name, properties in _functions(merged).items():
+        assert properties["CodeUri"] in {f"./{p.name}.zip" for p in package.PACKAGES}
+        assert properties["Runtime"] == package.RUNTIME
+        for event in (properties.get("Events") or {}).values():
+            kinds.add(event["Type"])
+            if event["Type"] == "SQS":
+                assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"], name
+            if event["Type"] == "DynamoDB":
+                assert event["Properties"]["Stream"]["Fn::GetAtt"][1] == "StreamArn", name
+                assert event["Properties"]["BisectBatchOnFunctionError"] is True
+                assert "OnFailure" in event["Properties"]["DestinationConfig"]
+    assert kinds == {"SQS", "DynamoDB", "Schedule"}
+
+
+def test_the_functions_find_their_stage_in_their_environment(merged):
+    variables = merged["Globals"]["Function"]["Environment"]["Variables"]
+    assert set(package.STREAM_VARIABLES) <= set(variables)
+    assert {"LOYALTY_SECRETS_ARN", "LOYALTY_COGNITO_ISSUER", "LOYALTY_COGNITO_CLIENT_IDS"} <= set(variables)
+    assert merged["Parameters"]["Stage"]["AllowedValues"] == ["dev"]
+    for properties in _functions(merged).values():
+        assert properties["Environment"]["Variables"]["LOYALTY_STAGE"] == "dev"

@@ -163,9 +163,20 @@ def test_a_dev_token_with_a_claim_of_the_wrong_type_is_401(claims):
         authenticate(f"Bearer {token}", frozenset({Role.CASHIER}), DevTokenVerifier(secret))
 
 
-def test_a_token_without_groups_has_no_role_and_is_403(verifier):
+def test_a_pool_user_in_no_group_is_a_customer_and_never_staff(verifier):
+    """Everyone who signs up in the app is in no group: a customer. Staff are an admin's doing."""
+    token = f"Bearer {cognito_token(**{'cognito:groups': None, 'custom:merchant_id': None})}"
+    assert authenticate(token, frozenset({Role.CUSTOMER}), verifier).roles == frozenset({Role.CUSTOMER})
+    for staff in (Role.CASHIER, Role.MARKETER, Role.ADMIN):
+        with pytest.raises(Forbidden):
+            authenticate(token, frozenset({staff}), verifier)
+
+
+def test_a_dev_token_without_groups_has_no_role():
+    secret = "s" * 32
+    token = jwt.encode({"sub": "nobody", "exp": int(time.time()) + 60}, secret, "HS256")
     with pytest.raises(Forbidden):
-        authenticate(f"Bearer {cognito_token(**{'cognito:groups': None})}", frozenset({Role.CASHIER}), verifier)
+        authenticate(f"Bearer {token}", frozenset({Role.CUSTOMER}), DevTokenVerifier(secret))
 
 
 def test_groups_the_program_does_not_know_are_ignored(verifier):

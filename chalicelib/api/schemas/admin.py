@@ -291,6 +291,11 @@ class FitPredictorRun(Response):
     purchase_days: int = Field(description="Their purchase days (several purchases on one day are one)")
     fit_seconds: float = Field(description="How long fitting took")
     messages: int = Field(description="Queue messages carrying the members' predictions (up to 100 each)")
+    running_in: str | None = Field(
+        default=None,
+        description="On AWS an admin's run is handed to the weekly fit's own function (it alone carries scipy): "
+        "its name; the figures are then in its log.",
+    )
 
 
 class JobRunResult(Response):
