@@ -55,20 +55,55 @@ def expire_points_daily(event: object) -> None:
     run_job("expire_points")
 
 
+# The stream triggers' work, on a batch of DynamoDB stream records (the event's "Records"): the
+# handlers below on AWS, the local stack's stream followers (scripts/serve.py) on the same records.
+StreamRecords = list[dict[str, Any]]
+
+
+def ledger_records(records: StreamRecords) -> None:
+    """New ledger entries: the report counters, the members' rhythm (their visits), the purchases
+    campaigns are credited with, and the referrals a friend's purchase rewards."""
+    from chalicelib.services import attribution, prediction, referrals, reports
+
+    entries = [(r["eventName"], r["dynamodb"].get("NewImage")) for r in records]
+    reports.on_ledger_records(entries, clock=now)
+    prediction.on_ledger_records(entries, clock=now)
+    attribution.on_ledger_records(entries, clock=now)
+    referrals.on_ledger_records(entries, clock=now)
+
+
+def member_records(records: StreamRecords) -> None:
+    """Every change of a member, into the members' columnar snapshot (one delta per batch), and the
+    CRM's member events."""
+    from chalicelib.services import member_snapshot, webhooks
+
+    member_snapshot.on_member_records(records, at=now())
+    webhooks.on_member_records(records)
+
+
+def purchase_records(records: StreamRecords) -> None:
+    """Every purchase and refund into the day's sales counters (the reports), the purchase history
+    the predictor is fitted on, and the CRM's purchase events."""
+    from chalicelib.services import member_snapshot, reports, webhooks
+
+    reports.on_purchase_records(records, clock=now)
+    member_snapshot.on_purchase_records(records)
+    webhooks.on_purchase_records(records)
+
+
+def inbox_records(records: StreamRecords) -> None:
+    """The inbox is the outbox: each new message to push goes on the push queue."""
+    from chalicelib.services import push
+
+    push.on_inbox_records((r["eventName"], r["dynamodb"].get("NewImage")) for r in records)
+
+
 LEDGER_STREAM_ARN = settings().ledger_stream_arn
-if LEDGER_STREAM_ARN:  # on AWS; the local stack polls the stream itself (scripts/serve.py)
+if LEDGER_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scripts/serve.py)
 
     @app.on_dynamodb_record(stream_arn=LEDGER_STREAM_ARN, batch_size=100)
     def count_ledger_entries(event: DynamoDBEvent) -> None:
-        """New ledger entries: the report counters, the members' rhythm (their visits), the
-        purchases campaigns are credited with, and the referrals a friend's purchase rewards."""
-        from chalicelib.services import attribution, prediction, referrals, reports
-
-        records = [(r.event_name, r.new_image) for r in event]
-        reports.on_ledger_records(records, clock=now)
-        prediction.on_ledger_records(records, clock=now)
-        attribution.on_ledger_records(records, clock=now)
-        referrals.on_ledger_records(records, clock=now)
+        ledger_records(event.to_dict()["Records"])
 
 
 _REVIEW_HOUR, _REVIEW_MINUTE = schedule.DAILY_AT_UTC["tier_review"]
@@ -120,13 +155,7 @@ if MEMBERS_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scr
 
     @app.on_dynamodb_record(stream_arn=MEMBERS_STREAM_ARN, batch_size=1000)
     def snapshot_members(event: DynamoDBEvent) -> None:
-        """Every change of a member, into the members' columnar snapshot (one delta per batch), and
-        the CRM's member events."""
-        from chalicelib.services import member_snapshot, webhooks
-
-        records = event.to_dict()["Records"]
-        member_snapshot.on_member_records(records, at=now())
-        webhooks.on_member_records(records)
+        member_records(event.to_dict()["Records"])
 
 
 PURCHASES_STREAM_ARN = settings().purchases_stream_arn
@@ -134,14 +163,7 @@ if PURCHASES_STREAM_ARN:  # on AWS; the local stack follows the stream itself (s
 
     @app.on_dynamodb_record(stream_arn=PURCHASES_STREAM_ARN, batch_size=100)
     def count_sales(event: DynamoDBEvent) -> None:
-        """Every purchase and refund into the day's sales counters (the reports), the purchase
-        history the predictor is fitted on, and the CRM's purchase events."""
-        from chalicelib.services import member_snapshot, reports, webhooks
-
-        records = event.to_dict()["Records"]
-        reports.on_purchase_records(records, clock=now)
-        member_snapshot.on_purchase_records(records)
-        webhooks.on_purchase_records(records)
+        purchase_records(event.to_dict()["Records"])
 
 
 INBOX_STREAM_ARN = settings().inbox_stream_arn
@@ -149,10 +171,7 @@ if INBOX_STREAM_ARN:  # on AWS; the local stack follows the stream itself (scrip
 
     @app.on_dynamodb_record(stream_arn=INBOX_STREAM_ARN, batch_size=100)
     def queue_pushes(event: DynamoDBEvent) -> None:
-        """The inbox is the outbox: each new message to push goes on the push queue."""
-        from chalicelib.services import push
-
-        push.on_inbox_records((r.event_name, r.new_image) for r in event)
+        inbox_records(event.to_dict()["Records"])
 
 
 @app.on_sqs_message(queue=queues.queue_name(queues.PUSH), batch_size=10)

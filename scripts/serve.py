@@ -181,57 +181,28 @@ def main() -> None:
             for key, value in seed.seed().items():
                 print(f"seed {key}: {value}", flush=True)
         from chalicelib import queues
-        from chalicelib.ports import now
         from chalicelib.store import snapshot
 
         for dataset in (snapshot.MEMBERS, snapshot.PURCHASES):
             built = snapshot.rebuild_if_missing(snapshot.current(), dataset)
             if built is not None:
                 print(f"snapshot's {dataset.name} built from the table: {built} rows", flush=True)
-        from chalicelib.services import attribution, prediction, push, referrals, reports
+        import app as handlers
         from chalicelib.store import streams
-        from chalicelib.store.ledger import LedgerEntryModel
+        from chalicelib.store.ledger import LedgerEntryModel, PurchaseModel
+        from chalicelib.store.members import MemberModel
         from chalicelib.store.wallet import InboxModel
         from scripts import local_scheduler, sqs_local
 
         local_scheduler.start(stopping)
-
-        def on_ledger(records: list[dict[str, Any]]) -> None:
-            entries = [(r["eventName"], r["dynamodb"].get("NewImage")) for r in records]
-            reports.on_ledger_records(entries, clock=now)
-            prediction.on_ledger_records(entries, clock=now)
-            attribution.on_ledger_records(entries, clock=now)
-            referrals.on_ledger_records(entries, clock=now)
-
-        streams.follow(LedgerEntryModel, on_ledger, stopping)
-        # Every change of a member into the members' columnar snapshot (segments, audiences).
-        from chalicelib.services import member_snapshot, webhooks
-        from chalicelib.store.members import MemberModel
-
-        def on_members(records: list[dict[str, Any]]) -> None:
-            member_snapshot.on_member_records(records, at=now())
-            webhooks.on_member_records(records)
-
-        def on_purchases(records: list[dict[str, Any]]) -> None:
-            reports.on_purchase_records(records, clock=now)
-            member_snapshot.on_purchase_records(records)
-            webhooks.on_purchase_records(records)
-
-        streams.follow(MemberModel, on_members, stopping)
-        # Every purchase and refund into the sales counters the reports read.
-        from chalicelib.store.ledger import PurchaseModel
-
-        streams.follow(PurchaseModel, on_purchases, stopping)
-        # The inbox is the outbox: its stream feeds the push queue; the queues feed the same
-        # handlers Lambda calls on AWS.
+        # The tables' streams and the queues feed the same handlers' work as Lambda's event
+        # sources on AWS: the ledger's into the counters and the rhythm, the members' and the
+        # purchases' into the snapshot and the reports, the inbox's (the outbox) onto the push queue.
         queues.create_missing()
-        streams.follow(
-            InboxModel,
-            lambda records: push.on_inbox_records((r["eventName"], r["dynamodb"].get("NewImage")) for r in records),
-            stopping,
-        )
-        import app as handlers
-
+        streams.follow(LedgerEntryModel, handlers.ledger_records, stopping)
+        streams.follow(MemberModel, handlers.member_records, stopping)
+        streams.follow(PurchaseModel, handlers.purchase_records, stopping)
+        streams.follow(InboxModel, handlers.inbox_records, stopping)
         sqs_local.follow(queues.PUSH, handlers.push_messages, stopping)
         sqs_local.follow(queues.CONTACTS, handlers.contact_members, stopping)
         sqs_local.follow(queues.WEBHOOKS, handlers.deliver_webhooks, stopping)
