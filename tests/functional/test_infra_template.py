@@ -111,3 +111,23 @@ def test_the_functions_find_their_stage_in_their_environment(merged):
     assert merged["Parameters"]["Stage"]["AllowedValues"] == ["dev"]
     for properties in _functions(merged).values():
         assert properties["Environment"]["Variables"]["LOYALTY_STAGE"] == "dev"
+
+
+def test_each_role_fits_iams_inline_policy_quota(merged):
+    """IAM refuses a role whose inline policies exceed 10,240 characters (whitespace aside): the
+    deploy would fail there, long after the template was written. Measured with the longest names
+    the substitutions can give (partition, region, account id, a 21-character stage)."""
+    names = {
+        "${AWS::Partition}": "aws-us-gov",
+        "${AWS::Region}": "ap-southeast-4",
+        "${AWS::AccountId}": "123456789012",
+        "${Stage}": "s" * 21,
+        "${SnapshotBucket}": "b" * 63,
+    }
+    for logical, resource in merged["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        text = "".join(json.dumps(p["PolicyDocument"]) for p in resource["Properties"]["Policies"])
+        for placeholder, longest in names.items():
+            text = text.replace(placeholder, longest)
+        assert len("".join(text.split())) < 10_240, logical
