@@ -47,7 +47,7 @@ PERMISSIONS = INFRA / "permissions.json"
 LOG_RETENTION_DAYS = 30
 
 
-def _logical(name: str, suffix: str) -> str:
+def logical(name: str, suffix: str) -> str:
     return "".join(part.capitalize() for part in name.split("_")) + suffix
 
 
@@ -95,7 +95,7 @@ def table_resources() -> dict[str, Any]:
         ttl = [name for name, attribute in model.get_attributes().items() if isinstance(attribute, TTLAttribute)]
         if ttl:
             properties["TimeToLiveSpecification"] = {"AttributeName": ttl[0], "Enabled": True}
-        resources[_logical(short, "Table")] = {
+        resources[logical(short, "Table")] = {
             "Type": "AWS::DynamoDB::Table",
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
@@ -109,13 +109,13 @@ def queue_resources() -> dict[str, Any]:
 
     resources: dict[str, Any] = {}
     for short in queues.QUEUES:
-        dead = _logical(short, "DeadLetterQueue")
+        dead = logical(short, "DeadLetterQueue")
         resources[dead] = {
             "Type": "AWS::SQS::Queue",
             # What failed five times waits two weeks for an admin's replay.
             "Properties": {"QueueName": _named(f"{short}-dlq"), "MessageRetentionPeriod": 1_209_600},
         }
-        resources[_logical(short, "Queue")] = {
+        resources[logical(short, "Queue")] = {
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": _named(short),
@@ -257,7 +257,7 @@ def cognito_resources() -> dict[str, Any]:
         },
     }
     for precedence, role in enumerate((Role.ADMIN, Role.MARKETER, Role.CASHIER, Role.CUSTOMER)):
-        resources[_logical(role.value, "Group")] = {
+        resources[logical(role.value, "Group")] = {
             "Type": "AWS::Cognito::UserPoolGroup",
             "Properties": {
                 "UserPoolId": {"Ref": "UserPool"},
@@ -320,10 +320,6 @@ def permissions() -> dict[str, dict[str, Any]]:
     return {k: v for k, v in json.loads(PERMISSIONS.read_text()).items() if not k.startswith("_")}
 
 
-def function_logical(function: str, suffix: str) -> str:
-    return _logical(function, suffix)
-
-
 def _arn(service: str, resource: str) -> dict[str, str]:
     return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"}
 
@@ -336,7 +332,7 @@ def role_resources() -> dict[str, Any]:
     """One role and one log group per function, from ``infra/permissions.json``."""
     resources: dict[str, Any] = {}
     for function, grants in permissions().items():
-        log_group = function_logical(function, "LogGroup")
+        log_group = logical(function, "LogGroup")
         resources[log_group] = {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
@@ -353,7 +349,7 @@ def role_resources() -> dict[str, Any]:
             resources_of_table = [_arn("dynamodb", arn), _arn("dynamodb", f"{arn}/index/*")]
             statements.append(_statement([f"dynamodb:{a}" for a in {*actions, "DescribeTable"}], resources_of_table))
         for other in grants.get("invokes", []):  # Chalice's function, in the merged template
-            statements.append(_statement(["lambda:InvokeFunction"], {"Fn::GetAtt": [_logical(other, ""), "Arn"]}))
+            statements.append(_statement(["lambda:InvokeFunction"], {"Fn::GetAtt": [logical(other, ""), "Arn"]}))
         snapshot_access = grants.get("snapshot")
         if snapshot_access:
             objects = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${SnapshotBucket}/snapshot/*"}
@@ -379,15 +375,15 @@ def role_resources() -> dict[str, Any]:
                 "sqs:ChangeMessageVisibility",
                 "sqs:GetQueueUrl",
             ]
-            statements.append(_statement(actions, {"Fn::GetAtt": [_logical(grants["consumes"], "Queue"), "Arn"]}))
+            statements.append(_statement(actions, {"Fn::GetAtt": [logical(grants["consumes"], "Queue"), "Arn"]}))
         if "stream" in grants:  # ditto, and the records it gives up on go to the stream failures queue
-            table = _logical(grants["stream"], "Table")
+            table = logical(grants["stream"], "Table")
             stream_actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
             statements.append(_statement(stream_actions, {"Fn::GetAtt": [table, "StreamArn"]}))
             # ListStreams names a table's streams and reads nothing; IAM has no resource for it.
             statements.append(_statement(["dynamodb:ListStreams"], "*"))
             statements.append(_statement(["sqs:SendMessage"], {"Fn::GetAtt": [STREAM_FAILURES, "Arn"]}))
-        resources[function_logical(function, "Role")] = {
+        resources[logical(function, "Role")] = {
             "Type": "AWS::IAM::Role",
             "Properties": {
                 "AssumeRolePolicyDocument": {

@@ -163,8 +163,6 @@ def globals_section() -> dict[str, Any]:
 
 def wiring(chalice_template: dict[str, Any]) -> dict[str, Any]:
     """What the merged template adds to each of Chalice's functions, and to its API."""
-    from chalicelib import queues
-
     granted = infra_template.permissions()
     resources: dict[str, Any] = {"RestAPI": {"Properties": {"Name": {"Fn::Sub": "loyalty-${Stage}-api"}}}}
     functions = set()
@@ -178,14 +176,14 @@ def wiring(chalice_template: dict[str, Any]) -> dict[str, Any]:
         properties: dict[str, Any] = {
             "CodeUri": f"./{package_of(function).name}.zip",
             "Runtime": RUNTIME,
-            "Role": {"Fn::GetAtt": [infra_template.function_logical(function, "Role"), "Arn"]},
-            "LoggingConfig": {"LogGroup": {"Ref": infra_template.function_logical(function, "LogGroup")}},
+            "Role": {"Fn::GetAtt": [infra_template.logical(function, "Role"), "Arn"]},
+            "LoggingConfig": {"LogGroup": {"Ref": infra_template.logical(function, "LogGroup")}},
         }
         events: dict[str, Any] = {}
         for event_name, event in (resource["Properties"].get("Events") or {}).items():
             if event["Type"] == "DynamoDB":
                 table = _stream_table(event["Properties"]["Stream"])
-                if infra_template._logical(granted[function].get("stream", ""), "Table") != table:
+                if infra_template.logical(granted[function].get("stream", ""), "Table") != table:
                     raise SystemExit(f"infra/permissions.json: {function} reads the stream of {table}")
                 events[event_name] = {
                     "Properties": {
@@ -200,7 +198,7 @@ def wiring(chalice_template: dict[str, Any]) -> dict[str, Any]:
                     }
                 }
             elif event["Type"] == "SQS":
-                short = next(q for q in queues.QUEUES if _queue_of(event) == q)
+                short = _queue_of(event)
                 if granted[function].get("consumes") != short:
                     raise SystemExit(f"infra/permissions.json: {function} consumes the {short} queue")
                 events[event_name] = {
@@ -222,8 +220,15 @@ def wiring(chalice_template: dict[str, Any]) -> dict[str, Any]:
 
 
 def _queue_of(event: dict[str, Any]) -> str:
-    arn = event["Properties"]["Queue"]["Fn::Sub"]  # arn:...:loyalty-<stage>-<short>
-    return str(arn.rsplit("-", 1)[-1])
+    """The short name of the queue an SQS event source reads (its ARN ends with the queue's name)."""
+    from chalicelib import queues
+
+    arn = event["Properties"]["Queue"]["Fn::Sub"]  # ...:loyalty-<stage>-<short>
+    name = arn.rsplit(":", 1)[-1]
+    for short in queues.QUEUES:
+        if name.endswith(f"-{short}"):
+            return short
+    raise SystemExit(f"an SQS event source on {arn!r}, which is no queue of chalicelib/queues.py")
 
 
 def _is_function(resource: dict[str, Any], name: str) -> bool:

@@ -380,6 +380,10 @@ class Snapshot:
         return path
 
     def remove(self, path: Path) -> None:
+        """A file of the snapshot removed here and from the bucket (nothing to do if not here: the
+        folder was brought up to date before, so it is not in the bucket either)."""
+        if not path.exists():
+            return
         path.unlink(missing_ok=True)
         if self.mirror is not None:
             self.mirror.remove(self.root, path)
@@ -437,8 +441,7 @@ class Snapshot:
                 # goes (a leaving member's rows with it) as it would under a new base.
                 folder = self.folder(dataset)
                 for name in folded_before:
-                    if (folder / name).exists():
-                        self.remove(folder / name)
+                    self.remove(folder / name)
                 return 0
             query = f"SELECT * FROM ({_current_sql(dataset, base, deltas)}) ORDER BY {dataset.key}"
             self._write_base(con, dataset, query, deltas)
@@ -463,8 +466,7 @@ class Snapshot:
         previous = folder / f"base-{keep - 1:08d}.json"
         if previous.exists():
             for name in json.loads(previous.read_text())["folded"]:
-                if (folder / name).exists():
-                    self.remove(folder / name)
+                self.remove(folder / name)
         for base in self._bases(dataset):
             number = int(base.stem.split("-")[1])
             if number < keep - 1:
